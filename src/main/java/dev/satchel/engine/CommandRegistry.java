@@ -1,0 +1,50 @@
+package dev.satchel.engine;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+
+/** Every command the server knows, found by name without allocating. Immutable; shared by all threads. */
+public final class CommandRegistry {
+    private final Command[] commands;
+
+    public CommandRegistry(List<Command> commands) {
+        this.commands = commands.toArray(new Command[0]);
+        for (int i = 0; i < this.commands.length; i++) {
+            for (int j = 0; j < i; j++) {
+                if (this.commands[i].name().equals(this.commands[j].name())) {
+                    throw new IllegalArgumentException("duplicate command " + this.commands[i].name());
+                }
+            }
+        }
+    }
+
+    /** The command whose name is {@code b[from, to)} (ASCII), or null. */
+    public Command lookup(byte[] b, int from, int to) {
+        int n = to - from;
+        for (Command c : commands) {
+            byte[] name = c.nameBytes();
+            if (name.length == n && Arrays.equals(name, 0, n, b, from, to)) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    public Command lookup(byte[] name) {
+        return lookup(name, 0, name.length);
+    }
+
+    public Command lookup(String name) {
+        return lookup(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    public List<String> names() {
+        List<String> names = new ArrayList<>();
+        for (Command c : commands) {
+            names.add(c.name());
+        }
+        return Collections.unmodifiableList(names);
+    }
+}

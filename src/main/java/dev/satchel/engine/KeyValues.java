@@ -1,0 +1,231 @@
+package dev.satchel.engine;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.security.SecureRandom;
+import java.util.Arrays;
+
+/**
+ * One key-value store (a session's, or the global one): packed {@link Entry} arrays in insertion order,
+ * found through an open-addressing index of entry positions. Overwriting a key keeps its position; removed
+ * positions are holes until the next compaction, so iteration order is always insertion order.
+ *
+ * <p>Memory per key is the entry array itself plus about 16 bytes of index, against ~90 bytes of overhead
+ * for a {@code LinkedHashMap<String, byte[]>}. Keys are hashed with a per-process random seed so clients
+ * cannot choose colliding keys in advance. Not thread-safe: owned by the command loop.
+ */
+public final class KeyValues {
+    private static final byte[][] NO_ENTRIES = new byte[0][];
+    private static final int[] NO_INTS = new int[0];
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long SEED = new SecureRandom().nextLong();
+
+    /** An empty store for reading a session that has no data; never written to. */
+    static final KeyValues EMPTY = new KeyValues();
+
+    private byte[][] entries = NO_ENTRIES;
+    private int[] hashes = NO_INTS;
+    /** Entry position + 1 per slot; 0 is an empty slot. Length is a power of two, at least twice the entries. */
+    private int[] index = NO_INTS;
+    private int end;
+    private int live;
+    private long bytes;
+
+    /** Number of keys. */
+    public int size() {
+        return live;
+    }
+
+    /** Sum of the stored entries' lengths (key and value bytes plus a length byte or two). */
+    public long storedBytes() {
+        return bytes;
+    }
+
+    /** Positions run from 0 to {@code end() - 1}; {@link #entryAt} is null at removed positions. */
+    public int end() {
+        return end;
+    }
+
+    public byte[] entryAt(int position) {
+        return entries[position];
+    }
+
+    static int hash(byte[] b, int off, int len) {
+        long h = SEED ^ (len * 0x9E3779B97F4A7C15L);
+        int i = off;
+        int stop = off + len - 7;
+        for (; i < stop; i += 8) {
+            long w = (long) LONGS.get(b, i);
+            h = Long.rotateLeft(h ^ (w * 0x87C37B91114253D5L), 31) * 0x4CF5AD432745937FL;
+        }
+        long tail = 0;
+        for (int shift = 0; i < off + len; i++, shift += 8) {
+            tail |= (b[i] & 0xFFL) << shift;
+        }
+        h ^= tail * 0x87C37B91114253D5L;
+        h ^= h >>> 33;
+        h *= 0xFF51AFD7ED558CCDL;
+        h ^= h >>> 33;
+        h *= 0xC4CEB9FE1A85EC53L;
+        h ^= h >>> 33;
+        return (int) h;
+    }
+
+    /** Slot holding key {@code b[off, off + len)}, or -(free slot + 1) when absent. Index must be non-empty. */
+    private int slotOf(byte[] b, int off, int len, int h) {
+        final int mask = index.length - 1;
+        int slot = h & mask;
+        while (true) {
+            int p = index[slot];
+            if (p == 0) {
+                return -(slot + 1);
+            }
+            p--;
+            if (hashes[p] == h) {
+                byte[] e = entries[p];
+                int ko = Entry.keyOffset(e);
+                if (Entry.keyLength(e) == len && Arrays.equals(e, ko, ko + len, b, off, off + len)) {
+                    return slot;
+                }
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    /** Position of the entry with canonical key {@code key}, or -1. */
+    public int find(byte[] key) {
+        if (live == 0) {
+            return -1;
+        }
+        int slot = slotOf(key, 0, key.length, hash(key, 0, key.length));
+        return slot < 0 ? -1 : index[slot] - 1;
+    }
+
+    public boolean contains(byte[] key) {
+        return find(key) >= 0;
+    }
+
+    /** Inserts or overwrites; returns true when the key was new. */
+    public boolean put(byte[] entry) {
+        return insert(entry, true);
+    }
+
+    /** Inserts only if the key is absent; returns true when inserted. */
+    public boolean add(byte[] entry) {
+        return insert(entry, false);
+    }
+
+    private boolean insert(byte[] entry, boolean overwrite) {
+        int ko = Entry.keyOffset(entry);
+        int kl = Entry.keyLength(entry);
+        int h = hash(entry, ko, kl);
+        if (index.length == 0) {
+            allocate(4);
+        }
+        int slot = slotOf(entry, ko, kl, h);
+        if (slot >= 0) {
+            if (overwrite) {
+                int p = index[slot] - 1;
+                bytes += entry.length - entries[p].length;
+                entries[p] = entry;
+            }
+            return false;
+        }
+        if (end == entries.length) {
+            makeRoom();
+            slot = slotOf(entry, ko, kl, h);
+        }
+        entries[end] = entry;
+        hashes[end] = h;
+        index[-slot - 1] = ++end;
+        live++;
+        bytes += entry.length;
+        return true;
+    }
+
+    private void allocate(int capacity) {
+        entries = new byte[capacity][];
+        hashes = new int[capacity];
+        index = new int[capacity * 2];
+    }
+
+    /** Called when the entry arrays are full: squeezes out holes, growing if they are mostly live. */
+    private void makeRoom() {
+        int capacity = live >= end - end / 4 ? entries.length * 2 : entries.length;
+        byte[][] oldEntries = entries;
+        int[] oldHashes = hashes;
+        int oldEnd = end;
+        allocate(capacity);
+        int n = 0;
+        final int mask = index.length - 1;
+        for (int p = 0; p < oldEnd; p++) {
+            byte[] e = oldEntries[p];
+            if (e != null) {
+                int h = oldHashes[p];
+                entries[n] = e;
+                hashes[n] = h;
+                int slot = h & mask;
+                while (index[slot] != 0) {
+                    slot = (slot + 1) & mask;
+                }
+                index[slot] = ++n;
+            }
+        }
+        end = n;
+    }
+
+    /** Removes a key; returns true when it was there. */
+    public boolean remove(byte[] key) {
+        if (live == 0) {
+            return false;
+        }
+        int slot = slotOf(key, 0, key.length, hash(key, 0, key.length));
+        if (slot < 0) {
+            return false;
+        }
+        int p = index[slot] - 1;
+        bytes -= entries[p].length;
+        entries[p] = null;
+        live--;
+        if (live == 0) {
+            clear();
+            return true;
+        }
+        deleteSlot(slot);
+        return true;
+    }
+
+    /** Backward-shift deletion: keeps every probe chain unbroken without tombstones. */
+    private void deleteSlot(int hole) {
+        final int mask = index.length - 1;
+        int j = hole;
+        while (true) {
+            j = (j + 1) & mask;
+            int p = index[j];
+            if (p == 0) {
+                index[hole] = 0;
+                return;
+            }
+            int home = hashes[p - 1] & mask;
+            // move j into the hole unless its home lies cyclically in (hole, j]
+            boolean stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+            if (!stays) {
+                index[hole] = p;
+                hole = j;
+            }
+        }
+    }
+
+    /** Removes every key; returns how many there were. */
+    public int clear() {
+        int n = live;
+        entries = NO_ENTRIES;
+        hashes = NO_INTS;
+        index = NO_INTS;
+        end = 0;
+        live = 0;
+        bytes = 0;
+        return n;
+    }
+}

@@ -1,0 +1,87 @@
+package dev.satchel.engine;
+
+/**
+ * One session: its token, optional name, its own key-value store and its expiry settings. Owned by the
+ * command loop; only {@link Engine} changes it.
+ */
+public final class Session {
+    final long tokenHi;
+    final long tokenLo;
+    final String name;
+    final boolean shared;
+    /** Created on the first write, so an empty session costs only this object. */
+    KeyValues data;
+
+    /** Expiry period in milliseconds; 0 means the session never expires. */
+    final long durationMillis;
+    final boolean deleteSession;
+    final boolean extendOnSetAdd;
+    final boolean extendOnGet;
+    /** When the current period ends, on the engine's clock; meaningful when {@link #durationMillis} > 0. */
+    long deadline;
+    boolean ended;
+
+    Session(long tokenHi, long tokenLo, String name, boolean shared, long durationMillis, boolean deleteSession,
+            boolean extendOnSetAdd, boolean extendOnGet) {
+        this.tokenHi = tokenHi;
+        this.tokenLo = tokenLo;
+        this.name = name;
+        this.shared = shared;
+        this.durationMillis = durationMillis;
+        this.deleteSession = deleteSession;
+        this.extendOnSetAdd = extendOnSetAdd;
+        this.extendOnGet = extendOnGet;
+    }
+
+    public long tokenHi() {
+        return tokenHi;
+    }
+
+    public long tokenLo() {
+        return tokenLo;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public boolean shared() {
+        return shared;
+    }
+
+    public boolean expires() {
+        return durationMillis > 0;
+    }
+
+    public long durationMillis() {
+        return durationMillis;
+    }
+
+    public boolean deleteSession() {
+        return deleteSession;
+    }
+
+    public boolean extendOnSetAdd() {
+        return extendOnSetAdd;
+    }
+
+    public boolean extendOnGet() {
+        return extendOnGet;
+    }
+
+    public long deadline() {
+        return deadline;
+    }
+
+    public int keyCount() {
+        return data == null ? 0 : data.size();
+    }
+
+    /** This session's store, created if needed. */
+    KeyValues store() {
+        if (data == null) {
+            data = new KeyValues();
+        }
+        return data;
+    }
+}

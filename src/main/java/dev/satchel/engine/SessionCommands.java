@@ -1,0 +1,266 @@
+package dev.satchel.engine;
+
+import static dev.satchel.protocol.ResponseWriter.field;
+
+import dev.satchel.protocol.Request;
+import dev.satchel.protocol.ResponseWriter;
+import dev.satchel.protocol.Status;
+import java.util.List;
+
+/** Session management: SH_NEW, SH_OPEN, SH_END, SH_END_ALL, SH_EXISTS, SH_INFO, SH_INFO_ALL. */
+public final class SessionCommands {
+    /** Longest session name accepted, in UTF-8 bytes. */
+    public static final int MAX_NAME_BYTES = 1024;
+
+    static final byte[] F_TKN = field("tkn");
+    static final byte[] F_NAME = field("name");
+    static final byte[] F_CNT = field("cnt");
+    static final byte[] F_M = field("m");
+
+    private SessionCommands() {
+    }
+
+    public static List<Command> all(Tokens tokens) {
+        return List.of(new New(tokens), new Open(tokens), new End(), new EndAll(), new Exists(), new Info(),
+                new InfoAll());
+    }
+
+    /** SH_NEW: creates a session, random or shared (token derived from the name). */
+    static final class New extends Command {
+        private final Tokens tokens;
+
+        New(Tokens tokens) {
+            super("SH_NEW");
+            this.tokens = tokens;
+        }
+
+        @Override
+        public void validate(Request r) {
+            if (r.expiryType != Request.ABSENT) {
+                if (r.expiryType != Request.OBJECT) {
+                    invalid(r, Status.VALUE_TYPE_INVALID, "expiry must be an object");
+                    return;
+                }
+                if (r.expiryStatus != 0) {
+                    invalid(r, r.expiryStatus, r.expiryMessage);
+                    return;
+                }
+            }
+            if (r.sharedType != Request.ABSENT && r.sharedType != Request.BOOLEAN) {
+                invalid(r, Status.VALUE_TYPE_INVALID, "shared must be a boolean");
+                return;
+            }
+            boolean shared = r.sharedType == Request.BOOLEAN && r.shared;
+            if (shared && r.nameType == Request.ABSENT) {
+                invalid(r, Status.PARAM_MISSING, "name is required for a shared session");
+                return;
+            }
+            if (!checkName(r, false, MAX_NAME_BYTES)) {
+                return;
+            }
+            if (shared) {
+                long[] t = new long[2];
+                tokens.shared(r.name, t); // the HMAC runs here on the I/O thread, not on the command loop
+                r.tknHi = t[0];
+                r.tknLo = t[1];
+                r.tknState = Request.TOKEN_VALID;
+            } else {
+                r.tknState = Request.TOKEN_ABSENT;
+            }
+        }
+
+        @Override
+        public void execute(Engine engine, Request r, ResponseWriter out) {
+            boolean expires = r.expiryType == Request.OBJECT && r.expiryDurationSeconds > 0;
+            long duration = expires ? r.expiryDurationSeconds * 1000 : 0;
+            boolean del = expires && r.expiryDeleteSession;
+            boolean onSet = expires && r.expiryExtendOnSetAdd;
+            boolean onGet = expires && r.expiryExtendOnGet;
+            Session s;
+            if (r.tknState == Request.TOKEN_VALID) {
+                if (engine.exists(r.tknHi, r.tknLo)) {
+                    error(out, Status.SESSION_NEW_FAIL, "a shared session with this name already exists");
+                    return;
+                }
+                s = engine.create(r.tknHi, r.tknLo, r.name, true, duration, del, onSet, onGet);
+            } else {
+                s = engine.createRandom(r.name, duration, del, onSet, onGet);
+            }
+            out.begin(responsePrefix(), Status.OK).raw(F_TKN);
+            Engine.writeToken(out, s);
+            if (s.name != null) {
+                out.raw(F_NAME).string(s.name);
+            }
+            out.end();
+        }
+    }
+
+    /** SH_OPEN: the token of an existing shared session, found by name. */
+    static final class Open extends Command {
+        private final Tokens tokens;
+
+        Open(Tokens tokens) {
+            super("SH_OPEN");
+            this.tokens = tokens;
+        }
+
+        @Override
+        public void validate(Request r) {
+            if (checkName(r, true, MAX_NAME_BYTES)) {
+                long[] t = new long[2];
+                tokens.shared(r.name, t);
+                r.tknHi = t[0];
+                r.tknLo = t[1];
+                r.tknState = Request.TOKEN_VALID;
+            }
+        }
+
+        @Override
+        public void execute(Engine engine, Request r, ResponseWriter out) {
+            Session s = engine.find(r.tknHi, r.tknLo);
+            if (s == null || !s.shared || !r.name.equals(s.name)) {
+                error(out, Status.SESSION_OPEN_FAIL, "no shared session has this name");
+                return;
+            }
+            out.begin(responsePrefix(), Status.OK).raw(F_TKN);
+            Engine.writeToken(out, s);
+            out.raw(F_NAME).string(s.name).end();
+        }
+    }
+
+    /** SH_END: ends a session and drops its data. Echoes the token, also when it did not exist. */
+    static final class End extends Command {
+        End() {
+            super("SH_END");
+        }
+
+        @Override
+        public void validate(Request r) {
+            requireToken(r);
+        }
+
+        @Override
+        public void execute(Engine engine, Request r, ResponseWriter out) {
+            Session s = engine.find(r.tknHi, r.tknLo);
+            if (s == null) {
+                out.begin(responsePrefix(), Status.SESSION_NOT_EXIST)
+                        .raw(F_M).string("session does not exist").raw(F_TKN)
+                        .token(r.tknHi, r.tknLo).end();
+                return;
+            }
+            engine.end(s);
+            out.begin(responsePrefix(), Status.OK).raw(F_TKN).token(r.tknHi, r.tknLo).end();
+        }
+    }
+
+    /** SH_END_ALL: ends every session. */
+    static final class EndAll extends Command {
+        EndAll() {
+            super("SH_END_ALL");
+        }
+
+        @Override
+        public void execute(Engine engine, Request r, ResponseWriter out) {
+            int n = engine.endAll();
+            out.begin(responsePrefix(), Status.OK).raw(F_CNT).number(n).end();
+        }
+    }
+
+    /** SH_EXISTS: which of the given tokens are live, in request order, duplicates kept. */
+    static final class Exists extends Command {
+        private static final byte[] F_EXIST = field("exist");
+
+        Exists() {
+            super("SH_EXISTS");
+        }
+
+        @Override
+        public void validate(Request r) {
+            if (r.tknsType == Request.ABSENT) {
+                invalid(r, Status.PARAM_MISSING, "tkns is required");
+            } else if (r.tknsType != Request.ARRAY) {
+                invalid(r, Status.VALUE_TYPE_INVALID, "tkns must be an array");
+            }
+        }
+
+        @Override
+        public void execute(Engine engine, Request r, ResponseWriter out) {
+            out.begin(responsePrefix(), Status.OK).raw(F_EXIST).rawByte('[');
+            boolean first = true;
+            for (int i = 0; i < r.tknsCount; i++) {
+                if (r.tknsValid[i] && engine.exists(r.tknsHi[i], r.tknsLo[i])) {
+                    if (!first) {
+                        out.rawByte(',');
+                    }
+                    out.raw(r.tknsRaw[i]);
+                    first = false;
+                }
+            }
+            out.rawByte(']').end();
+        }
+    }
+
+    /** SH_INFO: a session's key count, shared flag, name and expiry state. */
+    static final class Info extends Command {
+        private static final byte[] F_KEY_CNT = field("keyCnt");
+        private static final byte[] F_SHARED = field("shared");
+        private static final byte[] F_EXPIRES = field("expires");
+        private static final byte[] F_EXPIRY_DURATION = ",\"expiry\":{\"duration\":".getBytes();
+        private static final byte[] F_REMAINING = field("remaining");
+        private static final byte[] F_DELETE_SESSION = field("deleteSession");
+        private static final byte[] F_EXTEND_ON_SET_ADD = field("extendOnSetAdd");
+        private static final byte[] F_EXTEND_ON_GET = field("extendOnGet");
+
+        Info() {
+            super("SH_INFO");
+        }
+
+        @Override
+        public void validate(Request r) {
+            requireToken(r);
+        }
+
+        @Override
+        public void execute(Engine engine, Request r, ResponseWriter out) {
+            Session s = engine.find(r.tknHi, r.tknLo);
+            if (s == null) {
+                error(out, Status.SESSION_NOT_EXIST, "session does not exist");
+                return;
+            }
+            out.begin(responsePrefix(), Status.OK).raw(F_TKN);
+            Engine.writeToken(out, s);
+            out.raw(F_KEY_CNT).number(s.keyCount()).raw(F_SHARED).bool(s.shared).raw(F_EXPIRES).bool(s.expires());
+            if (s.name != null) {
+                out.raw(F_NAME).string(s.name);
+            }
+            if (s.expires()) {
+                out.raw(F_EXPIRY_DURATION).number(s.durationMillis / 1000)
+                        .raw(F_REMAINING).number(engine.remainingSeconds(s))
+                        .raw(F_DELETE_SESSION).bool(s.deleteSession)
+                        .raw(F_EXTEND_ON_SET_ADD).bool(s.extendOnSetAdd)
+                        .raw(F_EXTEND_ON_GET).bool(s.extendOnGet)
+                        .rawByte('}');
+            }
+            out.end();
+        }
+    }
+
+    /** SH_INFO_ALL: number of live sessions and of keys across them. */
+    static final class InfoAll extends Command {
+        private static final byte[] F_TOTAL_SESSIONS = field("totalSessions");
+        private static final byte[] F_TOTAL_KEYS = field("totalKeys");
+
+        InfoAll() {
+            super("SH_INFO_ALL");
+        }
+
+        @Override
+        public void execute(Engine engine, Request r, ResponseWriter out) {
+            engine.processExpiries(Integer.MAX_VALUE); // counts must not include expired sessions or data
+            out.begin(responsePrefix(), Status.OK)
+                    .raw(F_TOTAL_SESSIONS).number(engine.sessionCount())
+                    .raw(F_TOTAL_KEYS).number(engine.sessionKeyCount())
+                    .end();
+        }
+    }
+}

@@ -1,0 +1,24 @@
+package dev.satchel.protocol;
+
+/**
+ * A request is not valid JSON. Thrown by {@link JsonScanner} without a stack trace: bad input is expected
+ * traffic, not a program error, and must stay cheap.
+ */
+public final class JsonSyntaxException extends Exception {
+    private static final long serialVersionUID = 1L;
+    private final int status;
+
+    JsonSyntaxException(String message) {
+        this(Status.JSON_INVALID, message);
+    }
+
+    JsonSyntaxException(int status, String message) {
+        super(message, null, false, false);
+        this.status = status;
+    }
+
+    /** {@link Status#JSON_INVALID}, or {@link Status#LIMIT_EXCEEDED} when a parse limit was hit. */
+    public int status() {
+        return status;
+    }
+}
