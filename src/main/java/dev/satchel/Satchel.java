@@ -23,6 +23,10 @@ public final class Satchel implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        if (System.getProperty("io.netty.leakDetection.level") == null) {
+            // sampling leak detection costs a stack trace per tracked buffer; tests keep it on
+            System.setProperty("io.netty.leakDetection.level", "disabled");
+        }
         System.exit(new CommandLine(new Satchel()).execute(args));
     }
 

@@ -1,6 +1,5 @@
 package dev.satchel.net;
 
-import dev.satchel.engine.CommandLoop;
 import dev.satchel.protocol.Request;
 import dev.satchel.protocol.RequestDecoder;
 import dev.satchel.protocol.Status;
@@ -10,46 +9,59 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.TooLongFrameException;
-import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
-import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
-import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.ByteToMessageDecoder;
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client's WebSocket connection after the handshake: decodes request messages on the I/O thread,
- * gathers the requests of one read into a {@link Batch} for the command loop, and writes each batch's
- * responses back in order with one flush.
+ * One client's WebSocket connection after the handshake. It reads frames straight from the socket's bytes
+ * (RFC 6455 section 5: masking, fragmentation, control frames, close codes), unmasks each message into the
+ * I/O thread's array, checks UTF-8, decodes the JSON request, and gathers the requests of one read into a
+ * {@link Batch} for the command loop; each batch's responses come back in order with one flush.
+ *
+ * <p>Limits: a message (whole or fragmented) over the size limit closes with 1009 as soon as its header
+ * says so, invalid UTF-8 with 1007, any other framing error with 1002. Requests read before the error
+ * still get their responses before the Close frame.
  *
  * <p>Flow control: reading stops while the outbound buffer is above its high-water mark (a client that does
  * not read its responses) or while more than {@code maxInFlight} requests wait for the loop, and resumes
- * when both have drained. So a slow or flooding client holds bounded memory and cannot starve the others.
+ * when both have drained, so a slow or flooding client holds bounded memory and cannot starve the others.
  */
 final class ClientConnection extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(ClientConnection.class);
-    private static final byte[] BINARY_REJECTED_NAME = RequestDecoder.ERR;
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
-    private final DecoderPool decoders;
-    private final CommandLoop loop;
-    private final int maxInFlight;
+    static final int CLOSE_NORMAL = 1000;
+    static final int CLOSE_PROTOCOL_ERROR = 1002;
+    static final int CLOSE_INVALID_PAYLOAD = 1007;
+    static final int CLOSE_TOO_BIG = 1009;
+    static final int CLOSE_INTERNAL_ERROR = 1011;
+
+    private final HandshakeHandler.ConnectionSettings settings;
     private ChannelHandlerContext ctx;
-    private Request[] pending = new Request[8];
+    private ByteBuf input;
+
+    private Request[] pending = new Request[16];
     private int pendingCount;
     private int inFlight;
-    private CloseWebSocketFrame closeRequested;
 
-    ClientConnection(DecoderPool decoders, CommandLoop loop, int maxInFlight) {
-        this.decoders = decoders;
-        this.loop = loop;
-        this.maxInFlight = maxInFlight;
+    /** Opcode of the fragmented message being received, or -1. */
+    private int fragmentOpcode = -1;
+    private byte[] fragments;
+    private int fragmentsLength;
+
+    /** Set once a Close was received or a violation found: input is ignored from then on. */
+    private boolean closing;
+    /** The Close frame to send once every request read so far has its response. */
+    private ByteBuf closeFrame;
+
+    ClientConnection(HandshakeHandler.ConnectionSettings settings) {
+        this.settings = settings;
     }
 
     ByteBufAllocator allocator() {
@@ -67,37 +79,27 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof WebSocketFrame frame)) {
+        if (!(msg instanceof ByteBuf in)) {
             ctx.fireChannelRead(msg);
             return;
         }
+        if (closing) {
+            in.release();
+            return;
+        }
+        input = input == null ? in : ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(), input, in);
         try {
-            if (closeRequested != null) {
-                return; // RFC 6455: nothing after the client's Close is processed
-            }
-            if (frame instanceof TextWebSocketFrame) {
-                add(decoders.decode(frame.content()));
-            } else if (frame instanceof BinaryWebSocketFrame) {
-                add(new Request().fail(BINARY_REJECTED_NAME, Status.OP_CODE_INVALID,
-                        "binary frames are not accepted: send each request as one JSON text message"));
-            } else if (frame instanceof PingWebSocketFrame) {
-                ctx.writeAndFlush(new PongWebSocketFrame(frame.content().retain()));
-            } else if (frame instanceof CloseWebSocketFrame close) {
-                closeRequested = close.retainedDuplicate();
-                submitPending();
-                closeIfDone();
-            }
-            // Pong frames need no answer; continuation frames never get here (the aggregator joins them).
+            readFrames(input);
         } finally {
-            frame.release();
+            if (input != null) {
+                if (!input.isReadable() || closing) {
+                    input.release();
+                    input = null;
+                } else if (input.readerIndex() > 64 * 1024) {
+                    input.discardSomeReadBytes();
+                }
+            }
         }
-    }
-
-    private void add(Request r) {
-        if (pendingCount == pending.length) {
-            pending = Arrays.copyOf(pending, pendingCount * 2);
-        }
-        pending[pendingCount++] = r;
     }
 
     @Override
@@ -106,15 +108,209 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         ctx.fireChannelReadComplete();
     }
 
+    // ---- frames ----
+
+    private void readFrames(ByteBuf in) {
+        while (!closing) {
+            int readable = in.readableBytes();
+            if (readable < 2) {
+                return;
+            }
+            int at = in.readerIndex();
+            int b0 = in.getUnsignedByte(at);
+            int b1 = in.getUnsignedByte(at + 1);
+            boolean fin = (b0 & 0x80) != 0;
+            int opcode = b0 & 0x0F;
+            long length = b1 & 0x7F;
+            int header = 2;
+            if ((b0 & 0x70) != 0) {
+                fail(CLOSE_PROTOCOL_ERROR, "reserved bits set: no extension was negotiated");
+                return;
+            }
+            if ((b1 & 0x80) == 0) {
+                fail(CLOSE_PROTOCOL_ERROR, "client frames must be masked");
+                return;
+            }
+            if (length == 126) {
+                if (readable < 4) {
+                    return;
+                }
+                length = in.getUnsignedShort(at + 2);
+                header = 4;
+            } else if (length == 127) {
+                if (readable < 10) {
+                    return;
+                }
+                length = in.getLong(at + 2);
+                header = 10;
+                if (length < 0) {
+                    fail(CLOSE_PROTOCOL_ERROR, "frame length out of range");
+                    return;
+                }
+            }
+            header += 4; // masking key
+            if (opcode >= 8) {
+                if (!fin || length > 125) {
+                    fail(CLOSE_PROTOCOL_ERROR, "control frames must be whole and at most 125 bytes");
+                    return;
+                }
+                if (opcode > TextFrames.OP_PONG) {
+                    fail(CLOSE_PROTOCOL_ERROR, "unknown opcode " + opcode);
+                    return;
+                }
+            } else if (opcode == TextFrames.OP_CONTINUATION) {
+                if (fragmentOpcode < 0) {
+                    fail(CLOSE_PROTOCOL_ERROR, "continuation frame without a message to continue");
+                    return;
+                }
+            } else if (opcode == TextFrames.OP_TEXT || opcode == TextFrames.OP_BINARY) {
+                if (fragmentOpcode >= 0) {
+                    fail(CLOSE_PROTOCOL_ERROR, "new message before the fragmented one ended");
+                    return;
+                }
+            } else {
+                fail(CLOSE_PROTOCOL_ERROR, "unknown opcode " + opcode);
+                return;
+            }
+            if (opcode < 8 && (opcode == 0 ? fragmentsLength : 0) + length > settings.maxMessageBytes()) {
+                fail(CLOSE_TOO_BIG, "message larger than the limit of " + settings.maxMessageBytes() + " bytes");
+                return;
+            }
+            if (readable < header + length) {
+                return; // wait for the rest of the frame
+            }
+            int n = (int) length;
+            int mask = in.getInt(at + header - 4);
+            int payload = at + header;
+            if (opcode >= 8) {
+                byte[] b = settings.decoders().input(n);
+                in.getBytes(payload, b, 0, n);
+                unmask(b, 0, n, mask);
+                in.skipBytes(header + n);
+                control(opcode, b, n);
+            } else if (fin && opcode != TextFrames.OP_CONTINUATION) {
+                byte[] b = settings.decoders().input(n);
+                in.getBytes(payload, b, 0, n);
+                unmask(b, 0, n, mask);
+                in.skipBytes(header + n);
+                message(opcode, b, n);
+            } else {
+                if (opcode != TextFrames.OP_CONTINUATION) {
+                    fragmentOpcode = opcode;
+                    fragmentsLength = 0;
+                }
+                if (fragments == null || fragments.length < fragmentsLength + n) {
+                    fragments = Arrays.copyOf(fragments == null ? new byte[0] : fragments,
+                            Math.max(fragmentsLength + n, fragments == null ? 1024 : fragments.length * 2));
+                }
+                in.getBytes(payload, fragments, fragmentsLength, n);
+                unmask(fragments, fragmentsLength, n, mask);
+                fragmentsLength += n;
+                in.skipBytes(header + n);
+                if (fin) {
+                    int op = fragmentOpcode;
+                    fragmentOpcode = -1;
+                    message(op, fragments, fragmentsLength);
+                    fragmentsLength = 0;
+                    if (fragments.length > 64 * 1024) {
+                        fragments = null; // do not keep a large message's memory per connection
+                    }
+                }
+            }
+        }
+    }
+
+    /** XORs {@code b[off, off + n)} with the 4-byte masking key, eight bytes at a time. */
+    static void unmask(byte[] b, int off, int n, int mask) {
+        if (mask == 0) {
+            return;
+        }
+        int k0 = mask >>> 24;
+        int k1 = (mask >>> 16) & 0xFF;
+        int k2 = (mask >>> 8) & 0xFF;
+        int k3 = mask & 0xFF;
+        long word = (k0 | (k1 << 8) | (k2 << 16) | ((long) k3 << 24)) & 0xFFFFFFFFL;
+        word |= word << 32;
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            LONGS.set(b, off + i, (long) LONGS.get(b, off + i) ^ word);
+        }
+        for (; i < n; i++) {
+            int k = switch (i & 3) {
+                case 0 -> k0;
+                case 1 -> k1;
+                case 2 -> k2;
+                default -> k3;
+            };
+            b[off + i] ^= (byte) k;
+        }
+    }
+
+    private void message(int opcode, byte[] b, int n) {
+        if (opcode == TextFrames.OP_BINARY) {
+            add(new Request().fail(RequestDecoder.ERR, Status.OP_CODE_INVALID,
+                    "binary frames are not accepted: send each request as one JSON text message"));
+            return;
+        }
+        if (!Utf8.isValid(b, 0, n)) {
+            fail(CLOSE_INVALID_PAYLOAD, "message is not valid UTF-8");
+            return;
+        }
+        add(settings.decoders().decode(b, n));
+    }
+
+    private void control(int opcode, byte[] b, int n) {
+        if (opcode == TextFrames.OP_PING) {
+            ctx.writeAndFlush(TextFrames.pong(ctx.alloc().buffer(n + 2), b, n), ctx.voidPromise());
+        } else if (opcode == TextFrames.OP_CLOSE) {
+            if (n == 1) {
+                fail(CLOSE_PROTOCOL_ERROR, "close frame with a 1-byte payload");
+                return;
+            }
+            if (n >= 2) {
+                int code = ((b[0] & 0xFF) << 8) | (b[1] & 0xFF);
+                if (!validCloseCode(code)) {
+                    fail(CLOSE_PROTOCOL_ERROR, "invalid close code " + code);
+                    return;
+                }
+                if (!Utf8.isValid(b, 2, n)) {
+                    fail(CLOSE_INVALID_PAYLOAD, "close reason is not valid UTF-8");
+                    return;
+                }
+            }
+            // RFC 6455 5.5.1: answer with a Close echoing the status code, after the pending responses
+            closeAfterPending(TextFrames.closeEcho(ctx.alloc().buffer(4), b, Math.min(n, 2)));
+        }
+        // a Pong needs no answer
+    }
+
+    private static boolean validCloseCode(int code) {
+        return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+    }
+
+    private void fail(int code, String reason) {
+        LOG.debug("closing {} with {}: {}", ctx.channel().remoteAddress(), code, reason);
+        closeAfterPending(TextFrames.close(ctx.alloc().buffer(128), code, reason));
+    }
+
+    // ---- requests and responses ----
+
+    private void add(Request r) {
+        if (pendingCount == pending.length) {
+            pending = Arrays.copyOf(pending, pendingCount * 2);
+        }
+        pending[pendingCount++] = r;
+    }
+
     private void submitPending() {
         if (pendingCount == 0) {
             return;
         }
         Batch batch = new Batch(this, pending, pendingCount);
         inFlight += pendingCount;
-        pending = new Request[Math.max(8, Math.min(pendingCount, 1024))];
+        pending = new Request[16];
         pendingCount = 0;
-        loop.submit(batch);
+        settings.loop().submit(batch);
         updateReading();
     }
 
@@ -127,7 +323,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void updateReading() {
-        boolean read = inFlight < maxInFlight && ctx.channel().isWritable();
+        boolean read = !closing && inFlight < settings.maxInFlight() && ctx.channel().isWritable();
         if (ctx.channel().config().isAutoRead() != read) {
             ctx.channel().config().setAutoRead(read);
         }
@@ -139,42 +335,54 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         ctx.fireChannelWritabilityChanged();
     }
 
-    /** After the client's Close: once every request read before it is answered, close the connection. */
+    /** Stops reading; sends {@code frame} and closes once every request read so far is answered. */
+    private void closeAfterPending(ByteBuf frame) {
+        if (closing) {
+            frame.release();
+            return;
+        }
+        closing = true;
+        closeFrame = frame;
+        submitPending();
+        updateReading();
+        closeIfDone();
+    }
+
     private void closeIfDone() {
-        if (closeRequested != null && inFlight == 0 && ctx.channel().isActive()) {
-            CloseWebSocketFrame reply = closeRequested;
-            ctx.writeAndFlush(reply).addListener(ChannelFutureListener.CLOSE);
+        if (closeFrame != null && inFlight == 0) {
+            ByteBuf frame = closeFrame;
+            closeFrame = null;
+            ctx.writeAndFlush(frame).addListener(ChannelFutureListener.CLOSE);
         }
     }
 
     void closeOnInternalError() {
         if (ctx.channel().isActive()) {
-            ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.INTERNAL_SERVER_ERROR))
+            ctx.writeAndFlush(TextFrames.close(ctx.alloc().buffer(64), CLOSE_INTERNAL_ERROR, "internal error"))
                     .addListener(ChannelFutureListener.CLOSE);
         }
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        if (closeRequested != null && closeRequested.refCnt() > 0) {
-            closeRequested.release();
+        closing = true;
+        if (input != null) {
+            input.release();
+            input = null;
         }
-        for (int i = 0; i < pendingCount; i++) {
-            pending[i] = null;
+        if (closeFrame != null) {
+            closeFrame.release();
+            closeFrame = null;
         }
+        Arrays.fill(pending, 0, pendingCount, null);
         pendingCount = 0;
+        fragments = null;
         ctx.fireChannelInactive();
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof TooLongFrameException) {
-            // a fragmented message grew past the limit (single frames are stopped by the frame decoder)
-            ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.MESSAGE_TOO_BIG,
-                    "message larger than the configured maximum")).addListener(ChannelFutureListener.CLOSE);
-        } else if (cause instanceof CorruptedWebSocketFrameException) {
-            ctx.close(); // the decoder or UTF-8 validator has already sent the close code
-        } else if (cause instanceof IOException) {
+        if (cause instanceof IOException) {
             LOG.debug("connection {} dropped: {}", ctx.channel().remoteAddress(), cause.toString());
             ctx.close();
         } else {

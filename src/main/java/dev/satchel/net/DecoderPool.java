@@ -4,12 +4,11 @@ import dev.satchel.engine.CommandRegistry;
 import dev.satchel.protocol.Request;
 import dev.satchel.protocol.RequestDecoder;
 import dev.satchel.protocol.TokenFormat;
-import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.FastThreadLocal;
 
 /**
- * Gives each I/O thread its own {@link RequestDecoder} and input array, so decoding a message allocates
- * nothing but the request it produces.
+ * Gives each I/O thread its own {@link RequestDecoder} and message array, so reading a message allocates
+ * nothing but the request it produces. The array grows up to the message size limit and is kept.
  */
 final class DecoderPool {
     private final FastThreadLocal<RequestDecoder> decoders;
@@ -29,15 +28,16 @@ final class DecoderPool {
         };
     }
 
-    Request decode(ByteBuf message) {
-        int n = message.readableBytes();
+    /** This thread's message array, with room for at least {@code n} bytes; valid until the next call. */
+    byte[] input(int n) {
         byte[][] holder = inputs.get();
-        byte[] in = holder[0];
-        if (in.length < n) {
-            in = new byte[Math.max(n, in.length * 2)];
+        if (holder[0].length < n) {
+            holder[0] = new byte[Math.max(n, holder[0].length * 2)];
         }
-        message.getBytes(message.readerIndex(), in, 0, n);
-        holder[0] = in; // kept for the thread: at most the message size limit per I/O thread
-        return decoders.get().decode(in, n);
+        return holder[0];
+    }
+
+    Request decode(byte[] message, int length) {
+        return decoders.get().decode(message, length);
     }
 }

@@ -11,81 +11,106 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
-import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
-import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
-import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
-import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Base64;
 
 /**
- * Accepts the WebSocket upgrade on any path, then replaces itself with the frame handlers: UTF-8
- * validation (invalid text closes with 1007), reassembly of fragmented messages (bounded; too big closes
- * with 1009) and the {@link ClientConnection}. Plain HTTP requests get a short explanation and are closed.
+ * Performs the WebSocket opening handshake (RFC 6455 section 4.2) on any path, then hands the connection
+ * to a {@link ClientConnection}, which reads frames itself. No subprotocol or extension is negotiated, so
+ * frames are plain (permessage-deflate is off). Plain HTTP requests get a short explanation and a close.
  */
 final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
-    private final DecoderPool decoders;
-    private final CommandLoop loop;
-    private final int maxMessageBytes;
-    private final int maxInFlight;
-    private final boolean tls;
+    private static final String GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-    HandshakeHandler(DecoderPool decoders, CommandLoop loop, int maxMessageBytes, int maxInFlight, boolean tls) {
-        this.decoders = decoders;
-        this.loop = loop;
-        this.maxMessageBytes = maxMessageBytes;
-        this.maxInFlight = maxInFlight;
-        this.tls = tls;
+    private final ConnectionSettings settings;
+
+    HandshakeHandler(ConnectionSettings settings) {
+        this.settings = settings;
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+        HttpHeaders h = req.headers();
         if (!req.decoderResult().isSuccess()) {
             reply(ctx, HttpResponseStatus.BAD_REQUEST, "malformed HTTP request\n");
             return;
         }
-        if (!req.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
+        if (!h.containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
             reply(ctx, HttpResponseStatus.UPGRADE_REQUIRED,
                     "Satchel speaks JSON over WebSocket: connect with a WebSocket client (ws://host:port/)\n");
             return;
         }
         if (!HttpMethod.GET.equals(req.method())) {
-            reply(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, "WebSocket upgrade needs GET\n");
+            reply(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, "the WebSocket handshake needs GET\n");
             return;
         }
-        WebSocketDecoderConfig config = WebSocketDecoderConfig.newBuilder()
-                .maxFramePayloadLength(maxMessageBytes)
-                .allowExtensions(false)
-                .allowMaskMismatch(false)
-                .closeOnProtocolViolation(true)
-                .build();
-        String host = req.headers().get(HttpHeaderNames.HOST, "localhost");
-        String location = (tls ? "wss://" : "ws://") + host + req.uri();
-        WebSocketServerHandshaker handshaker =
-                new WebSocketServerHandshakerFactory(location, null, config).newHandshaker(req);
-        if (handshaker == null) {
-            WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
+        if (!h.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)) {
+            reply(ctx, HttpResponseStatus.BAD_REQUEST, "Connection: Upgrade header missing\n");
             return;
         }
+        if (!"13".equals(h.get(HttpHeaderNames.SEC_WEBSOCKET_VERSION))) {
+            FullHttpResponse rsp = text(HttpResponseStatus.UPGRADE_REQUIRED, "WebSocket version 13 required\n");
+            rsp.headers().set(HttpHeaderNames.SEC_WEBSOCKET_VERSION, "13");
+            ctx.writeAndFlush(rsp).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        String key = h.get(HttpHeaderNames.SEC_WEBSOCKET_KEY);
+        if (key == null || !isNonce(key.trim())) {
+            reply(ctx, HttpResponseStatus.BAD_REQUEST, "Sec-WebSocket-Key missing or invalid\n");
+            return;
+        }
+        FullHttpResponse rsp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS);
+        rsp.headers()
+                .set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET)
+                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE)
+                .set(HttpHeaderNames.SEC_WEBSOCKET_ACCEPT, accept(key.trim()));
         ChannelPipeline p = ctx.pipeline();
-        // the handshaker puts the frame decoder/encoder in place of the HTTP codec; our handlers follow it
-        p.addAfter(ctx.name(), "ws-utf8", new Utf8FrameValidator(true));
-        p.addAfter("ws-utf8", "ws-aggregator", new WebSocketFrameAggregator(maxMessageBytes));
-        p.addAfter("ws-aggregator", "satchel", new ClientConnection(decoders, loop, maxInFlight));
-        handshaker.handshake(ctx.channel(), req).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        // the response is encoded synchronously here, so the HTTP codec can go right after
+        ctx.writeAndFlush(rsp).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        p.addAfter(ctx.name(), "satchel", new ClientConnection(settings));
         p.remove(this);
+        p.remove("http-aggregator");
+        p.remove("http");
     }
 
-    private static void reply(ChannelHandlerContext ctx, HttpResponseStatus status, String text) {
+    private static boolean isNonce(String key) {
+        try {
+            return Base64.getDecoder().decode(key).length == 16;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    static String accept(String key) {
+        try {
+            MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
+            return Base64.getEncoder().encodeToString(sha1.digest((key + GUID).getBytes(StandardCharsets.US_ASCII)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-1 is required by RFC 6455 and missing from this JDK", e);
+        }
+    }
+
+    private static FullHttpResponse text(HttpResponseStatus status, String body) {
         FullHttpResponse rsp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
-                Unpooled.copiedBuffer(text, StandardCharsets.UTF_8));
+                Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
         rsp.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
         HttpUtil.setContentLength(rsp, rsp.content().readableBytes());
         rsp.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        ctx.writeAndFlush(rsp).addListener(ChannelFutureListener.CLOSE);
+        return rsp;
+    }
+
+    private static void reply(ChannelHandlerContext ctx, HttpResponseStatus status, String body) {
+        ctx.writeAndFlush(text(status, body)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** What every connection of one server shares. */
+    record ConnectionSettings(DecoderPool decoders, CommandLoop loop, int maxMessageBytes, int maxInFlight) {
     }
 }

@@ -101,9 +101,9 @@ public final class SatchelServer implements AutoCloseable {
         bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("satchel-accept"), io);
         ioGroup = new MultiThreadIoEventLoopGroup(config.effectiveIoThreads(),
                 new DefaultThreadFactory("satchel-io"), io);
-        DecoderPool decoders = new DecoderPool(commands, config.tokenFormat(), config.maxDepth());
-        int maxMessage = config.maxMessageBytes();
-        int maxInFlight = config.maxInFlight();
+        HandshakeHandler.ConnectionSettings settings = new HandshakeHandler.ConnectionSettings(
+                new DecoderPool(commands, config.tokenFormat(), config.maxDepth()), loop,
+                config.maxMessageBytes(), config.maxInFlight());
         ServerBootstrap b = new ServerBootstrap()
                 .group(bossGroup, ioGroup)
                 .channel(channelType)
@@ -116,8 +116,7 @@ public final class SatchelServer implements AutoCloseable {
                         ch.pipeline()
                                 .addLast("http", new HttpServerCodec(4096, 8192, 8192))
                                 .addLast("http-aggregator", new HttpObjectAggregator(8192))
-                                .addLast("handshake", new HandshakeHandler(decoders, loop, maxMessage, maxInFlight,
-                                        false));
+                                .addLast("handshake", new HandshakeHandler(settings));
                     }
                 });
         try {
