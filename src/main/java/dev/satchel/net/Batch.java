@@ -5,6 +5,9 @@ import dev.satchel.engine.Engine;
 import dev.satchel.protocol.Request;
 import dev.satchel.protocol.ResponseWriter;
 import io.netty.buffer.ByteBuf;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
@@ -12,12 +15,17 @@ import java.util.concurrent.RejectedExecutionException;
  * thread, executed together on the command loop (responses framed into one buffer), then handed back to
  * the connection's I/O thread to be written and flushed once. One hand-off each way per batch, not per
  * request, is what keeps the single loop fast.
+ *
+ * <p>A command may defer its response (a save finishing on another thread): the batch's output is then a
+ * sequence of framed buffers and promised responses, which the connection writes strictly in order.
  */
 final class Batch implements CommandLoop.Task, Runnable {
     private final ClientConnection connection;
     private final Request[] requests;
     private final int count;
     private ByteBuf output;
+    /** Null unless a response was deferred: ByteBuf and CompletableFuture&lt;byte[]&gt; items, in order. */
+    private List<Object> segments;
 
     Batch(ClientConnection connection, Request[] requests, int count) {
         this.connection = connection;
@@ -38,26 +46,72 @@ final class Batch implements CommandLoop.Task, Runnable {
                 out.reset();
                 engine.execute(requests[i], out);
                 requests[i] = null;
-                TextFrames.write(buf, out.array(), out.length());
+                CompletableFuture<byte[]> promised = out.takeDeferred();
+                if (promised == null) {
+                    TextFrames.write(buf, out.array(), out.length());
+                } else {
+                    if (segments == null) {
+                        segments = new ArrayList<>();
+                    }
+                    segments.add(buf);
+                    segments.add(promised);
+                    buf = connection.allocator().directBuffer(Math.max(64, (count - i) * 64));
+                }
             }
         } catch (Throwable t) {
             buf.release();
+            releaseSegments();
             connection.eventLoop().execute(connection::closeOnInternalError); // never leave a client waiting
             throw t;
         }
-        output = buf;
+        if (segments != null) {
+            segments.add(buf);
+        } else {
+            output = buf;
+        }
         try {
             connection.eventLoop().execute(this);
         } catch (RejectedExecutionException e) {
-            output.release(); // the I/O threads are shutting down: nobody is left to write to
+            release(); // the I/O threads are shutting down: nobody is left to write to
         }
+    }
+
+    private void releaseSegments() {
+        if (segments != null) {
+            for (Object o : segments) {
+                if (o instanceof ByteBuf b) {
+                    b.release();
+                }
+            }
+            segments = null;
+        }
+    }
+
+    void release() {
+        if (output != null) {
+            output.release();
+            output = null;
+        }
+        releaseSegments();
     }
 
     /** Back on the connection's I/O thread. */
     @Override
     public void run() {
-        ByteBuf buf = output;
+        connection.deliver(this);
+    }
+
+    /** The framed responses when nothing was deferred, else null; ownership passes to the caller. */
+    ByteBuf takeOutput() {
+        ByteBuf b = output;
         output = null;
-        connection.deliver(this, buf);
+        return b;
+    }
+
+    /** Buffers and promises in order when a response was deferred, else null; ownership passes. */
+    List<Object> takeSegments() {
+        List<Object> s = segments;
+        segments = null;
+        return s;
     }
 }

@@ -14,7 +14,10 @@ import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +45,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     static final int CLOSE_TOO_BIG = 1009;
     static final int CLOSE_INTERNAL_ERROR = 1011;
 
+    private static final byte[] INTERNAL_ERROR =
+            "{\"ERR\":{\"st\":1000,\"m\":\"internal error (logged by the server)\"}}".getBytes(StandardCharsets.US_ASCII);
+
     private final HandshakeHandler.ConnectionSettings settings;
     private ChannelHandlerContext ctx;
     private ByteBuf input;
@@ -54,6 +60,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private int fragmentOpcode = -1;
     private byte[] fragments;
     private int fragmentsLength;
+
+    /** Responses waiting behind a promised (deferred) response: ByteBufs and CompletableFutures. */
+    private final ArrayDeque<Object> outQueue = new ArrayDeque<>();
+    private CompletableFuture<byte[]> waitingOn;
 
     /** Set once a Close was received or a violation found: input is ignored from then on. */
     private boolean closing;
@@ -315,11 +325,65 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
 
     /** On the I/O thread: the loop has answered a batch. */
-    void deliver(Batch batch, ByteBuf responses) {
+    void deliver(Batch batch) {
         inFlight -= batch.count();
-        ctx.writeAndFlush(responses, ctx.voidPromise());
+        ByteBuf responses = batch.takeOutput();
+        if (!ctx.channel().isActive()) {
+            batch.release();
+            if (responses != null) {
+                responses.release();
+            }
+            return;
+        }
+        if (responses != null && outQueue.isEmpty()) {
+            ctx.writeAndFlush(responses, ctx.voidPromise());
+        } else {
+            if (responses != null) {
+                outQueue.add(responses);
+            } else {
+                outQueue.addAll(batch.takeSegments());
+            }
+            drainOutQueue();
+        }
         updateReading();
         closeIfDone();
+    }
+
+    /** Writes queued responses in order, up to the first promised response that is not ready yet. */
+    private void drainOutQueue() {
+        boolean wrote = false;
+        Object head;
+        while ((head = outQueue.peek()) != null) {
+            if (head instanceof ByteBuf b) {
+                outQueue.poll();
+                ctx.write(b, ctx.voidPromise());
+                wrote = true;
+                continue;
+            }
+            @SuppressWarnings("unchecked")
+            CompletableFuture<byte[]> promised = (CompletableFuture<byte[]>) head;
+            if (!promised.isDone()) {
+                if (waitingOn != promised) {
+                    waitingOn = promised;
+                    promised.whenComplete((v, e) -> eventLoop().execute(() -> {
+                        if (ctx.channel().isActive()) {
+                            drainOutQueue();
+                            closeIfDone();
+                        }
+                    }));
+                }
+                break;
+            }
+            outQueue.poll();
+            byte[] json = promised.isCompletedExceptionally() ? INTERNAL_ERROR : promised.join();
+            ByteBuf frame = ctx.alloc().buffer(json.length + 10);
+            TextFrames.write(frame, json, json.length);
+            ctx.write(frame, ctx.voidPromise());
+            wrote = true;
+        }
+        if (wrote) {
+            ctx.flush();
+        }
     }
 
     private void updateReading() {
@@ -349,7 +413,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void closeIfDone() {
-        if (closeFrame != null && inFlight == 0) {
+        if (closeFrame != null && inFlight == 0 && outQueue.isEmpty()) {
             ByteBuf frame = closeFrame;
             closeFrame = null;
             ctx.writeAndFlush(frame).addListener(ChannelFutureListener.CLOSE);
@@ -373,6 +437,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         if (closeFrame != null) {
             closeFrame.release();
             closeFrame = null;
+        }
+        Object queued;
+        while ((queued = outQueue.poll()) != null) {
+            if (queued instanceof ByteBuf b) {
+                b.release();
+            }
         }
         Arrays.fill(pending, 0, pendingCount, null);
         pendingCount = 0;

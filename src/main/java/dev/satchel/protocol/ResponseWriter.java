@@ -17,6 +17,7 @@ public final class ResponseWriter {
     private byte[] buf;
     private int len;
     private final TokenFormat tokenFormat;
+    private java.util.concurrent.CompletableFuture<byte[]> deferred;
 
     public ResponseWriter(TokenFormat tokenFormat) {
         this.tokenFormat = tokenFormat;
@@ -27,8 +28,25 @@ public final class ResponseWriter {
         return tokenFormat;
     }
 
+    /**
+     * Instead of writing a response now, the command promises one: {@code response} completes (on any
+     * thread) with the whole response JSON. Responses to later requests of the same connection wait for it,
+     * so order is kept. For commands that finish work off the loop, such as a save writing to disk.
+     */
+    public void defer(java.util.concurrent.CompletableFuture<byte[]> response) {
+        this.deferred = response;
+    }
+
+    /** The promise left by {@link #defer}, or null; clears it. */
+    public java.util.concurrent.CompletableFuture<byte[]> takeDeferred() {
+        java.util.concurrent.CompletableFuture<byte[]> d = deferred;
+        deferred = null;
+        return d;
+    }
+
     public void reset() {
         len = 0;
+        deferred = null;
         if (buf.length > (1 << 20)) {
             buf = new byte[4096]; // do not hold on to the memory of one huge response
         }
