@@ -1,6 +1,5 @@
 package dev.satchel.net;
 
-import dev.satchel.engine.CommandLoop;
 import dev.satchel.engine.Engine;
 import dev.satchel.protocol.Request;
 import dev.satchel.protocol.ResponseWriter;
@@ -8,18 +7,16 @@ import io.netty.buffer.ByteBuf;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.RejectedExecutionException;
 
 /**
- * The requests one connection delivered in one read, travelling as a single task: decoded on the I/O
- * thread, executed together on the command loop (responses framed into one buffer), then handed back to
- * the connection's I/O thread to be written and flushed once. One hand-off each way per batch, not per
- * request, is what keeps the single loop fast.
+ * The requests one connection delivered in one read: decoded on the I/O thread, executed together on
+ * the command loop (responses framed into one buffer), then written and flushed once by the connection's
+ * I/O thread. Batches travel in groups through the {@link LoopBridge}.
  *
  * <p>A command may defer its response (a save finishing on another thread): the batch's output is then a
  * sequence of framed buffers and promised responses, which the connection writes strictly in order.
  */
-final class Batch implements CommandLoop.Task, Runnable {
+final class Batch {
     private final ClientConnection connection;
     private final Request[] requests;
     private final int count;
@@ -37,9 +34,12 @@ final class Batch implements CommandLoop.Task, Runnable {
         return count;
     }
 
-    /** On the command loop. */
-    @Override
-    public void run(Engine engine, ResponseWriter out) {
+    ClientConnection connection() {
+        return connection;
+    }
+
+    /** On the command loop: runs every request, framing the responses. */
+    void execute(Engine engine, ResponseWriter out) {
         ByteBuf buf = connection.allocator().directBuffer(count * 64);
         try {
             for (int i = 0; i < count; i++) {
@@ -69,11 +69,6 @@ final class Batch implements CommandLoop.Task, Runnable {
         } else {
             output = buf;
         }
-        try {
-            connection.eventLoop().execute(this);
-        } catch (RejectedExecutionException e) {
-            release(); // the I/O threads are shutting down: nobody is left to write to
-        }
     }
 
     private void releaseSegments() {
@@ -93,12 +88,6 @@ final class Batch implements CommandLoop.Task, Runnable {
             output = null;
         }
         releaseSegments();
-    }
-
-    /** Back on the connection's I/O thread. */
-    @Override
-    public void run() {
-        connection.deliver(this);
     }
 
     /** The framed responses when nothing was deferred, else null; ownership passes to the caller. */

@@ -50,6 +50,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     private final HandshakeHandler.ConnectionSettings settings;
     private ChannelHandlerContext ctx;
+    private LoopBridge bridge;
     private ByteBuf input;
 
     private Request[] pending = new Request[16];
@@ -85,6 +86,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.bridge = settings.bridge(ctx.channel().eventLoop());
     }
 
     @Override
@@ -320,7 +322,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         inFlight += pendingCount;
         pending = new Request[16];
         pendingCount = 0;
-        settings.loop().submit(batch);
+        bridge.submit(batch);
         updateReading();
     }
 
@@ -335,16 +337,17 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             }
             return;
         }
+        java.util.List<Object> segments = batch.takeSegments();
         if (responses != null && outQueue.isEmpty()) {
             ctx.writeAndFlush(responses, ctx.voidPromise());
-        } else {
+        } else if (responses != null || segments != null) {
             if (responses != null) {
                 outQueue.add(responses);
             } else {
-                outQueue.addAll(batch.takeSegments());
+                outQueue.addAll(segments);
             }
             drainOutQueue();
-        }
+        } // else the batch failed on the loop and its connection is being closed
         updateReading();
         closeIfDone();
     }

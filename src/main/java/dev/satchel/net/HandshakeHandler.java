@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -111,6 +112,15 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest
     }
 
     /** What every connection of one server shares. */
-    record ConnectionSettings(DecoderPool decoders, CommandLoop loop, int maxMessageBytes, int maxInFlight) {
+    record ConnectionSettings(DecoderPool decoders, CommandLoop loop, int maxMessageBytes, int maxInFlight,
+            java.util.concurrent.ConcurrentHashMap<EventLoop, LoopBridge> bridges) {
+        ConnectionSettings(DecoderPool decoders, CommandLoop loop, int maxMessageBytes, int maxInFlight) {
+            this(decoders, loop, maxMessageBytes, maxInFlight, new java.util.concurrent.ConcurrentHashMap<>());
+        }
+
+        /** The hand-off of the I/O thread running {@code eventLoop} (one per I/O thread). */
+        LoopBridge bridge(EventLoop eventLoop) {
+            return bridges.computeIfAbsent(eventLoop, el -> new LoopBridge(loop, el));
+        }
     }
 }
