@@ -93,10 +93,26 @@ public abstract class Command {
         if (r.name.isEmpty()) {
             return invalid(r, Status.VALUE_SIZE, "name must not be empty");
         }
+        if (hasUnpairedSurrogate(r.name)) {
+            // UTF-8 cannot encode it: it would hash like "?" and collide with other names
+            return invalid(r, Status.VALUE_SIZE, "name contains an unpaired UTF-16 surrogate escape");
+        }
         if (r.name.length() > maxBytes || r.name.getBytes(StandardCharsets.UTF_8).length > maxBytes) {
             return invalid(r, Status.VALUE_SIZE, "name is longer than " + maxBytes + " bytes");
         }
         return true;
+    }
+
+    static boolean hasUnpairedSurrogate(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Writes an error response for this command. */

@@ -103,12 +103,12 @@ final class ExpiryWheel {
     /** Processes slots of ticks up to now; returns the budget left, or -1 if it ran out. */
     private int advanceTicks(long now, int budget, Expirer expirer) {
         long lastTick = now / tickMillis;
-        // A clock jump of more than one revolution needs each slot once: every filed session is then seen.
-        if (lastTick - nextTick >= slots.length && draining == null) {
-            nextTick = lastTick - slots.length + 1;
-        }
         while (true) {
             if (draining == null) {
+                // A clock jump of more than one revolution needs each slot once: every filed session is seen.
+                if (lastTick - nextTick >= slots.length) {
+                    nextTick = lastTick - slots.length + 1;
+                }
                 if (nextTick > lastTick) {
                     return budget;
                 }
