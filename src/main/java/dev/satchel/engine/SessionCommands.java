@@ -46,6 +46,10 @@ public final class SessionCommands {
                     return;
                 }
             }
+            // table-row order: expiry, name, shared
+            if (!checkName(r, false, MAX_NAME_BYTES)) {
+                return;
+            }
             if (r.sharedType != Request.ABSENT && r.sharedType != Request.BOOLEAN) {
                 invalid(r, Status.VALUE_TYPE_INVALID, "shared must be a boolean");
                 return;
@@ -53,9 +57,6 @@ public final class SessionCommands {
             boolean shared = r.sharedType == Request.BOOLEAN && r.shared;
             if (shared && r.nameType == Request.ABSENT) {
                 invalid(r, Status.PARAM_MISSING, "name is required for a shared session");
-                return;
-            }
-            if (!checkName(r, false, MAX_NAME_BYTES)) {
                 return;
             }
             if (shared) {
