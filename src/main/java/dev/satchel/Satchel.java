@@ -74,6 +74,16 @@ public final class Satchel implements Runnable {
         @Option(names = "--persist-path", paramLabel = "DIR",
                 description = "enable persistence in DIR (persist.path, persist.enabled)")
         String persistPath;
+        @Option(names = "--load", paramLabel = "NAME",
+                description = "load dataset NAME from the persist path before the port opens (persist.loadOnStart)")
+        String load;
+        @Option(names = "--start-empty-on-load-failure",
+                description = "start without the data if that load fails, instead of exiting"
+                        + " (persist.startEmptyOnLoadFailure)")
+        boolean startEmptyOnLoadFailure;
+        @Option(names = "--save-on-shutdown", paramLabel = "NAME",
+                description = "save every session as dataset NAME on graceful shutdown (persist.saveOnShutdown)")
+        String saveOnShutdown;
 
         @Override
         public Integer call() throws Exception {
@@ -90,6 +100,9 @@ public final class Satchel implements Runnable {
                 put(flags, "--max-depth", maxDepth);
                 put(flags, "--max-in-flight", maxInFlight);
                 put(flags, "--persist-path", persistPath);
+                put(flags, "--load", load);
+                put(flags, "--start-empty-on-load-failure", startEmptyOnLoadFailure ? "true" : null);
+                put(flags, "--save-on-shutdown", saveOnShutdown);
                 Path file = config;
                 if (file == null && System.getenv("SATCHEL_CONFIG") != null) {
                     file = Path.of(System.getenv("SATCHEL_CONFIG"));
@@ -102,6 +115,9 @@ public final class Satchel implements Runnable {
             SatchelServer server = new SatchelServer(cfg, Clock.system());
             try {
                 server.start();
+            } catch (SatchelServer.StartupException e) {
+                System.err.println("satchel: " + e.getMessage());
+                return 1;
             } catch (Exception e) {
                 System.err.println("satchel: cannot listen on " + cfg.bind() + ":" + cfg.port() + ": " + e.getMessage());
                 return 1;

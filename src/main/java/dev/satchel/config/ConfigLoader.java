@@ -47,7 +47,14 @@ public final class ConfigLoader {
             new Setting("persist.enabled", "SATCHEL_PERSIST_ENABLED", "--persist-enabled", "false",
                     "allow SH_SAVE / KV_SAVE (loads read persist.path either way)"),
             new Setting("persist.path", "SATCHEL_PERSIST_PATH", "--persist-path", "data",
-                    "directory holding saved datasets"));
+                    "directory holding saved datasets"),
+            new Setting("persist.loadOnStart", "SATCHEL_PERSIST_LOAD_ON_START", "--load", "",
+                    "dataset to load before the port opens (sessions or keys); empty = none"),
+            new Setting("persist.startEmptyOnLoadFailure", "SATCHEL_PERSIST_START_EMPTY_ON_LOAD_FAILURE",
+                    "--start-empty-on-load-failure", "false",
+                    "when the start-up load fails: true starts without the data, false exits with an error"),
+            new Setting("persist.saveOnShutdown", "SATCHEL_PERSIST_SAVE_ON_SHUTDOWN", "--save-on-shutdown", "",
+                    "dataset to save every session to on graceful shutdown (needs persist.enabled); empty = none"));
 
     private ConfigLoader() {
     }
@@ -141,8 +148,15 @@ public final class ConfigLoader {
         if (v.get("persist.path").origin().startsWith("flag")) {
             persist = true; // --persist-path DIR means: persist in DIR
         }
+        String loadOnStart = datasetName(v, "persist.loadOnStart");
+        boolean startEmpty = bool(v, "persist.startEmptyOnLoadFailure");
+        String saveOnShutdown = datasetName(v, "persist.saveOnShutdown");
+        if (!saveOnShutdown.isEmpty() && !persist) {
+            throw bad("persist.saveOnShutdown", v.get("persist.saveOnShutdown"),
+                    "saving needs persist.enabled = true (or --persist-path DIR)");
+        }
         return new ServerConfig(bind, port, ioThreads, maxMessage, maxDepth, maxInFlight, format, secret, tick,
-                persist, Path.of(path), source);
+                persist, Path.of(path), loadOnStart, startEmpty, saveOnShutdown, source);
     }
 
     private static ConfigException bad(String key, Value value, String expected) {
@@ -154,6 +168,19 @@ public final class ConfigLoader {
         Value x = v.get(key);
         if (!emptyAllowed && x.text().isBlank()) {
             throw bad(key, x, "must not be empty");
+        }
+        return x.text();
+    }
+
+    /** A dataset name (docs/persistence.md), or empty for none. */
+    private static String datasetName(Map<String, Value> v, String key) {
+        Value x = v.get(key);
+        if (x.text().isEmpty()) {
+            return "";
+        }
+        String problem = dev.satchel.persist.DatasetNames.problem(x.text());
+        if (problem != null) {
+            throw bad(key, x, "not a valid dataset name: " + problem);
         }
         return x.text();
     }

@@ -9,6 +9,9 @@ import java.nio.file.Path;
  *
  * @param sharedSecret key of the shared-session HMAC; empty means a random one per start (shared-session
  *                     tokens then change on restart)
+ * @param loadOnStart  dataset to load before the port opens; empty for none
+ * @param startEmptyOnLoadFailure start without the data instead of exiting when that load fails
+ * @param saveOnShutdown dataset to save every session to on graceful shutdown; empty for none
  */
 public record ServerConfig(
         String bind,
@@ -22,17 +25,22 @@ public record ServerConfig(
         long expiryTickMillis,
         boolean persistEnabled,
         Path persistPath,
+        String loadOnStart,
+        boolean startEmptyOnLoadFailure,
+        String saveOnShutdown,
         String source) {
 
     /** The same settings with another port (tests bind port 0 for an ephemeral port). */
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(bind, newPort, ioThreads, maxMessageBytes, maxDepth, maxInFlight, tokenFormat,
-                sharedSecret, expiryTickMillis, persistEnabled, persistPath, source);
+                sharedSecret, expiryTickMillis, persistEnabled, persistPath, loadOnStart, startEmptyOnLoadFailure,
+                saveOnShutdown, source);
     }
 
     public ServerConfig withTokenFormat(TokenFormat format) {
         return new ServerConfig(bind, port, ioThreads, maxMessageBytes, maxDepth, maxInFlight, format,
-                sharedSecret, expiryTickMillis, persistEnabled, persistPath, source);
+                sharedSecret, expiryTickMillis, persistEnabled, persistPath, loadOnStart, startEmptyOnLoadFailure,
+                saveOnShutdown, source);
     }
 
     /** I/O threads to start: the configured number, or for 0, half the processors (at least 1, at most 4). */

@@ -31,6 +31,11 @@ public final class KeyValues {
     private int end;
     private int live;
     private long bytes;
+    /**
+     * True while a snapshot may hold {@link #entries} (see {@link #freeze}): the next overwrite or removal
+     * copies the array first instead of changing it in place.
+     */
+    private boolean frozen;
 
     /** Number of keys. */
     public int size() {
@@ -126,6 +131,9 @@ public final class KeyValues {
         int slot = slotOf(entry, ko, kl, h);
         if (slot >= 0) {
             if (overwrite) {
+                if (frozen) {
+                    thaw();
+                }
                 int p = index[slot] - 1;
                 bytes += entry.length - entries[p].length;
                 entries[p] = entry;
@@ -145,6 +153,7 @@ public final class KeyValues {
     }
 
     private void allocate(int capacity) {
+        frozen = false;
         entries = new byte[capacity][];
         hashes = new int[capacity];
         index = new int[capacity * 2];
@@ -185,6 +194,9 @@ public final class KeyValues {
             return false;
         }
         int p = index[slot] - 1;
+        if (frozen) {
+            thaw();
+        }
         bytes -= entries[p].length;
         entries[p] = null;
         live--;
@@ -217,9 +229,27 @@ public final class KeyValues {
         }
     }
 
+    /**
+     * For a consistent snapshot read by another thread (a save): returns the entry array, whose positions
+     * {@code [0, end())} as of now will never change. Copy on write: the next overwrite or removal copies
+     * the array first; appends only write past {@code end()}, and growth and {@link #clear} replace the
+     * array, so none of them disturbs the snapshot. Entry arrays themselves are never modified. O(1).
+     */
+    public byte[][] freeze() {
+        frozen = true;
+        return entries;
+    }
+
+    /** Gives this store a private copy of a frozen entry array. */
+    private void thaw() {
+        entries = entries.clone();
+        frozen = false;
+    }
+
     /** Removes every key; returns how many there were. */
     public int clear() {
         int n = live;
+        frozen = false;
         entries = NO_ENTRIES;
         hashes = NO_INTS;
         index = NO_INTS;

@@ -20,6 +20,8 @@ public final class Session {
     /** When the current period ends, on the engine's clock; meaningful when {@link #durationMillis} > 0. */
     long deadline;
     boolean ended;
+    /** For consistent snapshots: see {@link Engine.Capture}. */
+    int snapSeq;
 
     Session(long tokenHi, long tokenLo, String name, boolean shared, long durationMillis, boolean deleteSession,
             boolean extendOnSetAdd, boolean extendOnGet) {

@@ -9,6 +9,8 @@ import dev.satchel.engine.Engine;
 import dev.satchel.engine.ServerCommands;
 import dev.satchel.engine.SessionCommands;
 import dev.satchel.engine.Tokens;
+import dev.satchel.persist.PersistException;
+import dev.satchel.persist.Persistence;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -47,6 +49,8 @@ public final class SatchelServer implements AutoCloseable {
     private final Engine engine;
     private final CommandLoop loop;
     private final CommandRegistry commands;
+    private final Persistence persistence;
+    private final java.util.concurrent.atomic.AtomicBoolean shutdownSaved = new java.util.concurrent.atomic.AtomicBoolean();
     private EventLoopGroup bossGroup;
     private EventLoopGroup ioGroup;
     private Channel serverChannel;
@@ -63,6 +67,8 @@ public final class SatchelServer implements AutoCloseable {
         all.addAll(SessionCommands.all(tokens));
         all.addAll(DataCommands.all());
         all.addAll(ServerCommands.all());
+        this.persistence = new Persistence(config.persistPath(), config.persistEnabled(), config.tokenFormat());
+        all.addAll(dev.satchel.engine.PersistCommands.all(persistence, loop));
         this.commands = new CommandRegistry(all);
     }
 
@@ -93,6 +99,12 @@ public final class SatchelServer implements AutoCloseable {
     /** Starts the loop and binds the WebSocket port; returns the bound port. */
     public int start() throws InterruptedException {
         loop.start();
+        try {
+            prepareData();
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         Class<? extends ServerChannel> channelType =
@@ -138,6 +150,67 @@ public final class SatchelServer implements AutoCloseable {
 
     @Override
     public void close() {
+        closeNetwork();
+        saveOnShutdown();
+        loop.close();
+        persistence.close();
+    }
+
+    /**
+     * A start-up problem that is not about listening: the dataset directory is not writable, or the start-up
+     * load failed. The message is one line for the operator.
+     */
+    public static final class StartupException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        StartupException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** Before the port opens: checks the dataset directory and runs the start-up load. */
+    private void prepareData() throws InterruptedException {
+        try {
+            persistence.prepare();
+        } catch (PersistException e) {
+            throw new StartupException(e.getMessage(), e);
+        }
+        String name = config.loadOnStart();
+        if (name.isEmpty()) {
+            return;
+        }
+        try {
+            dev.satchel.engine.PersistCommands.load(persistence, loop, name).get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            PersistException p = Persistence.cause(e);
+            if (!config.startEmptyOnLoadFailure()) {
+                throw new StartupException("start-up load failed: " + p.getMessage() + " (to start without it, set"
+                        + " persist.startEmptyOnLoadFailure or pass --start-empty-on-load-failure)", p);
+            }
+            LOG.warn("start-up load failed: {}; starting without it (persist.startEmptyOnLoadFailure)",
+                    p.getMessage());
+        }
+    }
+
+    /** On graceful shutdown, after clients are gone: saves every session if persist.saveOnShutdown says so. */
+    private void saveOnShutdown() {
+        String name = config.saveOnShutdown();
+        if (name.isEmpty() || serverChannel == null || !shutdownSaved.compareAndSet(false, true)) {
+            return; // nothing configured, never started, or already done
+        }
+        try {
+            dev.satchel.engine.PersistCommands.Saved s =
+                    dev.satchel.engine.PersistCommands.saveAllSessions(persistence, loop, name).get();
+            LOG.info("shutdown save of {} sessions to dataset '{}' done in {} ms", s.sessions(), name, s.millis());
+        } catch (java.util.concurrent.ExecutionException e) {
+            LOG.error("shutdown save to dataset '{}' failed: {}", name, Persistence.cause(e).getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            LOG.error("shutdown save to dataset '{}' interrupted", name);
+        }
+    }
+
+    private void closeNetwork() {
         if (serverChannel != null) {
             serverChannel.close().syncUninterruptibly();
         }
@@ -147,6 +220,5 @@ public final class SatchelServer implements AutoCloseable {
         if (ioGroup != null) {
             ioGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         }
-        loop.close();
     }
 }

@@ -33,6 +33,7 @@ public final class CommandHarness {
         all.addAll(SessionCommands.all(tokens));
         all.addAll(DataCommands.all());
         all.addAll(ServerCommands.all());
+        all.addAll(PersistCommands.all());
         decoder = new RequestDecoder(new CommandRegistry(all), format, maxDepth);
         out = new ResponseWriter(format);
     }
