@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
 /** Entry point: {@code satchel server|...}. */
 @Command(name = "satchel", mixinStandardHelpOptions = true, versionProvider = Satchel.Version.class,
         description = "Satchel: an in-memory session cache speaking JSON over WebSocket.",
-        subcommands = {Satchel.Server.class})
+        subcommands = {Satchel.Server.class, dev.satchel.cli.CliCommand.class,
+                dev.satchel.bench.BenchCommand.class})
 public final class Satchel implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -1,0 +1,208 @@
+package dev.satchel.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.satchel.client.ClientOptions;
+import dev.satchel.client.CloseStatus;
+import dev.satchel.client.SatchelClient;
+import dev.satchel.client.SatchelClientException;
+import java.net.URI;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
+
+/**
+ * What the shell and scripts share: one connection, the remembered token ({@code $tkn}) and the output mode.
+ * {@link #execute(String)} runs one line and says how it went; the caller prints.
+ */
+final class CliSession implements AutoCloseable {
+
+    /** How a line went. */
+    enum Kind {
+        /** Nothing to do: a blank line or a comment. */
+        EMPTY,
+        /** A local command (help) or a request answered with success. */
+        OK,
+        /** The server answered with an error status. */
+        FAILED,
+        /** The line is not a valid short form. */
+        BAD_LINE,
+        /** No connection, or it failed before the response came. */
+        CONNECTION,
+        /** {@code quit} or {@code exit}. */
+        QUIT
+    }
+
+    /**
+     * The result of one line.
+     *
+     * @param kind   how it went
+     * @param output text for standard output (a response or help), or {@code null}
+     * @param error  a message for the error stream, or {@code null}
+     */
+    record Outcome(Kind kind, String output, String error) {
+    }
+
+    private static final java.util.Set<String> LOCAL_COMMANDS = java.util.Set.of("help", "?", "quit", "exit");
+
+    private final URI uri;
+    private final ClientOptions options;
+    private final boolean raw;
+    /** Interactive: connect again whenever the connection is gone. Scripts: connect once, when first needed. */
+    private final boolean reconnect;
+    private volatile SatchelClient client;
+    private JsonNode token;
+    private boolean connectedOnce;
+    private volatile boolean closing;
+    private Consumer<CloseStatus> onUnexpectedClose = status -> { };
+
+    /**
+     * @param uri       the server
+     * @param options   connection settings
+     * @param raw       print responses as received instead of pretty
+     * @param reconnect connect again whenever the connection is gone (interactive use); otherwise connect once,
+     *                  when the first request needs it, and report a lost connection as
+     *                  {@link Kind#CONNECTION}
+     */
+    CliSession(URI uri, ClientOptions options, boolean raw, boolean reconnect) {
+        this.uri = uri;
+        this.options = options;
+        this.raw = raw;
+        this.reconnect = reconnect;
+    }
+
+    URI uri() {
+        return uri;
+    }
+
+    /** The remembered token, or {@code null}. */
+    JsonNode token() {
+        return token;
+    }
+
+    /** Called (on an I/O thread) when the server or the network ends the connection. */
+    void onUnexpectedClose(Consumer<CloseStatus> listener) {
+        this.onUnexpectedClose = listener;
+    }
+
+    boolean isConnected() {
+        return client != null && client.isOpen();
+    }
+
+    /**
+     * Connects, replacing a closed connection.
+     *
+     * @throws SatchelClientException if the connection cannot be opened; the message names the URI
+     */
+    void connect() {
+        SatchelClient old = client;
+        client = null;
+        if (old != null) {
+            old.close();
+        }
+        SatchelClient opened = SatchelClient.connect(uri, options);
+        connectedOnce = true;
+        client = opened;
+        opened.closeFuture().thenAccept(status -> {
+            if (!closing && client == opened) {
+                onUnexpectedClose.accept(status);
+            }
+        });
+    }
+
+    /**
+     * Runs one line: a blank line or a {@code #} comment does nothing; {@code help}, {@code quit} and
+     * {@code exit} are local; anything else is parsed and sent.
+     *
+     * @param line the line
+     * @return the outcome
+     */
+    Outcome execute(String line) {
+        String text = line.strip();
+        if (text.isEmpty() || text.startsWith("#")) {
+            return new Outcome(Kind.EMPTY, null, null);
+        }
+        String[] parts = text.split("\\s+", 2);
+        switch (parts[0].toLowerCase(Locale.ROOT)) {
+            case "help", "?" -> {
+                return new Outcome(Kind.OK, Help.text(parts.length > 1 ? parts[1] : null), null);
+            }
+            case "quit", "exit" -> {
+                return new Outcome(Kind.QUIT, null, null);
+            }
+            default -> {
+                // a request
+            }
+        }
+        ShortForm.Request request;
+        try {
+            request = ShortForm.parseLine(text, token);
+        } catch (ShortFormException e) {
+            return new Outcome(Kind.BAD_LINE, null, e.getMessage());
+        }
+        return send(request);
+    }
+
+    /**
+     * Runs one command given as command-line arguments.
+     *
+     * @param arguments the arguments, not empty
+     * @return the outcome
+     */
+    Outcome executeArguments(List<String> arguments) {
+        String first = arguments.get(0).strip().toLowerCase(Locale.ROOT);
+        if (LOCAL_COMMANDS.contains(first) || first.startsWith("#")) {
+            return execute(String.join(" ", arguments));
+        }
+        ShortForm.Request request;
+        try {
+            request = ShortForm.parseArguments(arguments, token);
+        } catch (ShortFormException e) {
+            return new Outcome(Kind.BAD_LINE, null, e.getMessage());
+        }
+        return send(request);
+    }
+
+    private Outcome send(ShortForm.Request request) {
+        if (!isConnected()) {
+            if (!reconnect && connectedOnce) {
+                return new Outcome(Kind.CONNECTION, null, "the connection to " + uri + " is closed");
+            }
+            try {
+                connect();
+            } catch (SatchelClientException e) {
+                return new Outcome(Kind.CONNECTION, null, e.getMessage());
+            }
+        }
+        String text;
+        try {
+            CompletableFuture<String> future = client.sendRaw(request.json());
+            text = future.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            return new Outcome(Kind.CONNECTION, null, cause instanceof SatchelClientException
+                    ? cause.getMessage() : String.valueOf(cause));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Outcome(Kind.CONNECTION, null, "interrupted while waiting for the response");
+        }
+        Response response = Response.parse(text);
+        if (response.setsToken()) {
+            token = response.token();
+        }
+        String output = raw ? text : response.pretty();
+        return response.isSuccess()
+                ? new Outcome(Kind.OK, output, null)
+                : new Outcome(Kind.FAILED, output, response.describeFailure());
+    }
+
+    @Override
+    public void close() {
+        closing = true;
+        if (client != null) {
+            client.close();
+            client = null;
+        }
+    }
+}
