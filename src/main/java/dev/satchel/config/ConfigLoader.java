@@ -54,7 +54,76 @@ public final class ConfigLoader {
                     "--start-empty-on-load-failure", "false",
                     "when the start-up load fails: true starts without the data, false exits with an error"),
             new Setting("persist.saveOnShutdown", "SATCHEL_PERSIST_SAVE_ON_SHUTDOWN", "--save-on-shutdown", "",
-                    "dataset to save every session to on graceful shutdown (needs persist.enabled); empty = none"));
+                    "dataset to save every session to on graceful shutdown (needs persist.enabled); empty = none"),
+            // ---- hardening: limits, authentication, TLS (README "Security and limits") ----
+            new Setting("limits.maxStringBytes", "SATCHEL_MAX_STRING_BYTES", "--max-string-bytes", "1048576",
+                    "longest JSON string in a request, in bytes as sent; longer is 170"),
+            new Setting("limits.maxNumberChars", "SATCHEL_MAX_NUMBER_CHARS", "--max-number-chars", "1000",
+                    "longest JSON number literal in a request; longer is 170"),
+            new Setting("limits.maxKeyBytes", "SATCHEL_MAX_KEY_BYTES", "--max-key-bytes", "1024",
+                    "longest key, and longest member name anywhere in a request, in bytes as sent; longer is 170"),
+            new Setting("limits.maxKeysPerRequest", "SATCHEL_MAX_KEYS_PER_REQUEST", "--max-keys-per-request", "10000",
+                    "most members of a keys object or items of a keys / tkns array in one request; more is 170"),
+            new Setting("limits.maxValueBytes", "SATCHEL_MAX_VALUE_BYTES", "--max-value-bytes", "1048576",
+                    "largest value stored under one key (compact JSON bytes); larger is 170"),
+            new Setting("limits.maxResponseBytes", "SATCHEL_MAX_RESPONSE_BYTES", "--max-response-bytes", "16777216",
+                    "largest response; a GET or KEYS whose answer would be larger is 170"),
+            new Setting("limits.maxSessions", "SATCHEL_MAX_SESSIONS", "--max-sessions", "1000000",
+                    "most live sessions; SH_NEW beyond it is 170"),
+            new Setting("limits.maxKeysPerSession", "SATCHEL_MAX_KEYS_PER_SESSION", "--max-keys-per-session", "100000",
+                    "most keys in one session; a write beyond it is refused whole with 170"),
+            new Setting("limits.maxStoredBytes", "SATCHEL_MAX_STORED_BYTES", "--max-stored-bytes", "auto",
+                    "memory budget: most key and value bytes stored in total; a write beyond it is refused whole"
+                            + " with 170, nothing is evicted. \"auto\" = half the JVM's maximum heap; k, m, g suffixes"),
+            new Setting("limits.maxConnections", "SATCHEL_MAX_CONNECTIONS", "--max-connections", "10000",
+                    "most open connections; more get HTTP 503"),
+            new Setting("limits.maxConnectionsPerAddress", "SATCHEL_MAX_CONNECTIONS_PER_ADDRESS",
+                    "--max-connections-per-address", "1000",
+                    "most open connections from one remote IP address; more get HTTP 503"),
+            new Setting("limits.handshakeTimeoutSeconds", "SATCHEL_HANDSHAKE_TIMEOUT_SECONDS",
+                    "--handshake-timeout-seconds", "10",
+                    "time a connection has to complete the TLS and WebSocket handshakes; then HTTP 408 and close"),
+            new Setting("limits.idleTimeoutSeconds", "SATCHEL_IDLE_TIMEOUT_SECONDS", "--idle-timeout-seconds", "300",
+                    "silence after which the server pings a connection (0 = never)"),
+            new Setting("limits.pingTimeoutSeconds", "SATCHEL_PING_TIMEOUT_SECONDS", "--ping-timeout-seconds", "30",
+                    "silence after that ping after which the connection is closed with 1001"),
+            new Setting("limits.outboundHighWaterBytes", "SATCHEL_OUTBOUND_HIGH_WATER_BYTES",
+                    "--outbound-high-water-bytes", "1048576",
+                    "unsent response bytes above which the server stops reading a connection (resumes below a quarter)"),
+            new Setting("limits.outboundHardLimitBytes", "SATCHEL_OUTBOUND_HARD_LIMIT_BYTES",
+                    "--outbound-hard-limit-bytes", "33554432",
+                    "unsent response bytes above which a connection is closed at once"),
+            new Setting("limits.outboundStallSeconds", "SATCHEL_OUTBOUND_STALL_SECONDS", "--outbound-stall-seconds",
+                    "60", "time a connection's unsent responses may stay above the high-water mark before it is closed"),
+            new Setting("server.authSecret", "SATCHEL_AUTH_SECRET", "--auth-secret", "",
+                    "shared secret clients must present on the handshake (Authorization: Bearer, or ?token=);"
+                            + " empty = no authentication"),
+            new Setting("server.allowUnauthenticated", "SATCHEL_ALLOW_UNAUTHENTICATED", "--allow-unauthenticated",
+                    "false", "allow listening on a non-loopback address without server.authSecret"),
+            new Setting("server.allowedOrigins", "SATCHEL_ALLOWED_ORIGINS", "--allowed-origins", "",
+                    "comma-separated browser origins allowed to connect (others get 403); empty = any"),
+            new Setting("tls.certFile", "SATCHEL_TLS_CERT_FILE", "--tls-cert-file", "",
+                    "PEM certificate chain: serve wss:// (with tls.keyFile)"),
+            new Setting("tls.keyFile", "SATCHEL_TLS_KEY_FILE", "--tls-key-file", "",
+                    "PEM private key (PKCS#8) of tls.certFile"),
+            new Setting("tls.keyPassword", "SATCHEL_TLS_KEY_PASSWORD", "--tls-key-password", "",
+                    "password of an encrypted tls.keyFile; empty = not encrypted"),
+            new Setting("tls.keyStore", "SATCHEL_TLS_KEY_STORE", "--tls-key-store", "",
+                    "PKCS#12 key store with the key and certificate chain: serve wss:// (instead of PEM files)"),
+            new Setting("tls.keyStorePassword", "SATCHEL_TLS_KEY_STORE_PASSWORD", "--tls-key-store-password", "",
+                    "password of tls.keyStore"),
+            // ---- operations: admin port (health, metrics), shutdown, logs (README "Health and metrics") ----
+            new Setting("admin.bind", "SATCHEL_ADMIN_BIND", "--admin-bind", "127.0.0.1",
+                    "address of the admin HTTP port (/health/live, /health/ready, /metrics); no credentials there"),
+            new Setting("admin.port", "SATCHEL_ADMIN_PORT", "--admin-port", "1988",
+                    "admin HTTP port, separate from the WebSocket port (0 picks a free port)"),
+            new Setting("metrics.enabled", "SATCHEL_METRICS_ENABLED", "--metrics-enabled", "true",
+                    "count commands on the command loop and serve /metrics; false = health endpoints only"),
+            new Setting("shutdown.timeoutMs", "SATCHEL_SHUTDOWN_TIMEOUT_MS", "--shutdown-timeout-ms", "5000",
+                    "on SIGTERM / SIGINT, time connections get to receive their answers and close before they are"
+                            + " cut (the shutdown save, if any, runs after)"),
+            new Setting("log.format", "SATCHEL_LOG_FORMAT", "--log-format", "text",
+                    "\"text\" (human-readable lines) or \"json\" (one JSON object per line), on standard error"));
 
     private ConfigLoader() {
     }
@@ -156,7 +225,112 @@ public final class ConfigLoader {
                     "saving needs persist.enabled = true (or --persist-path DIR)");
         }
         return new ServerConfig(bind, port, ioThreads, maxMessage, maxDepth, maxInFlight, format, secret, tick,
-                persist, Path.of(path), loadOnStart, startEmpty, saveOnShutdown, source);
+                persist, Path.of(path), loadOnStart, startEmpty, saveOnShutdown, source, limits(v), security(v), ops(v, bind, port));
+    }
+
+    // ---- hardening settings ----
+
+    private static ServerConfig.Limits limits(Map<String, Value> v) {
+        int highWater = integer(v, "limits.outboundHighWaterBytes", 1024, 1 << 30);
+        int hard = integer(v, "limits.outboundHardLimitBytes", 2048, Integer.MAX_VALUE);
+        if (hard <= highWater) {
+            throw bad("limits.outboundHardLimitBytes", v.get("limits.outboundHardLimitBytes"),
+                    "must be larger than limits.outboundHighWaterBytes (" + highWater + ")");
+        }
+        return new ServerConfig.Limits(
+                integer(v, "limits.maxStringBytes", 64, Integer.MAX_VALUE), // a token (22) must always fit
+                integer(v, "limits.maxNumberChars", 20, Integer.MAX_VALUE), // a uint64 token has up to 20 digits
+                integer(v, "limits.maxKeyBytes", 16, Integer.MAX_VALUE),
+                integer(v, "limits.maxKeysPerRequest", 1, Integer.MAX_VALUE),
+                integer(v, "limits.maxValueBytes", 16, Integer.MAX_VALUE),
+                integer(v, "limits.maxResponseBytes", 1024, Integer.MAX_VALUE - 64),
+                integer(v, "limits.maxSessions", 1, Integer.MAX_VALUE),
+                integer(v, "limits.maxKeysPerSession", 1, Integer.MAX_VALUE),
+                storedBytes(v, "limits.maxStoredBytes"),
+                integer(v, "limits.maxConnections", 1, 10_000_000),
+                integer(v, "limits.maxConnectionsPerAddress", 1, 10_000_000),
+                integer(v, "limits.handshakeTimeoutSeconds", 1, 3600),
+                integer(v, "limits.idleTimeoutSeconds", 0, 86_400),
+                integer(v, "limits.pingTimeoutSeconds", 1, 3600),
+                highWater,
+                hard,
+                integer(v, "limits.outboundStallSeconds", 1, 86_400));
+    }
+
+    /** "auto" (half the JVM's maximum heap), or bytes with an optional k, m or g suffix (powers of 1024). */
+    private static long storedBytes(Map<String, Value> v, String key) {
+        Value x = v.get(key);
+        String t = x.text().trim().toLowerCase(Locale.ROOT);
+        if (t.equals("auto")) {
+            return Runtime.getRuntime().maxMemory() / 2;
+        }
+        long unit = 1;
+        if (t.endsWith("k") || t.endsWith("m") || t.endsWith("g")) {
+            unit = switch (t.charAt(t.length() - 1)) {
+                case 'k' -> 1L << 10;
+                case 'm' -> 1L << 20;
+                default -> 1L << 30;
+            };
+            t = t.substring(0, t.length() - 1).trim();
+        }
+        try {
+            long n = Long.parseLong(t);
+            if (n >= 1 && n <= Long.MAX_VALUE / unit) {
+                return n * unit;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw bad(key, x, "expected \"auto\" or a number of bytes of at least 1 (suffixes k, m, g allowed)");
+    }
+
+    private static ServerConfig.Security security(Map<String, Value> v) {
+        String cert = text(v, "tls.certFile", true).trim();
+        String key = text(v, "tls.keyFile", true).trim();
+        String store = text(v, "tls.keyStore", true).trim();
+        if (cert.isEmpty() != key.isEmpty()) {
+            String missing = cert.isEmpty() ? "tls.certFile" : "tls.keyFile";
+            String given = cert.isEmpty() ? "tls.keyFile" : "tls.certFile";
+            throw bad(given, v.get(given), missing + " must be set too (PEM certificate chain and private key)");
+        }
+        if (!store.isEmpty() && !cert.isEmpty()) {
+            throw bad("tls.keyStore", v.get("tls.keyStore"),
+                    "set either tls.keyStore or tls.certFile and tls.keyFile, not both");
+        }
+        java.util.List<String> origins = new java.util.ArrayList<>();
+        for (String o : text(v, "server.allowedOrigins", true).split(",")) {
+            String t = o.trim();
+            while (t.endsWith("/")) {
+                t = t.substring(0, t.length() - 1);
+            }
+            if (!t.isEmpty()) {
+                if (!t.contains("://") && !t.equals("null")) {
+                    throw bad("server.allowedOrigins", v.get("server.allowedOrigins"),
+                            "each origin is scheme://host[:port], e.g. https://app.example.com (\"" + t + "\")");
+                }
+                origins.add(t.toLowerCase(Locale.ROOT));
+            }
+        }
+        return new ServerConfig.Security(text(v, "server.authSecret", true),
+                bool(v, "server.allowUnauthenticated"), java.util.List.copyOf(origins), cert, key,
+                text(v, "tls.keyPassword", true), store, text(v, "tls.keyStorePassword", true));
+    }
+
+    // ---- operations settings ----
+
+    private static ServerConfig.Ops ops(Map<String, Value> v, String bind, int port) {
+        String adminBind = text(v, "admin.bind", false).trim();
+        int adminPort = integer(v, "admin.port", 0, 65535);
+        if (adminPort != 0 && adminPort == port) {
+            throw bad("admin.port", v.get("admin.port"), "must differ from server.port (" + port + ")");
+        }
+        int timeout = integer(v, "shutdown.timeoutMs", 0, 3_600_000);
+        Value f = v.get("log.format");
+        String format = f.text().trim().toLowerCase(Locale.ROOT);
+        if (!format.equals("text") && !format.equals("json")) {
+            throw bad("log.format", f, "expected \"text\" or \"json\"");
+        }
+        return new ServerConfig.Ops(adminBind, adminPort, bool(v, "metrics.enabled"), timeout, format);
     }
 
     private static ConfigException bad(String key, Value value, String expected) {

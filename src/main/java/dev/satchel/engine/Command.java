@@ -14,6 +14,8 @@ public abstract class Command {
     private final String name;
     private final byte[] nameBytes;
     private final byte[] responsePrefix;
+    /** Position in the server's {@link CommandRegistry}, for per-command counters on the loop; -1 if none. */
+    private int index = -1;
 
     protected Command(String name) {
         this.name = name;
@@ -23,6 +25,15 @@ public abstract class Command {
 
     public final String name() {
         return name;
+    }
+
+    /** Position in the {@link CommandRegistry} holding this command (its metrics slot), or -1. */
+    public final int index() {
+        return index;
+    }
+
+    final void index(int position) {
+        this.index = position;
     }
 
     final byte[] nameBytes() {

@@ -17,6 +17,7 @@ public final class CommandRegistry {
                     throw new IllegalArgumentException("duplicate command " + this.commands[i].name());
                 }
             }
+            this.commands[i].index(i);
         }
     }
 

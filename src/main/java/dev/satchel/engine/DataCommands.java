@@ -59,6 +59,11 @@ public final class DataCommands {
         @Override
         public final void execute(Engine engine, Request r, ResponseWriter out) {
             if (!session) {
+                String problem = limitProblem(engine, null, engine.global(), r);
+                if (problem != null) {
+                    error(out, Status.LIMIT_EXCEEDED, problem); // refused whole: nothing is written
+                    return;
+                }
                 run(engine, engine.global(), r, out);
                 return;
             }
@@ -67,14 +72,22 @@ public final class DataCommands {
                 error(out, Status.SESSION_NOT_EXIST, "session does not exist");
                 return;
             }
+            String problem = limitProblem(engine, s, s.data != null ? s.data : KeyValues.EMPTY, r);
+            if (problem != null) {
+                error(out, Status.LIMIT_EXCEEDED, problem); // refused whole, and not a reason to extend
+                return;
+            }
             KeyValues kv = extendsOnSetAdd() ? s.store() : s.data != null ? s.data : KeyValues.EMPTY;
             int before = kv.size();
+            long bytesBefore = kv.storedBytes();
             run(engine, kv, r, out);
             engine.sessionKeysChanged(kv.size() - before);
+            engine.sessionBytesChanged(kv.storedBytes() - bytesBefore);
             if (kv.size() == 0 && s.data != null) {
                 s.data = null; // an empty session holds no store
             }
-            if (s.durationMillis > 0 && (extendsOnSetAdd() ? s.extendOnSetAdd : extendsOnGet() && s.extendOnGet)) {
+            if (s.durationMillis > 0 && out.status() == Status.OK
+                    && (extendsOnSetAdd() ? s.extendOnSetAdd : extendsOnGet() && s.extendOnGet)) {
                 engine.extend(s);
             }
         }
@@ -84,6 +97,11 @@ public final class DataCommands {
          * set/add write into the store; the others may get the shared empty store.
          */
         abstract void run(Engine engine, KeyValues kv, Request r, ResponseWriter out);
+
+        /** For writes: null if the request fits the limits (see {@link Engine#writeProblem}), else the 170 message. */
+        String limitProblem(Engine engine, Session s, KeyValues kv, Request r) {
+            return null;
+        }
 
         boolean extendsOnSetAdd() {
             return false;
@@ -113,6 +131,11 @@ public final class DataCommands {
         }
 
         @Override
+        String limitProblem(Engine engine, Session s, KeyValues kv, Request r) {
+            return engine.writeProblem(s, kv, r.entries, r.keyCount, false, true);
+        }
+
+        @Override
         boolean extendsOnSetAdd() {
             return true;
         }
@@ -134,6 +157,11 @@ public final class DataCommands {
                 kv.add(r.entries[i]);
             }
             ok(out);
+        }
+
+        @Override
+        String limitProblem(Engine engine, Session s, KeyValues kv, Request r) {
+            return engine.writeProblem(s, kv, r.entries, r.keyCount, false, false);
         }
 
         @Override
@@ -179,6 +207,11 @@ public final class DataCommands {
                 byte[] e = kv.entryAt(p);
                 int ko = Entry.keyOffset(e);
                 int kl = Entry.keyLength(e);
+                if ((long) out.length() + e.length + 8 > engine.maxResponseBytes()) {
+                    out.reset();
+                    error(out, Status.LIMIT_EXCEEDED, engine.responseTooLargeMessage());
+                    return;
+                }
                 if (!first) {
                     out.rawByte(',');
                 }
@@ -274,6 +307,11 @@ public final class DataCommands {
                 if (e == null) {
                     continue;
                 }
+                if ((long) out.length() + Entry.keyOffset(e) + Entry.keyLength(e) + 8 > engine.maxResponseBytes()) {
+                    out.reset();
+                    error(out, Status.LIMIT_EXCEEDED, engine.responseTooLargeMessage());
+                    return;
+                }
                 if (!first) {
                     out.rawByte(',');
                 }
@@ -313,6 +351,11 @@ public final class DataCommands {
                 kv.put(r.entries[i]);
             }
             out.begin(responsePrefix(), Status.OK).raw(F_CNT).number(n).end();
+        }
+
+        @Override
+        String limitProblem(Engine engine, Session s, KeyValues kv, Request r) {
+            return engine.writeProblem(s, kv, r.entries, r.keyCount, true, true);
         }
 
         @Override

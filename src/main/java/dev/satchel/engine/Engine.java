@@ -33,6 +33,14 @@ public final class Engine {
     private long sessionsEnded;
     private long sessionsExpired;
     private long sessionsCleared;
+    // ---- operations counters (dev.satchel.ops): plain fields, read only by tasks on the loop ----
+    /** Bytes of the entries stored in sessions (keys and values as stored), kept like sessionKeys. */
+    private long sessionBytes;
+    /** Longest delay between a deadline and the wheel expiring it, since the last take. */
+    private long expiryLagMaxMillis;
+    /** Responses by command and status; null when metrics are disabled. */
+    private dev.satchel.ops.CommandStats commandStats;
+    private final ExpiryWheel.Expirer wheelExpirer = this::expireFromWheel;
 
     public Engine(Clock clock, Tokens tokens, long wheelTickMillis, String version, boolean persistEnabled) {
         this.clock = clock;
@@ -67,6 +75,9 @@ public final class Engine {
     public void execute(Request r, ResponseWriter out) {
         if (r.errorStatus != 0) {
             out.error(r.errorName, r.errorStatus, r.errorMessage);
+            if (commandStats != null) {
+                commandStats.count(r.command, r.errorStatus);
+            }
             return;
         }
         try {
@@ -76,6 +87,48 @@ public final class Engine {
             out.reset();
             out.error(r.command.responsePrefix(), Status.UNKNOWN, "internal error (logged by the server)");
         }
+        if (commandStats != null) {
+            if (out.status() == 0 && out.deferred() != null) {
+                commandStats.countLater(r.command, out.deferred());
+            } else {
+                commandStats.count(r.command, out.status());
+            }
+        }
+    }
+
+    /** Turns on the command counters; call before the loop starts (or on the loop). */
+    public void commandStats(dev.satchel.ops.CommandStats stats) {
+        this.commandStats = stats;
+    }
+
+    /** The command counters, or null when metrics are disabled. */
+    public dev.satchel.ops.CommandStats commandStats() {
+        return commandStats;
+    }
+
+    /** Bytes stored in sessions: every entry's key and value bytes as stored (see KeyValues.storedBytes). */
+    public long sessionBytes() {
+        return sessionBytes;
+    }
+
+    /** Records a change in the bytes stored in sessions. */
+    void sessionBytesChanged(long delta) {
+        sessionBytes += delta;
+    }
+
+    /** The longest lag of a wheel expiry (deadline to expiry, ms) since the last call, which resets it. */
+    public long takeExpiryLagMaxMillis() {
+        long lag = expiryLagMaxMillis;
+        expiryLagMaxMillis = 0;
+        return lag;
+    }
+
+    private boolean expireFromWheel(Session s, long now) {
+        long lag = now - s.deadline;
+        if (lag > expiryLagMaxMillis) {
+            expiryLagMaxMillis = lag;
+        }
+        return expire(s, now);
     }
 
     // ---- sessions ----
@@ -185,6 +238,7 @@ public final class Engine {
         if (data != null && data.size() > 0) {
             s.data = data;
             sessionKeys += data.size();
+            sessionBytes += data.storedBytes();
         }
         s.snapSeq = snapshotSeq; // not part of any snapshot begun before it existed
         sessions.add(s);
@@ -315,6 +369,9 @@ public final class Engine {
         sessions.remove(s);
         s.ended = true;
         sessionKeys -= s.keyCount();
+        if (s.data != null) {
+            sessionBytes -= s.data.storedBytes();
+        }
         s.data = null;
         sessionsEnded++;
     }
@@ -336,6 +393,7 @@ public final class Engine {
         sessions.clear();
         wheel.clear(clock.millis());
         sessionKeys = 0;
+        sessionBytes = 0;
         sessionsEnded += n;
         return n;
     }
@@ -348,6 +406,7 @@ public final class Engine {
         if (s.data == null) {
             return 0;
         }
+        sessionBytes -= s.data.storedBytes();
         int n = s.data.clear();
         sessionKeys -= n;
         s.data = null;
@@ -375,7 +434,7 @@ public final class Engine {
 
     /** Runs the expiry wheel up to now; returns true if due work remains (call again). */
     public boolean processExpiries(int budget) {
-        return wheel.advance(clock.millis(), budget, this::expire);
+        return wheel.advance(clock.millis(), budget, wheelExpirer);
     }
 
     public long wheelTickMillis() {
@@ -386,6 +445,117 @@ public final class Engine {
 
     public KeyValues global() {
         return global;
+    }
+
+    // ---- limits (README "Security and limits"): checked on the loop before anything changes ----
+
+    private int maxSessions = Integer.MAX_VALUE;
+    private int maxKeysPerSession = Integer.MAX_VALUE;
+    private long maxStoredBytes = Long.MAX_VALUE;
+    private int maxResponseBytes = Integer.MAX_VALUE;
+    private String sessionsMessage;
+    private String keysPerSessionMessage;
+    private String storedBytesMessage;
+    private String responseMessage;
+
+    /** Sets the limits (unlimited until called); call before the loop starts. */
+    public void limits(int maxSessions, int maxKeysPerSession, long maxStoredBytes, int maxResponseBytes) {
+        this.maxSessions = maxSessions;
+        this.maxKeysPerSession = maxKeysPerSession;
+        this.maxStoredBytes = maxStoredBytes;
+        this.maxResponseBytes = maxResponseBytes;
+        this.sessionsMessage = "live sessions at limits.maxSessions (" + maxSessions + ")";
+        this.keysPerSessionMessage = "session would hold more than limits.maxKeysPerSession (" + maxKeysPerSession
+                + ") keys";
+        this.storedBytesMessage = "stored data would exceed limits.maxStoredBytes (" + maxStoredBytes + " bytes)";
+        this.responseMessage = "response larger than limits.maxResponseBytes (" + maxResponseBytes + ")";
+    }
+
+    /** Key and value bytes stored in total, sessions and global space (what limits.maxStoredBytes bounds). */
+    public long storedBytes() {
+        return global.storedBytes() + sessionBytes();
+    }
+
+    public long maxStoredBytes() {
+        return maxStoredBytes;
+    }
+
+    /** Largest response a command may write (GET and KEYS check it as they go). */
+    public int maxResponseBytes() {
+        return maxResponseBytes;
+    }
+
+    /** The 170 message for a response that would pass {@link #maxResponseBytes()}. */
+    String responseTooLargeMessage() {
+        return responseMessage;
+    }
+
+    /** Null if one more session fits under limits.maxSessions, else the 170 message. */
+    String newSessionProblem() {
+        if (sessions.size() >= maxSessions) {
+            processExpiries(EXPIRY_BUDGET); // sessions past their deadline do not count
+            if (sessions.size() >= maxSessions) {
+                return sessionsMessage;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Null if writing {@code entries[0, n)} into {@code kv} (a session's store, or the global one when
+     * {@code s} is null) keeps every limit, else the 170 message; nothing changes either way. {@code clearFirst}
+     * for CLEAR_SET, {@code overwrite} false for ADD. A cheap upper bound decides almost always; only near a
+     * limit are the keys looked up. A write that frees memory or adds no key is never refused.
+     */
+    String writeProblem(Session s, KeyValues kv, byte[][] entries, int n, boolean clearFirst, boolean overwrite) {
+        long added = 0;
+        for (int i = 0; i < n; i++) {
+            added += entries[i].length;
+        }
+        long keysBound = (clearFirst ? 0 : kv.size()) + n;
+        long removed = clearFirst ? kv.storedBytes() : 0;
+        boolean keysFit = s == null || keysBound <= maxKeysPerSession;
+        if (keysFit && added - removed <= maxStoredBytes - storedBytes()) {
+            return null;
+        }
+        long keys = clearFirst ? 0 : kv.size();
+        long delta = -removed;
+        for (int i = 0; i < n; i++) {
+            byte[] e = entries[i];
+            int p = clearFirst ? -1 : kv.find(Entry.key(e));
+            if (p < 0) {
+                keys++;
+                delta += e.length;
+            } else if (overwrite) {
+                delta += e.length - kv.entryAt(p).length;
+            }
+        }
+        if (s != null && keys > maxKeysPerSession && keys > kv.size()) {
+            return keysPerSessionMessage;
+        }
+        if (delta > 0 && delta > maxStoredBytes - storedBytes()) {
+            return storedBytesMessage;
+        }
+        return null;
+    }
+
+    /**
+     * Null if a dataset of {@code sessions} sessions (0 for keys), {@code bytes} key and value bytes and at most
+     * {@code largestStore} keys in one session fits the limits on top of the current data (counting sessions
+     * whose token is in use and keys it would overwrite as new: a load is refused whole, never half-applied).
+     */
+    public String loadProblem(long sessions, long bytes, long largestStore) {
+        if (sessions > 0 && sessions > (long) maxSessions - this.sessions.size()) {
+            return "loading " + sessions + " sessions would pass limits.maxSessions (" + maxSessions + ")";
+        }
+        if (largestStore > maxKeysPerSession) {
+            return "dataset has a session of " + largestStore + " keys, more than limits.maxKeysPerSession ("
+                    + maxKeysPerSession + ")";
+        }
+        if (bytes > maxStoredBytes - storedBytes()) {
+            return "loading " + bytes + " bytes would pass limits.maxStoredBytes (" + maxStoredBytes + " bytes)";
+        }
+        return null;
     }
 
     /** Thread-confined scratch for a token pair. */

@@ -289,7 +289,7 @@ public final class PersistCommands {
             }
             long readMillis = elapsedMillis(t0);
             CompletableFuture<long[]> applied = new CompletableFuture<>();
-            loop.submit(new Apply(dataset, loop, applied));
+            loop.submit(withinLimits(dataset, new Apply(dataset, loop, applied), result));
             applied.whenComplete((counts, failure) -> {
                 if (failure != null) {
                     LOG.error("inserting dataset '{}' failed", name, failure);
@@ -310,6 +310,37 @@ public final class PersistCommands {
             });
         });
         return result;
+    }
+
+    /**
+     * Off the loop: the dataset's totals; on the loop: refuses the whole load with 170 if the server's limits
+     * (sessions, keys per session, stored bytes) could not hold it on top of the current data, else applies it.
+     */
+    private static CommandLoop.Task withinLimits(Dataset d, Apply apply, CompletableFuture<Loaded> result) {
+        long bytes = 0;
+        long largest = 0;
+        for (int i = 0, n = d.count(); i < n; i++) {
+            if (d.holdsSessions()) {
+                KeyValues store = d.store(i);
+                if (store != null) {
+                    bytes += store.storedBytes();
+                    largest = Math.max(largest, store.size());
+                }
+            } else {
+                bytes += d.entry(i).length;
+            }
+        }
+        long sessions = d.holdsSessions() ? d.count() : 0;
+        long totalBytes = bytes;
+        long largestStore = largest;
+        return (engine, out) -> {
+            String problem = engine.loadProblem(sessions, totalBytes, largestStore);
+            if (problem != null) {
+                result.completeExceptionally(new PersistException(Status.LIMIT_EXCEEDED, problem));
+                return;
+            }
+            apply.run(engine, out);
+        };
     }
 
     /** Inserts a decoded dataset on the loop, one time slice per turn. */

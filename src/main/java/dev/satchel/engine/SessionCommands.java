@@ -83,8 +83,18 @@ public final class SessionCommands {
                     error(out, Status.SESSION_NEW_FAIL, "a shared session with this name already exists");
                     return;
                 }
+                String problem = engine.newSessionProblem();
+                if (problem != null) {
+                    error(out, Status.LIMIT_EXCEEDED, problem);
+                    return;
+                }
                 s = engine.create(r.tknHi, r.tknLo, r.name, true, duration, del, onSet, onGet);
             } else {
+                String problem = engine.newSessionProblem();
+                if (problem != null) {
+                    error(out, Status.LIMIT_EXCEEDED, problem);
+                    return;
+                }
                 s = engine.createRandom(r.name, duration, del, onSet, onGet);
             }
             out.begin(responsePrefix(), Status.OK).raw(F_TKN);

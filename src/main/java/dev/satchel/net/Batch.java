@@ -5,6 +5,7 @@ import dev.satchel.protocol.Request;
 import dev.satchel.protocol.ResponseWriter;
 import io.netty.buffer.ByteBuf;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -15,11 +16,21 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>A command may defer its response (a save finishing on another thread): the batch's output is then a
  * sequence of framed buffers and promised responses, which the connection writes strictly in order.
+ *
+ * <p>Backpressure reaches the loop: a batch runs only while its connection's unsent responses stay under the
+ * high-water mark ({@link ClientConnection#outputBudget}). The requests left over, and every later batch of
+ * that connection, are held back on the loop in order until the I/O thread reports that the responses have
+ * drained; so a client that does not read makes the server hold at most the high-water mark plus one response
+ * for it, however many requests it pipelines, and never gets an answer out of order.
  */
 final class Batch {
     private final ClientConnection connection;
     private final Request[] requests;
-    private final int count;
+    /** Requests this batch answers: all of them, or those run before the rest was held back. */
+    private int count;
+    /** Bytes of the messages of those requests, and of the responses framed for them. */
+    private long requestBytes;
+    private long outputBytes;
     private ByteBuf output;
     /** Null unless a response was deferred: ByteBuf and CompletableFuture&lt;byte[]&gt; items, in order. */
     private List<Object> segments;
@@ -34,16 +45,52 @@ final class Batch {
         return count;
     }
 
+    long requestBytes() {
+        return requestBytes;
+    }
+
+    long outputBytes() {
+        return outputBytes;
+    }
+
     ClientConnection connection() {
         return connection;
     }
 
-    /** On the command loop: runs every request, framing the responses. */
+    /**
+     * On the command loop: runs the requests, framing the responses, unless earlier requests of the same
+     * connection are held back (then this whole batch waits behind them and answers nothing now).
+     */
     void execute(Engine engine, ResponseWriter out) {
-        ByteBuf buf = connection.allocator().directBuffer(count * 64);
+        if (connection.holdingBack()) {
+            connection.holdBack(split(0));
+            return;
+        }
+        executeSome(engine, out);
+    }
+
+    /**
+     * On the command loop: runs requests while the connection's output budget lasts; if it runs out, the
+     * remaining requests are held back (first in line) and this batch answers only those it ran. Returns true
+     * if it ran them all.
+     */
+    boolean executeSome(Engine engine, ResponseWriter out) {
+        long budget = connection.outputBudget();
+        if (budget <= 0) {
+            connection.stallOnLoop(split(0));
+            return false;
+        }
+        ByteBuf buf = connection.allocator().directBuffer((int) Math.min(count * 64L, 1 << 16));
+        long done = 0; // bytes of the buffers already moved to segments
+        int stoppedAt = -1;
         try {
             for (int i = 0; i < count; i++) {
+                if (i > 0 && done + buf.readableBytes() >= budget) {
+                    stoppedAt = i;
+                    break;
+                }
                 out.reset();
+                requestBytes += requests[i].messageBytes;
                 engine.execute(requests[i], out);
                 requests[i] = null;
                 CompletableFuture<byte[]> promised = out.takeDeferred();
@@ -53,6 +100,7 @@ final class Batch {
                     if (segments == null) {
                         segments = new ArrayList<>();
                     }
+                    done += buf.readableBytes();
                     segments.add(buf);
                     segments.add(promised);
                     buf = connection.allocator().directBuffer(Math.max(64, (count - i) * 64));
@@ -69,6 +117,21 @@ final class Batch {
         } else {
             output = buf;
         }
+        outputBytes = done + buf.readableBytes();
+        connection.produced(outputBytes);
+        if (stoppedAt >= 0) {
+            connection.stallOnLoop(split(stoppedAt));
+            return false;
+        }
+        return true;
+    }
+
+    /** Moves requests {@code [from, count)} to a new batch; this one keeps (and answers) those before. */
+    private Batch split(int from) {
+        Batch rest = new Batch(connection, Arrays.copyOfRange(requests, from, count), count - from);
+        Arrays.fill(requests, from, count, null);
+        count = from;
+        return rest;
     }
 
     private void releaseSegments() {

@@ -71,6 +71,22 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     /** The Close frame to send once every request read so far has its response. */
     private ByteBuf closeFrame;
 
+    // ---- backpressure across the command loop (see Batch) ----
+    /** Bytes of requests read and not yet answered (waiting for the loop, or held back by it). I/O thread. */
+    private long inFlightBytes;
+    /** Response bytes the loop produced for this connection that the I/O thread has not written yet. */
+    private final java.util.concurrent.atomic.AtomicLong undelivered = new java.util.concurrent.atomic.AtomicLong();
+    /** Set by the loop when it holds back this connection's requests until its unsent responses drain. */
+    private final java.util.concurrent.atomic.AtomicBoolean stalled = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Loop thread only: requests held back, in order (non-empty exactly while the loop holds back). */
+    private final ArrayDeque<Batch> heldBack = new ArrayDeque<>();
+    private final dev.satchel.engine.CommandLoop.Task resume = this::resumeOnLoop;
+    /** When the channel last became unwritable (System.nanoTime), or 0 while it is writable. I/O thread. */
+    private long unwritableSince;
+    private io.netty.util.concurrent.ScheduledFuture<?> stallCheck;
+    /** After our Close frame: input is drained and dropped until the client closes or a timer fires. */
+    private boolean lingering;
+
     ClientConnection(HandshakeHandler.ConnectionSettings settings) {
         this.settings = settings;
     }
@@ -260,20 +276,25 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     private void message(int opcode, byte[] b, int n) {
         if (opcode == TextFrames.OP_BINARY) {
-            add(new Request().fail(RequestDecoder.ERR, Status.OP_CODE_INVALID,
-                    "binary frames are not accepted: send each request as one JSON text message"));
+            Request r = new Request().fail(RequestDecoder.ERR, Status.OP_CODE_INVALID,
+                    "binary frames are not accepted: send each request as one JSON text message");
+            r.messageBytes = n;
+            add(r);
             return;
         }
         if (!Utf8.isValid(b, 0, n)) {
             fail(CLOSE_INVALID_PAYLOAD, "message is not valid UTF-8");
             return;
         }
-        add(settings.decoders().decode(b, n));
+        Request r = settings.decoders().decode(b, n);
+        r.messageBytes = n;
+        add(r);
     }
 
     private void control(int opcode, byte[] b, int n) {
         if (opcode == TextFrames.OP_PING) {
             ctx.writeAndFlush(TextFrames.pong(ctx.alloc().buffer(n + 2), b, n), ctx.voidPromise());
+            checkHardLimit();
         } else if (opcode == TextFrames.OP_CLOSE) {
             if (n == 1) {
                 fail(CLOSE_PROTOCOL_ERROR, "close frame with a 1-byte payload");
@@ -302,6 +323,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     private void fail(int code, String reason) {
         LOG.debug("closing {} with {}: {}", ctx.channel().remoteAddress(), code, reason);
+        if (code == CLOSE_TOO_BIG) {
+            dev.satchel.ops.NetStats.rejected(ctx.channel(), dev.satchel.ops.NetStats.MESSAGE_TOO_BIG);
+        }
         closeAfterPending(TextFrames.close(ctx.alloc().buffer(128), code, reason));
     }
 
@@ -312,6 +336,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             pending = Arrays.copyOf(pending, pendingCount * 2);
         }
         pending[pendingCount++] = r;
+        inFlightBytes += r.messageBytes;
     }
 
     private void submitPending() {
@@ -329,6 +354,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     /** On the I/O thread: the loop has answered a batch. */
     void deliver(Batch batch) {
         inFlight -= batch.count();
+        inFlightBytes -= batch.requestBytes();
         ByteBuf responses = batch.takeOutput();
         if (!ctx.channel().isActive()) {
             batch.release();
@@ -348,6 +374,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             }
             drainOutQueue();
         } // else the batch failed on the loop and its connection is being closed
+        undelivered.addAndGet(-batch.outputBytes()); // now in the channel's outbound buffer
+        if (checkHardLimit()) {
+            return;
+        }
+        resumeIfStalled();
         updateReading();
         closeIfDone();
     }
@@ -390,7 +421,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void updateReading() {
-        boolean read = !closing && inFlight < settings.maxInFlight() && ctx.channel().isWritable();
+        if (lingering) {
+            return; // reading until the client closes
+        }
+        boolean read = !closing && inFlight < settings.maxInFlight() && inFlightBytes <= settings.outboundHighWater()
+                && ctx.channel().isWritable() && !stalled.get();
         if (ctx.channel().config().isAutoRead() != read) {
             ctx.channel().config().setAutoRead(read);
         }
@@ -398,8 +433,122 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable()) {
+            unwritableSince = 0;
+            if (stallCheck != null) {
+                stallCheck.cancel(false);
+                stallCheck = null;
+            }
+            resumeIfStalled();
+        } else if (unwritableSince == 0 && ctx.channel().isActive()) {
+            long since = System.nanoTime();
+            unwritableSince = since;
+            stallCheck = ctx.executor().schedule(() -> closeIfStalledSince(since), settings.outboundStallMillis(),
+                    java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
         updateReading();
         ctx.fireChannelWritabilityChanged();
+    }
+
+    // ---- backpressure: hard limit, soft limit held too long, the loop holding requests back ----
+
+    /** Closes at once when the unsent responses pass the hard limit; returns true if it did. */
+    private boolean checkHardLimit() {
+        io.netty.channel.ChannelOutboundBuffer ob = ctx.channel().unsafe().outboundBuffer();
+        long pending = ob == null ? 0 : ob.totalPendingWriteBytes();
+        if (pending > settings.outboundHardLimit() && ctx.channel().isActive()) {
+            LOG.warn("closing connection from {}: {} bytes of responses unsent, over limits.outboundHardLimitBytes"
+                    + " ({})", ctx.channel().remoteAddress(), pending, settings.outboundHardLimit());
+            dev.satchel.ops.NetStats.rejected(ctx.channel(), "outbound_hard_limit");
+            closing = true;
+            ctx.close();
+            return true;
+        }
+        return false;
+    }
+
+    /** The stall timer: the unsent responses stayed above the high-water mark the whole time. */
+    private void closeIfStalledSince(long since) {
+        stallCheck = null;
+        if (unwritableSince == since && !ctx.channel().isWritable() && ctx.channel().isActive()) {
+            io.netty.channel.ChannelOutboundBuffer ob = ctx.channel().unsafe().outboundBuffer();
+            LOG.warn("closing connection from {}: it read none of its {} bytes of unsent responses for {} s"
+                    + " (limits.outboundStallSeconds)", ctx.channel().remoteAddress(),
+                    ob == null ? 0 : ob.totalPendingWriteBytes(), settings.outboundStallMillis() / 1000);
+            dev.satchel.ops.NetStats.rejected(ctx.channel(), "outbound_stalled");
+            closing = true;
+            ctx.close();
+        }
+    }
+
+    /** On the I/O thread: once the unsent responses have drained, lets the loop go on with held-back requests. */
+    private void resumeIfStalled() {
+        if (stalled.get() && ctx.channel().isWritable() && ctx.channel().isActive()
+                && stalled.compareAndSet(true, false)) {
+            settings.loop().submit(resume);
+        }
+    }
+
+    /**
+     * On the loop: how many more response bytes the loop may produce for this connection before it must hold
+     * its requests back: the high-water mark less what is unsent (in the channel, or on its way there).
+     */
+    long outputBudget() {
+        return settings.outboundHighWater() - unsentBytes();
+    }
+
+    /** Any thread: response bytes held for this connection (in the channel, or on their way from the loop). */
+    long unsentBytes() {
+        io.netty.channel.ChannelOutboundBuffer ob = ctx.channel().unsafe().outboundBuffer();
+        return (ob == null ? 0 : ob.totalPendingWriteBytes()) + undelivered.get();
+    }
+
+    /** On the loop: true while earlier requests of this connection are held back (later ones must wait too). */
+    boolean holdingBack() {
+        return !heldBack.isEmpty();
+    }
+
+    /** On the loop: queues requests behind those held back. */
+    void holdBack(Batch rest) {
+        heldBack.addLast(rest);
+    }
+
+    /**
+     * On the loop: a batch stopped at its output budget; {@code rest} (its remaining requests) goes first in
+     * line and the loop waits for the I/O thread to say the responses have drained.
+     */
+    void stallOnLoop(Batch rest) {
+        heldBack.addFirst(rest);
+        stalled.set(true);
+        // the responses may have drained between the budget check and the flag: then nobody would resume us
+        if (outputBudget() > 0 && stalled.compareAndSet(true, false)) {
+            settings.loop().submit(resume);
+        }
+    }
+
+    /** On the loop: the loop produced {@code bytes} of responses, on their way to the I/O thread. */
+    void produced(long bytes) {
+        undelivered.addAndGet(bytes);
+    }
+
+    /** On the loop: runs held-back requests while their output fits; each part is delivered in order. */
+    private void resumeOnLoop(dev.satchel.engine.Engine engine, dev.satchel.protocol.ResponseWriter out) {
+        Batch b;
+        while ((b = heldBack.pollFirst()) != null) {
+            boolean all = b.executeSome(engine, out);
+            if (b.count() > 0) {
+                Batch part = b;
+                try {
+                    eventLoop().execute(() -> deliver(part));
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    part.release(); // I/O threads shutting down
+                    return;
+                }
+            }
+            if (!all) {
+                return; // held back again until the responses drain
+            }
+        }
     }
 
     /** Stops reading; sends {@code frame} and closes once every request read so far is answered. */
@@ -419,7 +568,53 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         if (closeFrame != null && inFlight == 0 && outQueue.isEmpty()) {
             ByteBuf frame = closeFrame;
             closeFrame = null;
-            ctx.writeAndFlush(frame).addListener(ChannelFutureListener.CLOSE);
+            IdleHandler idle = ctx.pipeline().get(IdleHandler.class);
+            if (idle != null) {
+                idle.closing(); // no pings after our Close, and a deadline for the client to take it
+            }
+            ctx.writeAndFlush(frame).addListener((ChannelFutureListener) this::linger);
+        }
+    }
+
+    /**
+     * After our Close frame is sent: closes our side (FIN), then keeps reading and dropping input until the
+     * client closes or {@link #LINGER_MILLIS} pass. Closing at once while the client is still sending (a
+     * message over the size limit, say) would answer its data with a TCP reset, which can destroy the Close
+     * frame before the client reads it. Over TLS the connection is closed at once (with close_notify).
+     */
+    private void linger(io.netty.channel.ChannelFuture sent) {
+        io.netty.channel.Channel ch = sent.channel();
+        if (!sent.isSuccess() || !ch.isActive() || !(ch instanceof io.netty.channel.socket.DuplexChannel duplex)
+                || ch.pipeline().get(io.netty.handler.ssl.SslHandler.class) != null) {
+            ch.close();
+            return;
+        }
+        lingering = true;
+        duplex.shutdownOutput();
+        ch.config().setAutoRead(true);
+        ch.eventLoop().schedule(() -> {
+            ch.close();
+        }, LINGER_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /** Longest wait for the client to close after our Close frame. */
+    static final long LINGER_MILLIS = 1000;
+
+    // ---- graceful shutdown (dev.satchel.ops) ----
+
+    static final int CLOSE_GOING_AWAY = 1001;
+
+    /**
+     * On {@code ch}'s I/O thread, at graceful shutdown: a WebSocket connection stops reading, answers every
+     * request it has read, then sends Close 1001 and closes; a connection still in its handshake just closes.
+     * Idempotent.
+     */
+    static void goingAway(io.netty.channel.Channel ch) {
+        ClientConnection c = ch.pipeline().get(ClientConnection.class);
+        if (c == null) {
+            ch.close();
+        } else if (!c.closing && ch.isActive()) {
+            c.closeAfterPending(TextFrames.close(ch.alloc().buffer(64), CLOSE_GOING_AWAY, "server shutting down"));
         }
     }
 
@@ -433,6 +628,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         closing = true;
+        if (stallCheck != null) {
+            stallCheck.cancel(false);
+            stallCheck = null;
+        }
         if (input != null) {
             input.release();
             input = null;
@@ -451,6 +650,18 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         pendingCount = 0;
         fragments = null;
         ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == IdleHandler.IDLE_TIMEOUT) {
+            if (!closing) {
+                closeAfterPending(TextFrames.close(ctx.alloc().buffer(64), CLOSE_GOING_AWAY,
+                        "idle timeout: no answer to ping"));
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
     }
 
     @Override

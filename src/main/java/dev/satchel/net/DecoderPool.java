@@ -20,10 +20,14 @@ final class DecoderPool {
     };
 
     DecoderPool(CommandRegistry commands, TokenFormat tokenFormat, int maxDepth) {
+        this(commands, tokenFormat, RequestDecoder.Limits.depthOnly(maxDepth));
+    }
+
+    DecoderPool(CommandRegistry commands, TokenFormat tokenFormat, RequestDecoder.Limits limits) {
         this.decoders = new FastThreadLocal<>() {
             @Override
             protected RequestDecoder initialValue() {
-                return new RequestDecoder(commands, tokenFormat, maxDepth);
+                return new RequestDecoder(commands, tokenFormat, limits);
             }
         };
     }

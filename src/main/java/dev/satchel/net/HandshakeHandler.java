@@ -28,6 +28,7 @@ import java.util.Base64;
  * frames are plain (permessage-deflate is off). Plain HTTP requests get a short explanation and a close.
  */
 final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(HandshakeHandler.class);
     private static final String GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
     private final ConnectionSettings settings;
@@ -67,6 +68,22 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest
             reply(ctx, HttpResponseStatus.BAD_REQUEST, "Sec-WebSocket-Key missing or invalid\n");
             return;
         }
+        if (!originAllowed(h)) {
+            LOG.debug("refused {}: origin not allowed", ctx.channel().remoteAddress());
+            dev.satchel.ops.NetStats.rejected(ctx.channel(), "origin_forbidden");
+            reply(ctx, HttpResponseStatus.FORBIDDEN, "this origin may not connect (server.allowedOrigins)\n");
+            return;
+        }
+        if (!authenticated(req)) {
+            // the presented secret is never logged
+            LOG.debug("refused {}: missing or wrong credentials", ctx.channel().remoteAddress());
+            dev.satchel.ops.NetStats.rejected(ctx.channel(), "unauthorized");
+            FullHttpResponse denied = text(HttpResponseStatus.UNAUTHORIZED,
+                    "authentication required: send \"Authorization: Bearer <secret>\" or ?token=<secret>\n");
+            denied.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"satchel\"");
+            ctx.writeAndFlush(denied).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
         FullHttpResponse rsp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS);
         rsp.headers()
                 .set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET)
@@ -79,6 +96,85 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest
         p.remove(this);
         p.remove("http-aggregator");
         p.remove("http");
+        p.fireUserEventTriggered(UPGRADED); // from the head: the idle handler switches to WebSocket mode
+    }
+
+    /** User event fired through the whole pipeline once the connection speaks WebSocket. */
+    static final Object UPGRADED = new Object() {
+        @Override
+        public String toString() {
+            return "UPGRADED";
+        }
+    };
+
+    /** True without an allow-list, for a request with no Origin (not a browser), or for a listed origin. */
+    private boolean originAllowed(HttpHeaders h) {
+        if (settings.allowedOrigins().isEmpty()) {
+            return true;
+        }
+        String origin = h.get(HttpHeaderNames.ORIGIN);
+        if (origin == null) {
+            origin = h.get(HttpHeaderNames.SEC_WEBSOCKET_ORIGIN);
+        }
+        if (origin == null) {
+            return true;
+        }
+        String o = origin.trim().toLowerCase(java.util.Locale.ROOT);
+        while (o.endsWith("/")) {
+            o = o.substring(0, o.length() - 1);
+        }
+        return settings.allowedOrigins().contains(o);
+    }
+
+    /**
+     * True without a configured secret, or when the request carries it: {@code Authorization: Bearer S}, or
+     * (for browsers, which cannot set headers on a WebSocket) the query parameter {@code token=S}. Compared
+     * in constant time over SHA-256 digests, so neither the secret's content nor its length leaks.
+     */
+    private boolean authenticated(FullHttpRequest req) {
+        byte[] expected = settings.authSecretDigest();
+        if (expected == null) {
+            return true;
+        }
+        byte[] presented = null;
+        String auth = req.headers().get(HttpHeaderNames.AUTHORIZATION);
+        if (auth != null) {
+            String a = auth.trim();
+            if (a.length() > 7 && a.regionMatches(true, 0, "Bearer ", 0, 7)) {
+                // header values hold the bytes as sent, one char per byte: a UTF-8 secret arrives as its bytes
+                presented = a.substring(7).trim().getBytes(StandardCharsets.ISO_8859_1);
+            }
+        } else {
+            java.util.List<String> tokens = new io.netty.handler.codec.http.QueryStringDecoder(req.uri())
+                    .parameters().get("token");
+            if (tokens != null && tokens.size() == 1) {
+                presented = tokens.get(0).getBytes(StandardCharsets.UTF_8); // percent-decoded as UTF-8
+            }
+        }
+        return presented != null && MessageDigest.isEqual(digest(presented), expected);
+    }
+
+    static byte[] digest(String secret) {
+        return digest(secret.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static byte[] digest(byte[] secret) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(secret);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every JDK", e);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // before the upgrade: a client that resets the connection, or garbage; never worth more than a debug line
+        if (cause instanceof java.io.IOException) {
+            LOG.debug("connection {} dropped during the handshake: {}", ctx.channel().remoteAddress(), cause.toString());
+        } else {
+            LOG.debug("closing {} during the handshake: {}", ctx.channel().remoteAddress(), cause.toString());
+        }
+        ctx.close();
     }
 
     private static boolean isNonce(String key) {
@@ -111,11 +207,36 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest
         ctx.writeAndFlush(text(status, body)).addListener(ChannelFutureListener.CLOSE);
     }
 
-    /** What every connection of one server shares. */
+    /**
+     * What every connection of one server shares.
+     *
+     * @param outboundHighWater  unsent response bytes above which reading stops and the loop holds back
+     * @param outboundHardLimit  unsent response bytes above which the connection is closed at once
+     * @param outboundStallMillis time above the high-water mark before the connection is closed
+     * @param authSecretDigest   SHA-256 of server.authSecret, or null when no authentication is required
+     * @param allowedOrigins     lower-case origins allowed to connect; empty = any
+     */
     record ConnectionSettings(DecoderPool decoders, CommandLoop loop, int maxMessageBytes, int maxInFlight,
-            java.util.concurrent.ConcurrentHashMap<EventLoop, LoopBridge> bridges) {
+            java.util.concurrent.ConcurrentHashMap<EventLoop, LoopBridge> bridges, int outboundHighWater,
+            int outboundHardLimit, long outboundStallMillis, byte[] authSecretDigest,
+            java.util.List<String> allowedOrigins) {
         ConnectionSettings(DecoderPool decoders, CommandLoop loop, int maxMessageBytes, int maxInFlight) {
-            this(decoders, loop, maxMessageBytes, maxInFlight, new java.util.concurrent.ConcurrentHashMap<>());
+            this(decoders, loop, maxMessageBytes, maxInFlight, new java.util.concurrent.ConcurrentHashMap<>(),
+                    1 << 20, Integer.MAX_VALUE, Long.MAX_VALUE, null, java.util.List.of());
+        }
+
+        /** The settings of a server with this configuration. */
+        static ConnectionSettings of(dev.satchel.config.ServerConfig config, dev.satchel.engine.CommandRegistry commands,
+                CommandLoop loop) {
+            dev.satchel.config.ServerConfig.Limits l = config.limits();
+            dev.satchel.protocol.RequestDecoder.Limits decoding = new dev.satchel.protocol.RequestDecoder.Limits(
+                    config.maxDepth(), l.maxStringBytes(), l.maxNumberChars(), l.maxKeyBytes(),
+                    l.maxKeysPerRequest(), l.maxValueBytes());
+            String secret = config.security().authSecret();
+            return new ConnectionSettings(new DecoderPool(commands, config.tokenFormat(), decoding), loop,
+                    config.maxMessageBytes(), config.maxInFlight(), new java.util.concurrent.ConcurrentHashMap<>(),
+                    l.outboundHighWaterBytes(), l.outboundHardLimitBytes(), l.outboundStallSeconds() * 1000L,
+                    secret.isEmpty() ? null : digest(secret), config.security().allowedOrigins());
         }
 
         /** The hand-off of the I/O thread running {@code eventLoop} (one per I/O thread). */

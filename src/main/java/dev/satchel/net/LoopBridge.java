@@ -54,13 +54,20 @@ final class LoopBridge implements Runnable {
 
         @Override
         public void run(Engine engine, ResponseWriter out) {
+            dev.satchel.ops.CommandStats stats = engine.commandStats();
+            long started = stats != null ? System.nanoTime() : 0; // one clock pair per group, not per command
+            int commands = 0;
             for (int i = 0; i < batches.size(); i++) {
                 try {
+                    commands += batches.get(i).count();
                     batches.get(i).execute(engine, out);
                 } catch (Throwable t) {
                     // that batch's connection is being closed; the other connections still get answers
                     org.slf4j.LoggerFactory.getLogger(LoopBridge.class).error("batch failed on the loop", t);
                 }
+            }
+            if (stats != null) {
+                stats.served(System.nanoTime() - started, commands);
             }
             try {
                 eventLoop.execute(this);

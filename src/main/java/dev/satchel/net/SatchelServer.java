@@ -55,6 +55,21 @@ public final class SatchelServer implements AutoCloseable {
     private EventLoopGroup ioGroup;
     private Channel serverChannel;
     private String transport;
+    /** TLS, connection caps, handshake and idle deadlines (see ServerGuards); set by start(). */
+    private ServerGuards guards;
+
+    /** The guards in front of every connection (null before start); for tests in this package. */
+    ServerGuards guards() {
+        return guards;
+    }
+    // ---- operations (dev.satchel.ops): connection counters and graceful shutdown ----
+    private final dev.satchel.ops.NetStats netStats = new dev.satchel.ops.NetStats();
+    /** Every accepted connection until it closes (handshaking or WebSocket). */
+    private final io.netty.channel.group.ChannelGroup connections =
+            new io.netty.channel.group.DefaultChannelGroup("satchel-connections",
+                    io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
+    /** Set when the graceful shutdown begins: connections accepted after it are closed at once. */
+    private volatile boolean draining;
 
     public SatchelServer(ServerConfig config, Clock clock) {
         this.config = config;
@@ -62,6 +77,8 @@ public final class SatchelServer implements AutoCloseable {
                 : config.sharedSecret().getBytes(StandardCharsets.UTF_8);
         Tokens tokens = new Tokens(config.tokenFormat(), secret);
         this.engine = new Engine(clock, tokens, config.expiryTickMillis(), version(), config.persistEnabled());
+        engine.limits(config.limits().maxSessions(), config.limits().maxKeysPerSession(),
+                config.limits().maxStoredBytes(), config.limits().maxResponseBytes());
         this.loop = new CommandLoop(engine, "satchel-loop");
         List<dev.satchel.engine.Command> all = new ArrayList<>();
         all.addAll(SessionCommands.all(tokens));
@@ -70,6 +87,9 @@ public final class SatchelServer implements AutoCloseable {
         this.persistence = new Persistence(config.persistPath(), config.persistEnabled(), config.tokenFormat());
         all.addAll(dev.satchel.engine.PersistCommands.all(persistence, loop));
         this.commands = new CommandRegistry(all);
+        if (config.ops().metricsEnabled()) {
+            engine.commandStats(new dev.satchel.ops.CommandStats(commands)); // before the loop thread starts
+        }
     }
 
     private static byte[] randomSecret() {
@@ -96,10 +116,56 @@ public final class SatchelServer implements AutoCloseable {
         return transport;
     }
 
+    /** Connection counters (thread-safe). */
+    public dev.satchel.ops.NetStats netStats() {
+        return netStats;
+    }
+
+    /** Connections open now (handshaking or WebSocket). */
+    public int openConnections() {
+        return connections.size();
+    }
+
+    /**
+     * The first half of a graceful shutdown: stops accepting, then asks every connection to stop reading,
+     * answer every request it has read and close with 1001 Going Away; waits up to {@code timeoutMillis}
+     * for them to close and then cuts the rest. Returns how many had to be cut (0: a clean shutdown). Call
+     * {@link #close()} afterwards for the shutdown save and to stop the loop.
+     */
+    public int drainConnections(long timeoutMillis) {
+        draining = true;
+        if (serverChannel != null) {
+            serverChannel.close().syncUninterruptibly();
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        while (!connections.isEmpty()) {
+            for (Channel ch : connections) {
+                // again on every round: idempotent, and it reaches a connection that registered meanwhile
+                ch.eventLoop().execute(() -> ClientConnection.goingAway(ch));
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                break;
+            }
+            try {
+                Thread.sleep(Math.max(1, Math.min(20, TimeUnit.NANOSECONDS.toMillis(left))));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        int cut = connections.size();
+        if (cut > 0) {
+            connections.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+        return cut;
+    }
+
     /** Starts the loop and binds the WebSocket port; returns the bound port. */
     public int start() throws InterruptedException {
         loop.start();
         try {
+            guards = ServerGuards.create(config); // protected mode and TLS files: refuse before anything else
             prepareData();
         } catch (RuntimeException e) {
             close();
@@ -113,18 +179,25 @@ public final class SatchelServer implements AutoCloseable {
         bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("satchel-accept"), io);
         ioGroup = new MultiThreadIoEventLoopGroup(config.effectiveIoThreads(),
                 new DefaultThreadFactory("satchel-io"), io);
-        HandshakeHandler.ConnectionSettings settings = new HandshakeHandler.ConnectionSettings(
-                new DecoderPool(commands, config.tokenFormat(), config.maxDepth()), loop,
-                config.maxMessageBytes(), config.maxInFlight());
+        HandshakeHandler.ConnectionSettings settings = HandshakeHandler.ConnectionSettings.of(config, commands, loop);
+        int highWater = config.limits().outboundHighWaterBytes();
         ServerBootstrap b = new ServerBootstrap()
                 .group(bossGroup, ioGroup)
                 .channel(channelType)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+                .childAttr(dev.satchel.ops.NetStats.KEY, netStats)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(highWater / 4, highWater))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        netStats.opened(ch);
+                        connections.add(ch);
+                        if (draining) {
+                            ch.close(); // accepted just before the port closed: the server is going away
+                            return;
+                        }
+                        guards.install(ch); // TLS, connection caps and deadlines go first
                         ch.pipeline()
                                 .addLast("http", new HttpServerCodec(4096, 8192, 8192))
                                 .addLast("http-aggregator", new HttpObjectAggregator(8192))
@@ -138,7 +211,7 @@ public final class SatchelServer implements AutoCloseable {
             throw e;
         }
         int port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
-        LOG.info("Satchel {} listening on ws://{}:{} ({} transport, {} I/O threads, {} tokens, config: {})",
+        LOG.debug("Satchel {} listening on ws://{}:{} ({} transport, {} I/O threads, {} tokens, config: {})",
                 version(), config.bind(), port, transport, config.effectiveIoThreads(),
                 config.tokenFormat().configName(), config.source());
         return port;

@@ -10,11 +10,37 @@ package dev.satchel.protocol;
  * scanner only rejects what JSON itself forbids (raw control characters in strings, bad escapes, ...).
  */
 public final class JsonScanner {
+    private static final java.lang.invoke.VarHandle LONGS =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+    /** Objects with at most this many members are checked for duplicate names pair by pair, larger ones by hash. */
+    private static final int PAIRWISE_MAX = 8;
+
     private byte[] buf;
     private int end;
     /** Current read position; public to the decoder in this package. */
     int pos;
     private final int maxDepth;
+    private final int maxStringBytes;
+    private final int maxNumberChars;
+    private final int maxNameBytes;
+    private final String stringLimitMessage;
+    private final String numberLimitMessage;
+    private final String nameLimitMessage;
+
+    /**
+     * Member names of the objects being scanned, innermost last: (start, end, escaped) triples of offsets into
+     * the buffer. An object remembers where its names begin ({@link #beginObject}); when it ends, its names are
+     * checked for duplicates ({@link #endObject}) and dropped. Reused across messages: no allocation.
+     */
+    private int[] names = new int[96];
+    private int nameTop;
+    /** Open-addressing table of member numbers + 1 for objects with many members; reused. */
+    private int[] nameTable = new int[64];
+    private final long seed = new java.security.SecureRandom().nextLong();
+    /** Offsets (start, end) of the first duplicate member name found in this message, or start -1. */
+    private int duplicateStart = -1;
+    private int duplicateEnd;
+    private boolean duplicateEscaped;
 
     /** Set by {@link #scanString()}: the string contains at least one backslash escape. */
     boolean stringHasEscape;
@@ -24,13 +50,35 @@ public final class JsonScanner {
     boolean numberIsNegative;
 
     public JsonScanner(int maxDepth) {
+        this(maxDepth, Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE);
+    }
+
+    /**
+     * @param maxDepth       deepest nesting (limits.maxDepth)
+     * @param maxStringBytes longest string content in bytes as sent, escapes included (limits.maxStringBytes)
+     * @param maxNumberChars longest number literal (limits.maxNumberChars)
+     * @param maxNameBytes   longest member name in bytes as sent (limits.maxKeyBytes)
+     */
+    public JsonScanner(int maxDepth, int maxStringBytes, int maxNumberChars, int maxNameBytes) {
         this.maxDepth = maxDepth;
+        this.maxStringBytes = maxStringBytes;
+        this.maxNumberChars = maxNumberChars;
+        this.maxNameBytes = maxNameBytes;
+        this.stringLimitMessage = "string longer than limits.maxStringBytes (" + maxStringBytes + ")";
+        this.numberLimitMessage = "number longer than limits.maxNumberChars (" + maxNumberChars + ")";
+        this.nameLimitMessage = "member name longer than limits.maxKeyBytes (" + maxNameBytes + ")";
     }
 
     public void reset(byte[] buf, int length) {
         this.buf = buf;
         this.end = length;
         this.pos = 0;
+        this.nameTop = 0;
+        this.duplicateStart = -1;
+        if (names.length > 3 * 4096) {
+            names = new int[96]; // do not keep the memory of one huge object
+            nameTable = new int[64];
+        }
     }
 
     byte[] buffer() {
@@ -126,6 +174,10 @@ public final class JsonScanner {
         }
         stringHasEscape = escape;
         pos = p + 1;
+        if (p - start > maxStringBytes) {
+            pos = start;
+            throw new JsonSyntaxException(Status.LIMIT_EXCEEDED, stringLimitMessage);
+        }
         return start;
     }
 
@@ -196,6 +248,9 @@ public final class JsonScanner {
         }
         numberIsInteger = integer;
         numberIsNegative = negative;
+        if (p - pos > maxNumberChars) {
+            throw new JsonSyntaxException(Status.LIMIT_EXCEEDED, numberLimitMessage);
+        }
         pos = p;
     }
 
@@ -246,11 +301,13 @@ public final class JsonScanner {
             pos++;
             return;
         }
+        int base = beginObject();
         while (true) {
             if (c != '"') {
                 throw unexpected("a member name");
             }
-            scanString();
+            int s = scanString();
+            memberName(s, pos - 1, stringHasEscape);
             expect(':');
             scanValue(depth);
             c = skipWhitespace();
@@ -259,11 +316,157 @@ public final class JsonScanner {
                 c = skipWhitespace();
             } else if (c == '}') {
                 pos++;
+                endObject(base);
                 return;
             } else {
                 throw unexpected("',' or '}'");
             }
         }
+    }
+
+    // ---- member names: length limit and duplicates ----
+
+    /** Starts collecting the member names of an object; pass the result to {@link #endObject}. */
+    int beginObject() {
+        return nameTop;
+    }
+
+    /** A member name {@code buf[start, end)}: checked against limits.maxKeyBytes, then remembered. */
+    void memberName(int start, int end, boolean escaped) throws JsonSyntaxException {
+        checkNameLength(start, end);
+        name(start, end, escaped);
+    }
+
+    /** Refuses a member name {@code buf[start, end)} longer than limits.maxKeyBytes (170, scanning stops). */
+    void checkNameLength(int start, int end) throws JsonSyntaxException {
+        if (end - start > maxNameBytes) {
+            pos = start;
+            throw new JsonSyntaxException(Status.LIMIT_EXCEEDED, nameLimitMessage);
+        }
+    }
+
+    /** Remembers a member name of the current object without a length check (the caller checked it). */
+    void name(int start, int end, boolean escaped) {
+        int t = nameTop;
+        if (t + 3 > names.length) {
+            names = java.util.Arrays.copyOf(names, names.length * 2);
+        }
+        names[t] = start;
+        names[t + 1] = end;
+        names[t + 2] = escaped ? 1 : 0;
+        nameTop = t + 3;
+    }
+
+    /** Ends an object begun at {@code base}: notes the first duplicate name (if none was found yet). */
+    void endObject(int base) {
+        int n = (nameTop - base) / 3;
+        if (n >= 2 && duplicateStart < 0) {
+            if (n <= PAIRWISE_MAX) {
+                pairwise(base, n);
+            } else {
+                hashed(base, n);
+            }
+        }
+        nameTop = base;
+    }
+
+    /** True once a member name was found twice in one object of this message. */
+    boolean hasDuplicate() {
+        return duplicateStart >= 0;
+    }
+
+    /** The first duplicate member name, decoded (for the error message). */
+    String duplicateName() {
+        return JsonStrings.decode(buf, duplicateStart, duplicateEnd, duplicateEscaped);
+    }
+
+    private void pairwise(int base, int n) {
+        for (int i = 1; i < n; i++) {
+            int a = base + 3 * i;
+            for (int j = 0; j < i; j++) {
+                if (sameName(a, base + 3 * j)) {
+                    noteDuplicate(a);
+                    return;
+                }
+            }
+        }
+    }
+
+    private void hashed(int base, int n) {
+        int size = Integer.highestOneBit(n * 2 - 1) << 1;
+        if (nameTable.length < size) {
+            nameTable = new int[size];
+        } else {
+            java.util.Arrays.fill(nameTable, 0, size, 0);
+        }
+        final int[] table = nameTable;
+        final int mask = size - 1;
+        for (int i = 0; i < n; i++) {
+            int a = base + 3 * i;
+            int slot = hashName(a) & mask;
+            while (true) {
+                int other = table[slot];
+                if (other == 0) {
+                    table[slot] = i + 1;
+                    break;
+                }
+                if (sameName(a, base + 3 * (other - 1))) {
+                    noteDuplicate(a);
+                    return;
+                }
+                slot = (slot + 1) & mask;
+            }
+        }
+    }
+
+    private void noteDuplicate(int a) {
+        duplicateStart = names[a];
+        duplicateEnd = names[a + 1];
+        duplicateEscaped = names[a + 2] != 0;
+    }
+
+    /** Names are equal when their decoded strings are: {@code "a"} and {@code "\u0061"} are the same name. */
+    private boolean sameName(int a, int b) {
+        int as = names[a];
+        int ae = names[a + 1];
+        int bs = names[b];
+        int be = names[b + 1];
+        if (names[a + 2] == 0 && names[b + 2] == 0) {
+            return ae - as == be - bs && java.util.Arrays.equals(buf, as, ae, buf, bs, be);
+        }
+        // rare: an escape in either; compare canonical forms (a raw unescaped name is its own canonical form)
+        byte[] x = JsonStrings.canonical(buf, as, ae, names[a + 2] != 0);
+        byte[] y = JsonStrings.canonical(buf, bs, be, names[b + 2] != 0);
+        return java.util.Arrays.equals(x, y);
+    }
+
+    /** Seeded hash of a name's canonical bytes, so clients cannot choose colliding names in advance. */
+    private int hashName(int a) {
+        int s = names[a];
+        int e = names[a + 1];
+        if (names[a + 2] != 0) {
+            byte[] c = JsonStrings.canonical(buf, s, e, true);
+            return hash(c, 0, c.length);
+        }
+        return hash(buf, s, e);
+    }
+
+    private int hash(byte[] b, int from, int to) {
+        long h = seed ^ ((to - from) * 0x9E3779B97F4A7C15L);
+        int i = from;
+        for (; i + 8 <= to; i += 8) {
+            long w = (long) LONGS.get(b, i);
+            h = Long.rotateLeft(h ^ (w * 0x87C37B91114253D5L), 31) * 0x4CF5AD432745937FL;
+        }
+        long tail = 0;
+        for (int shift = 0; i < to; i++, shift += 8) {
+            tail |= (b[i] & 0xFFL) << shift;
+        }
+        h ^= tail * 0x87C37B91114253D5L;
+        h ^= h >>> 33;
+        h *= 0xFF51AFD7ED558CCDL;
+        h ^= h >>> 33;
+        return (int) h;
     }
 
     /** Scans an array whose '[' is at {@link #pos}; {@code depth} is its own depth. */

@@ -68,6 +68,9 @@ public final class Request {
     public long[] tknsLo;
     public byte[][] tknsRaw;
 
+    /** Size of the message this request came from, in bytes (for the connection's in-flight accounting). */
+    public int messageBytes;
+
     /** Makes this an error answer to send without running anything. */
     public Request fail(byte[] responseName, int status, String message) {
         this.errorName = responseName;

@@ -39,11 +39,48 @@ public final class RequestDecoder {
     private final TokenFormat tokenFormat;
     private final CommandRegistry commands;
     private final long[] token = new long[2];
+    private final Limits limits;
+    private final String keyLengthMessage;
+    private final String keyCountMessage;
+    private final String tokenCountMessage;
+    private final String valueSizeMessage;
+
+    /**
+     * Request limits (README "Security and limits"). The scanner's (depth, string, number, member name) stop
+     * scanning and are answered {@code ERR} 170; the others are answered with the command's response name.
+     */
+    public record Limits(int maxDepth, int maxStringBytes, int maxNumberChars, int maxKeyBytes, int maxKeysPerRequest,
+            int maxValueBytes) {
+        /** Only the nesting limit. */
+        public static Limits depthOnly(int maxDepth) {
+            return new Limits(maxDepth, Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE,
+                    Integer.MAX_VALUE);
+        }
+    }
 
     public RequestDecoder(CommandRegistry commands, TokenFormat tokenFormat, int maxDepth) {
+        this(commands, tokenFormat, Limits.depthOnly(maxDepth));
+    }
+
+    public RequestDecoder(CommandRegistry commands, TokenFormat tokenFormat, Limits limits) {
         this.commands = commands;
         this.tokenFormat = tokenFormat;
-        this.sc = new JsonScanner(maxDepth);
+        this.limits = limits;
+        this.sc = new JsonScanner(limits.maxDepth(), limits.maxStringBytes(), limits.maxNumberChars(),
+                limits.maxKeyBytes());
+        this.keyLengthMessage = "key longer than limits.maxKeyBytes (" + limits.maxKeyBytes() + ")";
+        this.keyCountMessage = "more than limits.maxKeysPerRequest (" + limits.maxKeysPerRequest() + ") keys";
+        this.tokenCountMessage = "more than limits.maxKeysPerRequest (" + limits.maxKeysPerRequest()
+                + ") items in tkns";
+        this.valueSizeMessage = "value larger than limits.maxValueBytes (" + limits.maxValueBytes() + ")";
+    }
+
+    /** Records a request limit problem (170) unless an earlier problem was found. */
+    private static void limitProblem(Request r, String message) {
+        if (r.errorStatus == 0) {
+            r.errorStatus = Status.LIMIT_EXCEEDED;
+            r.errorMessage = message;
+        }
     }
 
     /** Decodes {@code buf[0, length)}. Never throws for any input. */
@@ -77,6 +114,7 @@ public final class RequestDecoder {
         int nameStart = sc.scanString();
         int nameEnd = sc.pos - 1;
         boolean nameEscaped = sc.stringHasEscape;
+        sc.checkNameLength(nameStart, nameEnd);
         sc.expect(':');
         Command command = nameEscaped
                 ? commands.lookup(JsonStrings.canonical(b, nameStart, nameEnd, true))
@@ -102,6 +140,11 @@ public final class RequestDecoder {
         if (command == null) {
             return unknownCommand(r, b, nameStart, nameEnd, nameEscaped);
         }
+        if (sc.hasDuplicate() && r.errorStatus == 0) {
+            // RFC 8259 leaves duplicate names to the parser: Satchel refuses them at every level
+            return r.fail(command.responsePrefix(), Status.COMMAND_SYNTAX,
+                    "duplicate member name " + shortQuoted(sc.duplicateName()));
+        }
         if (!paramsAreObject) {
             return r.fail(command.responsePrefix(), Status.COMMAND_SYNTAX, "command value must be a JSON object");
         }
@@ -116,6 +159,23 @@ public final class RequestDecoder {
             r.errorName = command.responsePrefix();
         }
         return r;
+    }
+
+    /** A name for an error message: quoted, at most 64 characters. */
+    private static String shortQuoted(String name) {
+        String n = name.length() > 64 ? name.substring(0, 61) + "..." : name;
+        StringBuilder q = new StringBuilder(n.length() + 2).append('"');
+        for (int i = 0; i < n.length(); i++) {
+            char c = n.charAt(i);
+            if (c == '"' || c == '\\') {
+                q.append('\\').append(c);
+            } else if (c < 0x20) {
+                q.append(String.format("\\u%04x", (int) c));
+            } else {
+                q.append(c);
+            }
+        }
+        return q.append('"').toString();
     }
 
     private Request unknownCommand(Request r, byte[] b, int from, int to, boolean escaped) {
@@ -200,11 +260,13 @@ public final class RequestDecoder {
             return;
         }
         int seen = 0;
+        int base = sc.beginObject();
         while (true) {
             if (c != '"') {
                 throw sc.unexpected("a parameter name");
             }
             int s = sc.scanString();
+            sc.memberName(s, sc.pos - 1, sc.stringHasEscape);
             int id = paramId(b, s, sc.pos - 1, sc.stringHasEscape);
             sc.expect(':');
             sc.skipWhitespace();
@@ -231,6 +293,7 @@ public final class RequestDecoder {
                 c = sc.skipWhitespace();
             } else if (c == '}') {
                 sc.pos++;
+                sc.endObject(base);
                 return;
             } else {
                 throw sc.unexpected("',' or '}'");
@@ -300,6 +363,8 @@ public final class RequestDecoder {
             if (c == '}') {
                 sc.pos++;
             } else {
+                int base = sc.beginObject();
+                boolean build = true; // stops after a limit problem: the request is refused anyway
                 while (true) {
                     if (c != '"') {
                         throw sc.unexpected("a key");
@@ -307,20 +372,39 @@ public final class RequestDecoder {
                     int ks = sc.scanString();
                     int ke = sc.pos - 1;
                     boolean escaped = sc.stringHasEscape;
+                    if (ke - ks > limits.maxKeyBytes()) {
+                        limitProblem(r, keyLengthMessage);
+                        build = false;
+                    }
+                    sc.name(ks, ke, escaped);
                     sc.expect(':');
                     sc.skipWhitespace();
                     int vs = sc.pos;
                     sc.scanValue(3);
-                    if (n == entries.length) {
-                        entries = Arrays.copyOf(entries, n * 2);
+                    if (n == limits.maxKeysPerRequest()) {
+                        limitProblem(r, keyCountMessage);
+                        build = false;
                     }
-                    entries[n++] = entry(b, ks, ke, escaped, vs, sc.pos);
+                    if (build) {
+                        if (n == entries.length) {
+                            entries = Arrays.copyOf(entries, n * 2);
+                        }
+                        byte[] e = entry(b, ks, ke, escaped, vs, sc.pos);
+                        if (sc.pos - vs > limits.maxValueBytes()
+                                && e.length - Entry.valueOffset(e) > limits.maxValueBytes()) {
+                            limitProblem(r, valueSizeMessage);
+                            build = false;
+                        }
+                        entries[n] = e;
+                    }
+                    n++;
                     c = sc.skipWhitespace();
                     if (c == ',') {
                         sc.pos++;
                         c = sc.skipWhitespace();
                     } else if (c == '}') {
                         sc.pos++;
+                        sc.endObject(base);
                         break;
                     } else {
                         throw sc.unexpected("',' or '}'");
@@ -328,7 +412,7 @@ public final class RequestDecoder {
                 }
             }
             r.entries = entries;
-            r.keyCount = n;
+            r.keyCount = Math.min(n, entries.length);
         } else if (c == '[') {
             sc.checkDepth(3);
             sc.pos++;
@@ -341,12 +425,20 @@ public final class RequestDecoder {
             } else {
                 while (true) {
                     items++;
+                    if (items > limits.maxKeysPerRequest()) {
+                        limitProblem(r, keyCountMessage);
+                    }
                     if (c == '"') {
                         int ks = sc.scanString();
-                        if (n == keys.length) {
-                            keys = Arrays.copyOf(keys, n * 2);
+                        if (sc.pos - 1 - ks > limits.maxKeyBytes()) {
+                            limitProblem(r, keyLengthMessage);
                         }
-                        keys[n++] = JsonStrings.canonical(b, ks, sc.pos - 1, sc.stringHasEscape);
+                        if (r.errorStatus == 0) {
+                            if (n == keys.length) {
+                                keys = Arrays.copyOf(keys, n * 2);
+                            }
+                            keys[n++] = JsonStrings.canonical(b, ks, sc.pos - 1, sc.stringHasEscape);
+                        }
                     } else {
                         sc.scanValue(3);
                     }
@@ -421,11 +513,13 @@ public final class RequestDecoder {
         if (c == '}') {
             sc.pos++;
         } else {
+            int base = sc.beginObject();
             while (true) {
                 if (c != '"') {
                     throw sc.unexpected("a member name");
                 }
                 int s = sc.scanString();
+                sc.memberName(s, sc.pos - 1, sc.stringHasEscape);
                 String member = JsonStrings.decode(b, s, sc.pos - 1, sc.stringHasEscape);
                 sc.expect(':');
                 c = sc.skipWhitespace();
@@ -464,6 +558,7 @@ public final class RequestDecoder {
                     c = sc.skipWhitespace();
                 } else if (c == '}') {
                     sc.pos++;
+                    sc.endObject(base);
                     break;
                 } else {
                     throw sc.unexpected("',' or '}'");
@@ -531,6 +626,22 @@ public final class RequestDecoder {
             while (true) {
                 int s = sc.pos;
                 byte state = scanToken(3);
+                if (n == limits.maxKeysPerRequest()) {
+                    limitProblem(r, tokenCountMessage);
+                }
+                if (r.errorStatus == Status.LIMIT_EXCEEDED) {
+                    n++; // counted, not kept: the request is refused
+                    c = sc.skipWhitespace();
+                    if (c == ',') {
+                        sc.pos++;
+                        c = sc.skipWhitespace();
+                        continue;
+                    } else if (c == ']') {
+                        sc.pos++;
+                        break;
+                    }
+                    throw sc.unexpected("',' or ']'");
+                }
                 if (n == cap) {
                     cap *= 2;
                     valid = Arrays.copyOf(valid, cap);
@@ -555,7 +666,7 @@ public final class RequestDecoder {
                 }
             }
         }
-        r.tknsCount = n;
+        r.tknsCount = Math.min(n, cap);
         r.tknsValid = valid;
         r.tknsHi = his;
         r.tknsLo = los;

@@ -18,6 +18,8 @@ public final class ResponseWriter {
     private int len;
     private final TokenFormat tokenFormat;
     private java.util.concurrent.CompletableFuture<byte[]> deferred;
+    /** Status of the response begun since the last reset, 0 if none (for the command counters). */
+    private int status;
 
     public ResponseWriter(TokenFormat tokenFormat) {
         this.tokenFormat = tokenFormat;
@@ -37,6 +39,16 @@ public final class ResponseWriter {
         this.deferred = response;
     }
 
+    /** The promise left by {@link #defer}, or null; does not clear it. */
+    public java.util.concurrent.CompletableFuture<byte[]> deferred() {
+        return deferred;
+    }
+
+    /** The status of the response written since the last {@link #reset()} (0 if none was begun). */
+    public int status() {
+        return status;
+    }
+
     /** The promise left by {@link #defer}, or null; clears it. */
     public java.util.concurrent.CompletableFuture<byte[]> takeDeferred() {
         java.util.concurrent.CompletableFuture<byte[]> d = deferred;
@@ -46,6 +58,7 @@ public final class ResponseWriter {
 
     public void reset() {
         len = 0;
+        status = 0;
         deferred = null;
         if (buf.length > (1 << 20)) {
             buf = new byte[4096]; // do not hold on to the memory of one huge response
@@ -87,6 +100,7 @@ public final class ResponseWriter {
 
     /** Starts a response: {@code prefix} from {@link #prefix(String)}, then the status. */
     public ResponseWriter begin(byte[] prefix, int status) {
+        this.status = status;
         raw(prefix);
         return number(status);
     }

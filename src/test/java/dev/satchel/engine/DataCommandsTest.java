@@ -81,11 +81,15 @@ class DataCommandsTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"KV", "SH"})
-    void setWithDuplicateMembersKeepsTheLast(String m) {
+    void setWithDuplicateMembersIs13AndWritesNothing(String m) {
         use(m);
-        assertThat(run("SET", "'keys':{'a':1,'b':2,'a':3}")).isEqualTo(ok("SET"));
+        // duplicate member names are refused at every level: in keys, and inside stored values
+        assertError(run("SET", "'keys':{'a':1,'b':2,'a':3}"), rsp("SET"), 13);
+        assertError(runRaw("SET", "\"keys\":{\"a\":1,\"\\u0061\":3}"), rsp("SET"), 13);
+        assertError(run("SET", "'keys':{'a':{'x':1,'y':[{'z':1,'z':2}]}}"), rsp("SET"), 13);
+        assertThat(keys()).isEmpty();
+        assertThat(run("SET", "'keys':{'a':{'x':1,'y':[{'z':1},{'z':2}]},'b':{'a':1}}")).isEqualTo(ok("SET"));
         assertThat(keys()).containsExactly("a", "b");
-        assertJson(run("GET", "'keys':['a']"), "{\"" + rsp("GET") + "\":{\"st\":1,\"keys\":{\"a\":3}}}");
     }
 
     @ParameterizedTest
@@ -113,9 +117,9 @@ class DataCommandsTest {
         assertThat(run("GET", "'keys':['a','b','c']"))
                 .isEqualTo("{\"" + rsp("GET") + "\":{\"st\":1,\"keys\":{\"a\":1,\"b\":2,\"c\":30}}}");
         assertThat(keys()).containsExactly("a", "b", "c");
-        // a duplicate member inside one ADD: the first one wins (the second finds the key present)
-        run("ADD", "'keys':{'d':1,'d':2}");
-        assertJson(run("GET", "'keys':['d']"), "{\"" + rsp("GET") + "\":{\"st\":1,\"keys\":{\"d\":1}}}");
+        // a duplicate member inside one ADD is 13 and adds nothing
+        assertError(run("ADD", "'keys':{'d':1,'d':2}"), rsp("ADD"), 13);
+        assertJson(run("GET", "'keys':['d']"), "{\"" + rsp("GET") + "\":{\"st\":1,\"keys\":{}}}");
     }
 
     // ---------------------------------------------------------------- GET
@@ -356,9 +360,11 @@ class DataCommandsTest {
         use(m);
         runRaw("SET", "\"keys\":{\"a\":1}");
         runRaw("SET", "\"keys\":{\"\\u0061\":2}");
-        runRaw("SET", "\"keys\":{\"\u00e9\":3,\"\\u00E9\":4,\"\\ud83d\\ude00\":5,\"\uD83D\uDE00\":6,\"a\\/b\":7,\"a/b\":8,"
-                + "\"\\u001F\":9,\"\\u001f\":10,\"\\\"\":11,\"\\u0022\":12,\"\\\\\":13,\"\\u005C\":14,"
-                + "\"\\b\":15,\"\\u0008\":16}");
+        // each pair of spellings in its own request: one object naming a key twice is 13
+        runRaw("SET", "\"keys\":{\"\u00e9\":3,\"\\ud83d\\ude00\":5,\"a\\/b\":7,"
+                + "\"\\u001F\":9,\"\\\"\":11,\"\\\\\":13,\"\\b\":15}");
+        runRaw("SET", "\"keys\":{\"\\u00E9\":4,\"\uD83D\uDE00\":6,\"a/b\":8,"
+                + "\"\\u001f\":10,\"\\u0022\":12,\"\\u005C\":14,\"\\u0008\":16}");
         assertThat(run("COUNT", "")).isEqualTo("{\"" + rsp("COUNT") + "\":{\"st\":1,\"cnt\":8}}");
         String keysRsp = run("KEYS", "");
         assertThat(keysRsp).isEqualTo("{\"" + rsp("KEYS") + "\":{\"st\":1,\"keys\":[\"a\",\"\u00e9\",\"\uD83D\uDE00\","
@@ -401,7 +407,9 @@ class DataCommandsTest {
     @ValueSource(strings = {"KV", "SH"})
     void loneSurrogateKeysAreKeptAsEscapes(String m) {
         use(m);
-        runRaw("SET", "\"keys\":{\"\\ud800x\":1,\"\\uD800x\":2,\"\\udc00\":3,\"\\ud800\\u0041\":4}");
+        runRaw("SET", "\"keys\":{\"\\ud800x\":1,\"\\udc00\":3,\"\\ud800\\u0041\":4}");
+        assertError(runRaw("SET", "\"keys\":{\"\\ud800x\":1,\"\\uD800x\":2}"), rsp("SET"), 13); // one key
+        runRaw("SET", "\"keys\":{\"\\uD800x\":2}");
         assertThat(run("KEYS", "")).isEqualTo("{\"" + rsp("KEYS") + "\":{\"st\":1,\"keys\":[\"\\ud800x\",\"\\udc00\","
                 + "\"\\ud800A\"]}}");
         assertThat(runRaw("GET", "\"keys\":[\"\\uD800x\",\"\\uDC00\"]"))

@@ -769,13 +769,14 @@ class ProtocolConformanceTest {
         okExactly(call("{\"" + p + "CLEAR_SET\":{" + tkn + "\"keys\":{\"x\":1,\"y\":2}}}"), p + "CLEAR_SET_RSP",
                 "{\"st\":1,\"cnt\":4}");
         okExactly(call("{\"" + p + "KEYS\":{" + tknOnly + "}}"), p + "KEYS_RSP", "{\"st\":1,\"keys\":[\"x\",\"y\"]}");
-        // a keys object naming a key twice: SET and CLEAR_SET keep the last value, ADD the first
-        ok(call("{\"" + p + "SET\":{" + tkn + "\"keys\":{\"k\":1,\"k\":2}}}"), p + "SET_RSP");
-        ok(call("{\"" + p + "ADD\":{" + tkn + "\"keys\":{\"m\":1,\"m\":2}}}"), p + "ADD_RSP");
+        // a keys object naming a key twice (however spelled) is 13 and writes nothing
+        error(call("{\"" + p + "SET\":{" + tkn + "\"keys\":{\"k\":1,\"k\":2}}}"), p + "SET_RSP", 13);
+        error(call("{\"" + p + "ADD\":{" + tkn + "\"keys\":{\"m\":1,\"\\u006d\":2}}}"), p + "ADD_RSP", 13);
         okExactly(call("{\"" + p + "GET\":{" + tkn + "\"keys\":[\"k\",\"m\"]}}"), p + "GET_RSP",
-                "{\"st\":1,\"keys\":{\"k\":2,\"m\":1}}");
-        okExactly(call("{\"" + p + "CLEAR_SET\":{" + tkn + "\"keys\":{\"x\":1,\"x\":3}}}"), p + "CLEAR_SET_RSP",
-                "{\"st\":1,\"cnt\":4}");
+                "{\"st\":1,\"keys\":{}}");
+        error(call("{\"" + p + "CLEAR_SET\":{" + tkn + "\"keys\":{\"x\":1,\"x\":3}}}"), p + "CLEAR_SET_RSP", 13);
+        okExactly(call("{\"" + p + "CLEAR_SET\":{" + tkn + "\"keys\":{\"x\":3}}}"), p + "CLEAR_SET_RSP",
+                "{\"st\":1,\"cnt\":2}");
         okExactly(call("{\"" + p + "GET\":{" + tkn + "\"keys\":[\"x\",\"y\",\"k\"]}}"), p + "GET_RSP",
                 "{\"st\":1,\"keys\":{\"x\":3}}");
         // keys are compared after unescaping; the empty key is a key
@@ -882,8 +883,8 @@ class ProtocolConformanceTest {
     void valuesComeBackExactlyAsStoredWithoutWhiteSpace() {
         Token t = newSession();
         String value = "{ \"b\" : 1 , \"a\" : [ 1.0 , 1E+30 , -0.0 , 1234567890123456789012345678901234567890 ,"
-                + " 1e-7 ] , \"b\" : 2 , \"s\" : \"\\u00e9 \\n x\" , \"t\" : [ true , false , null , { } , [ ] ] }";
-        String compact = "{\"b\":1,\"a\":[1.0,1E+30,-0.0,1234567890123456789012345678901234567890,1e-7],\"b\":2,"
+                + " 1e-7 ] , \"c\" : 2 , \"s\" : \"\\u00e9 \\n x\" , \"t\" : [ true , false , null , { } , [ ] ] }";
+        String compact = "{\"b\":1,\"a\":[1.0,1E+30,-0.0,1234567890123456789012345678901234567890,1e-7],\"c\":2,"
                 + "\"s\":\"\\u00e9 \\n x\",\"t\":[true,false,null,{},[]]}";
         ok(call("{\"SH_SET\":{\"tkn\":" + t + ",\"keys\":{\"v\":" + value + ",\"n\":\t-12.50e+3 ,\"u\":\"\\ud83d\\ude00\"}}}"),
                 "SH_SET_RSP");

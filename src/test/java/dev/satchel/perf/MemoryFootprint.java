@@ -43,7 +43,9 @@ public final class MemoryFootprint {
     }
 
     private static void measure(int sessions, int keysPerSession, String value) throws Exception {
-        ServerConfig cfg = ConfigLoader.load(null, Map.of(), Map.of("--port", "0"));
+        // measures shapes beyond the default limits (1,000,000 keys in one session)
+        ServerConfig cfg = ConfigLoader.load(null, Map.of(), Map.of("--port", "0", "--max-sessions", "2000000000",
+                "--max-keys-per-session", "2000000000"));
         try (SatchelServer server = new SatchelServer(cfg, Clock.system())) {
             int port = server.start();
             try (SatchelClient client = SatchelClient.connect(URI.create("ws://127.0.0.1:" + port))) {

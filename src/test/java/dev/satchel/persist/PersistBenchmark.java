@@ -115,7 +115,8 @@ public final class PersistBenchmark {
         int keys = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         Path dir = args.length > 2 ? Path.of(args[2]) : Files.createTempDirectory("satchel-persist-bench");
         ServerConfig cfg = ConfigLoader.load(null, Map.of(),
-                Map.of("--bind", "127.0.0.1", "--port", "0", "--persist-path", dir.toString()));
+                Map.of("--bind", "127.0.0.1", "--port", "0", "--persist-path", dir.toString(),
+                        "--max-sessions", "2000000000")); // any size asked for, not the 1,000,000 default
         System.out.printf("persist benchmark: %,d sessions x %d keys (10-byte keys, 100-byte values) in %s, %d CPUs,"
                 + " max heap %d MB%n", sessions, keys, dir, Runtime.getRuntime().availableProcessors(),
                 Runtime.getRuntime().maxMemory() >> 20);

@@ -55,7 +55,7 @@ class PersistCommandsTest {
             + "\"back\\\\slash\\\\key\":2,"
             + "\"ctl\\u0001\\nkey\":3,"
             + "\"\":\"empty key\","
-            + "\"nested\":{\"a\":[1,{\"b\":[[],{}]},null],\"a\":\"duplicate member kept\",\"c\":{\"d\":{\"e\":true}}},"
+            + "\"nested\":{\"a\":[1,{\"b\":[[],{}]},null],\"a2\":\"member order kept\",\"c\":{\"d\":{\"e\":true}}},"
             + "\"big\":123456789012345678901234567890123456789,"
             + "\"exp\":1E+30,"
             + "\"frac\":1.0,"
@@ -102,7 +102,7 @@ class PersistCommandsTest {
             assertThat(s.raw("{\"SH_INFO\":{\"tkn\":" + tkn + "}}")).isEqualTo(info);
         }
         assertThat(get).contains("123456789012345678901234567890123456789").contains("1E+30").contains("1.0")
-                .contains("\\u00e9").contains("\\ud800").contains("\"a\":\"duplicate member kept\"")
+                .contains("\\u00e9").contains("\\ud800").contains("\"a2\":\"member order kept\"")
                 .contains("[1,\"two\",[3]]");
     }
 

@@ -33,6 +33,10 @@ final class ServerProcess implements AutoCloseable {
         command.add(System.getProperty("java.class.path"));
         command.add("dev.satchel.Satchel");
         command.add("server");
+        if (!args.contains("--admin-port")) {
+            command.add("--admin-port"); // the admin HTTP port: any free one, not the default 1988
+            command.add("0");
+        }
         command.addAll(args);
         stderrFile = Files.createTempFile("satchel-server-", ".stderr");
         ProcessBuilder pb = new ProcessBuilder(command);

@@ -140,8 +140,11 @@ class RequestDecoderTest {
     }
 
     @Test
-    void duplicateUnknownParametersAreIgnored() {
-        assertThat(st(h.run(j("{'SH_NEW':{'x':1,'x':2,'Name':3,'Name':4}}")))).isEqualTo(1);
+    void duplicateUnknownParametersAre13Too() {
+        // duplicate member names are refused at every level (docs/protocol.md section 2)
+        assertError(h.run(j("{'SH_NEW':{'x':1,'x':2,'Name':3,'Name':4}}")), "SH_NEW_RSP", 13);
+        assertError(h.run(j("{'SH_NEW':{'x':{'a':1,'a':2}}}")), "SH_NEW_RSP", 13);
+        assertNothingCreated();
     }
 
     @Test
