@@ -23,8 +23,8 @@ public final class DataCommands {
     public static List<Command> all() {
         List<Command> list = new ArrayList<>();
         for (boolean session : new boolean[] {true, false}) {
-            list.add(new Set(session));
-            list.add(new Add(session));
+            list.add(new Store("SET", session, true));
+            list.add(new Store("ADD", session, false));
             list.add(new Get(session));
             list.add(new Rmv(session));
             list.add(new Contains(session));
@@ -112,9 +112,13 @@ public final class DataCommands {
         }
     }
 
-    static final class Set extends DataCommand {
-        Set(boolean session) {
-            super("SET", session);
+    /** SET (insert or overwrite) and ADD (insert only absent keys): one command but for that flag. */
+    static final class Store extends DataCommand {
+        private final boolean overwrite;
+
+        Store(String suffix, boolean session, boolean overwrite) {
+            super(suffix, session);
+            this.overwrite = overwrite;
         }
 
         @Override
@@ -125,43 +129,18 @@ public final class DataCommands {
         @Override
         void run(Engine engine, KeyValues kv, Request r, ResponseWriter out) {
             for (int i = 0; i < r.keyCount; i++) {
-                kv.put(r.entries[i]);
+                if (overwrite) {
+                    kv.put(r.entries[i]);
+                } else {
+                    kv.add(r.entries[i]);
+                }
             }
             ok(out);
         }
 
         @Override
         String limitProblem(Engine engine, Session s, KeyValues kv, Request r) {
-            return engine.writeProblem(s, kv, r.entries, r.keyCount, false, true);
-        }
-
-        @Override
-        boolean extendsOnSetAdd() {
-            return true;
-        }
-    }
-
-    static final class Add extends DataCommand {
-        Add(boolean session) {
-            super("ADD", session);
-        }
-
-        @Override
-        void validateParams(Request r) {
-            requireKeysObject(r);
-        }
-
-        @Override
-        void run(Engine engine, KeyValues kv, Request r, ResponseWriter out) {
-            for (int i = 0; i < r.keyCount; i++) {
-                kv.add(r.entries[i]);
-            }
-            ok(out);
-        }
-
-        @Override
-        String limitProblem(Engine engine, Session s, KeyValues kv, Request r) {
-            return engine.writeProblem(s, kv, r.entries, r.keyCount, false, false);
+            return engine.writeProblem(s, kv, r.entries, r.keyCount, false, overwrite);
         }
 
         @Override
