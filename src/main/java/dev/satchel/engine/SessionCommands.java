@@ -25,6 +25,15 @@ public final class SessionCommands {
                 new InfoAll());
     }
 
+    /** Puts the token of the shared session named {@code r.name} into the request (on the I/O thread). */
+    static void deriveSharedToken(Tokens tokens, Request r) {
+        long[] t = new long[2];
+        tokens.shared(r.name, t); // the HMAC runs on the I/O thread that validates, never on the command loop
+        r.tknHi = t[0];
+        r.tknLo = t[1];
+        r.tknState = Request.TOKEN_VALID;
+    }
+
     /** SH_NEW: creates a session, random or shared (token derived from the name). */
     static final class New extends Command {
         private final Tokens tokens;
@@ -60,11 +69,7 @@ public final class SessionCommands {
                 return;
             }
             if (shared) {
-                long[] t = new long[2];
-                tokens.shared(r.name, t); // the HMAC runs here on the I/O thread, not on the command loop
-                r.tknHi = t[0];
-                r.tknLo = t[1];
-                r.tknState = Request.TOKEN_VALID;
+                deriveSharedToken(tokens, r);
             } else {
                 r.tknState = Request.TOKEN_ABSENT;
             }
@@ -118,11 +123,7 @@ public final class SessionCommands {
         @Override
         public void validate(Request r) {
             if (checkName(r, true, MAX_NAME_BYTES)) {
-                long[] t = new long[2];
-                tokens.shared(r.name, t);
-                r.tknHi = t[0];
-                r.tknLo = t[1];
-                r.tknState = Request.TOKEN_VALID;
+                deriveSharedToken(tokens, r);
             }
         }
 
