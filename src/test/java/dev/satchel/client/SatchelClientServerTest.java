@@ -123,7 +123,13 @@ class SatchelClientServerTest {
         server = null;
 
         // generous: in the full suite (one JVM, ~870 tests) this wait once took over 5 s; alone it takes ms
-        CloseStatus status = old.closeFuture().get(30, TimeUnit.SECONDS);
+        CloseStatus status;
+        try {
+            status = old.closeFuture().get(30, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            dumpThreads(); // if this ever hangs for real, the dump shows where
+            throw e;
+        }
         assertThat(status.code()).isIn(CloseStatus.ABNORMAL_CLOSURE, 1001);
         assertThat(old.isOpen()).isFalse();
         boolean failedBefore = false;
@@ -150,6 +156,17 @@ class SatchelClientServerTest {
         Token again = Token.fromResponse(Await.result(fresh.newSession()));
         assertThat(Status.of(Await.result(fresh.set(again, Map.of("k", 1))))).isEqualTo(Status.OK);
         assertThat(old.isOpen()).as("the old client does not reconnect by itself").isFalse();
+    }
+
+    private static void dumpThreads() {
+        StringBuilder sb = new StringBuilder("thread dump after the close was not seen:\n");
+        Thread.getAllStackTraces().forEach((t, stack) -> {
+            sb.append('"').append(t.getName()).append("\" ").append(t.getState()).append('\n');
+            for (StackTraceElement e : stack) {
+                sb.append("    at ").append(e).append('\n');
+            }
+        });
+        System.err.println(sb);
     }
 
     private static SatchelServer startServerOn(int port) throws Exception {
