@@ -1,13 +1,12 @@
 package dev.satchel.bench;
 
+import dev.satchel.TestServers;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.satchel.client.SatchelClient;
-import dev.satchel.config.ConfigLoader;
-import dev.satchel.engine.Clock;
 import dev.satchel.net.SatchelServer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -17,7 +16,6 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,8 +32,8 @@ class BenchCommandTest {
 
     @BeforeAll
     static void startServer() throws Exception {
-        server = new SatchelServer(ConfigLoader.load(null, Map.of(), Map.of("--port", "0")), Clock.system());
-        url = "ws://127.0.0.1:" + server.start();
+        server = TestServers.start(0);
+        url = "ws://127.0.0.1:" + server.port();
     }
 
     @AfterAll

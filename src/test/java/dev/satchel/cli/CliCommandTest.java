@@ -1,5 +1,6 @@
 package dev.satchel.cli;
 
+import dev.satchel.TestServers;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -36,8 +37,8 @@ class CliCommandTest {
 
     @BeforeAll
     static void startServer() throws Exception {
-        server = new SatchelServer(ConfigLoader.load(null, Map.of(), Map.of("--port", "0")), Clock.system());
-        url = "ws://127.0.0.1:" + server.start();
+        server = TestServers.start(0);
+        url = "ws://127.0.0.1:" + server.port();
     }
 
     @AfterAll

@@ -1,16 +1,14 @@
 package dev.satchel.cli;
 
+import dev.satchel.TestServers;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.satchel.client.ClientOptions;
 import dev.satchel.client.CloseStatus;
-import dev.satchel.config.ConfigLoader;
-import dev.satchel.engine.Clock;
 import dev.satchel.net.SatchelServer;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.net.BindException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -18,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -35,13 +32,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The JLine shell on a dumb terminal fed from a stream, its completion, and reconnecting after a restart. */
 class InteractiveShellTest {
-
-    private static SatchelServer startServer(int port) throws Exception {
-        SatchelServer server = new SatchelServer(
-                ConfigLoader.load(null, Map.of(), Map.of("--port", Integer.toString(port))), Clock.system());
-        server.start();
-        return server;
-    }
 
     /** Runs the shell on a dumb terminal (no cursor control at all) reading {@code input}; returns the screen. */
     private static String runShell(CliSession session, String input, Path history) throws Exception {
@@ -65,7 +55,7 @@ class InteractiveShellTest {
 
     @Test
     void theShellPrettyPrintsResponsesAndKeepsHistory(@TempDir Path dir) throws Exception {
-        SatchelServer server = startServer(0);
+        SatchelServer server = TestServers.start(0);
         Path history = dir.resolve("history");
         try (CliSession session = new CliSession(URI.create("ws://127.0.0.1:" + server.port()),
                 ClientOptions.defaults(), false, true)) {
@@ -106,7 +96,7 @@ class InteractiveShellTest {
 
     @Test
     void theSessionReconnectsAfterAServerRestart() throws Exception {
-        SatchelServer first = startServer(0);
+        SatchelServer first = TestServers.start(0);
         AtomicBoolean firstClosed = new AtomicBoolean();
         int port = first.port();
         try (CliSession session = new CliSession(URI.create("ws://127.0.0.1:" + port), ClientOptions.defaults(),
@@ -119,7 +109,7 @@ class InteractiveShellTest {
             // generous: in the full suite this wait once took over 5 s; alone it takes milliseconds
             assertThat(lost.get(30, TimeUnit.SECONDS).code()).isIn(CloseStatus.ABNORMAL_CLOSURE, 1001);
             assertThat(session.isConnected()).isFalse();
-            SatchelServer second = startServerOn(port);
+            SatchelServer second = TestServers.startOn(port);
             try {
                 CliSession.Outcome outcome = session.execute("SH_GET $tkn a");
                 assertThat(outcome.kind()).as("reconnected; the old session is gone").isEqualTo(CliSession.Kind.FAILED);
@@ -139,29 +129,6 @@ class InteractiveShellTest {
         }
     }
 
-    /** Starts a server on a port that was just freed, retrying briefly while the port is still held. */
-    static SatchelServer startServerOn(int port) throws Exception {
-        for (int attempt = 0; ; attempt++) {
-            try {
-                return startServer(port);
-            } catch (Exception e) {
-                if (!addressInUse(e) || attempt == 50) {
-                    throw e;
-                }
-                Thread.sleep(100);
-            }
-        }
-    }
-
-    private static boolean addressInUse(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof BindException || String.valueOf(t.getMessage()).contains("Address already in use")) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     // ---- completion
 
     private static List<String> complete(String line) {
@@ -173,7 +140,7 @@ class InteractiveShellTest {
 
     @Test
     void tabCompletesCommandNamesAndTheTokenInTheShell() throws Exception {
-        SatchelServer server = startServer(0);
+        SatchelServer server = TestServers.start(0);
         try (CliSession session = new CliSession(URI.create("ws://127.0.0.1:" + server.port()),
                 ClientOptions.defaults(), false, true)) {
             session.connect();

@@ -1,13 +1,11 @@
 package dev.satchel.client;
 
+import dev.satchel.TestServers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.satchel.config.ConfigLoader;
-import dev.satchel.engine.Clock;
 import dev.satchel.net.SatchelServer;
-import java.net.BindException;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,16 +23,9 @@ class SatchelClientServerTest {
     private URI uri;
     private final List<SatchelClient> clients = new ArrayList<>();
 
-    private static SatchelServer startServer(int port) throws Exception {
-        SatchelServer s = new SatchelServer(
-                ConfigLoader.load(null, Map.of(), Map.of("--port", Integer.toString(port))), Clock.system());
-        s.start();
-        return s;
-    }
-
     @BeforeEach
     void start() throws Exception {
-        server = startServer(0);
+        server = TestServers.start(0);
         uri = URI.create("ws://127.0.0.1:" + server.port() + "/");
     }
 
@@ -149,7 +140,7 @@ class SatchelClientServerTest {
                 .hasCauseInstanceOf(SatchelClientException.class)
                 .hasMessageContaining("connection to " + uri + " is closed");
 
-        server = startServerOn(port);
+        server = TestServers.startOn(port);
         SatchelClient fresh = connect();
         assertThat(Status.of(Await.result(fresh.get(token, "a")))).as("the data died with the old server")
                 .isEqualTo(Status.SESSION_NOT_EXIST);
@@ -167,27 +158,5 @@ class SatchelClientServerTest {
             }
         });
         System.err.println(sb);
-    }
-
-    private static SatchelServer startServerOn(int port) throws Exception {
-        for (int attempt = 0; ; attempt++) {
-            try {
-                return startServer(port);
-            } catch (Exception e) {
-                if (!addressInUse(e) || attempt == 50) {
-                    throw e;
-                }
-                Thread.sleep(100);
-            }
-        }
-    }
-
-    private static boolean addressInUse(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof BindException || String.valueOf(t.getMessage()).contains("Address already in use")) {
-                return true;
-            }
-        }
-        return false;
     }
 }
