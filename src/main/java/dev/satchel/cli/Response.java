@@ -9,7 +9,7 @@ import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.core.util.Separators;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.satchel.protocol.Status;
+import dev.satchel.client.Status;
 import java.io.IOException;
 import java.io.StringWriter;
 

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.satchel.protocol.TokenFormat;
+import dev.satchel.json.TokenFormat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -352,7 +352,7 @@ public final class ConfigLoader {
         if (x.text().isEmpty()) {
             return "";
         }
-        String problem = dev.satchel.persist.DatasetNames.problem(x.text());
+        String problem = dev.satchel.spec.DatasetNames.problem(x.text());
         if (problem != null) {
             throw bad(key, x, "not a valid dataset name: " + problem);
         }

@@ -1,6 +1,6 @@
 package dev.satchel.config;
 
-import dev.satchel.protocol.TokenFormat;
+import dev.satchel.json.TokenFormat;
 import java.nio.file.Path;
 
 /**

@@ -1,30 +1,49 @@
 package dev.satchel.engine;
 
-import dev.satchel.protocol.Request;
-import dev.satchel.protocol.ResponseWriter;
-import dev.satchel.protocol.Status;
+import dev.satchel.json.ResponseWriter;
+import dev.satchel.spec.Status;
 import java.nio.charset.StandardCharsets;
 
 /**
  * One protocol command. {@link #validate} runs on the I/O thread that decoded the request and may only
- * look at the request; {@link #execute} runs on the command loop and alone touches data. A command that
- * fails validation never reaches the loop's data.
+ * look at the request; the command's semantics run on an executor (the command loop's {@link Engine}) and
+ * alone touch data. A command that fails validation never reaches data.
+ *
+ * <p>Three kinds, by what their semantics need (see {@link Kind}): a {@link StoreCommand} works on one key-value
+ * store, a {@link SessionCommand} on one session, and a {@link TableCommand} on the whole table; the executor
+ * finds the store or session, so the first two never see anything but what they are handed.
  */
-public abstract class Command {
+public abstract sealed class Command permits StoreCommand, SessionCommand, TableCommand {
+    /** What the executor hands a command; read once per request to pick the path. */
+    public enum Kind {
+        /** {@link StoreCommand}: one session's store or the global one. */
+        STORE,
+        /** {@link SessionCommand}: one session, found by its token. */
+        SESSION,
+        /** {@link TableCommand}: run by the executor against all its data. */
+        TABLE
+    }
+
     private final String name;
     private final byte[] nameBytes;
     private final byte[] responsePrefix;
+    private final Kind kind;
     /** Position in the server's {@link CommandRegistry}, for per-command counters on the loop; -1 if none. */
     private int index = -1;
 
-    protected Command(String name) {
+    Command(String name, Kind kind) {
         this.name = name;
+        this.kind = kind;
         this.nameBytes = name.getBytes(StandardCharsets.US_ASCII);
         this.responsePrefix = ResponseWriter.prefix(name + "_RSP");
     }
 
     public final String name() {
         return name;
+    }
+
+    public final Kind kind() {
+        return kind;
     }
 
     /** Position in the {@link CommandRegistry} holding this command (its metrics slot), or -1. */
@@ -49,13 +68,10 @@ public abstract class Command {
     public void validate(Request r) {
     }
 
-    /** Runs the command and writes exactly one response. */
-    public abstract void execute(Engine engine, Request r, ResponseWriter out);
-
     // ---- validation helpers, in the order commands apply them: token, then parameters ----
 
-    protected static boolean invalid(Request r, int status, String message) {
-        if (r.errorStatus == 0) {
+    protected static boolean invalid(Request r, Status status, String message) {
+        if (r.errorStatus == null) {
             r.errorStatus = status;
             r.errorMessage = message;
         }
@@ -127,7 +143,7 @@ public abstract class Command {
     }
 
     /** Writes an error response for this command. */
-    protected final void error(ResponseWriter out, int status, String message) {
+    protected final void error(ResponseWriter out, Status status, String message) {
         out.error(responsePrefix, status, message);
     }
 

@@ -1,6 +1,6 @@
 package dev.satchel.engine;
 
-import dev.satchel.protocol.ResponseWriter;
+import dev.satchel.json.ResponseWriter;
 import io.netty.util.internal.PlatformDependent;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
@@ -45,6 +45,11 @@ public final class CommandLoop implements AutoCloseable {
     public void start() {
         nextTick = System.nanoTime() + tickNanos;
         thread.start();
+    }
+
+    /** The engine this loop owns; touch it only from tasks on the loop (or before {@link #start}). */
+    public Engine engine() {
+        return engine;
     }
 
     public boolean inLoop() {

@@ -1,5 +1,6 @@
 package dev.satchel.engine;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -38,7 +39,7 @@ public final class CommandRegistry {
     }
 
     public Command lookup(String name) {
-        return lookup(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return lookup(name.getBytes(StandardCharsets.UTF_8));
     }
 
     public List<String> names() {

@@ -1,16 +1,19 @@
 package dev.satchel.engine;
 
-import static dev.satchel.protocol.ResponseWriter.field;
+import dev.satchel.store.Entry;
+import dev.satchel.store.KeyValues;
 
-import dev.satchel.protocol.Request;
-import dev.satchel.protocol.ResponseWriter;
-import dev.satchel.protocol.Status;
+import static dev.satchel.json.ResponseWriter.field;
+
+import dev.satchel.json.ResponseWriter;
+import dev.satchel.spec.Status;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 
 /**
  * The key-value commands, each in two forms: {@code KV_*} on the global key space and {@code SH_*} on one
- * session's store (with {@code tkn}). The logic is the same; {@link DataCommand} resolves the store.
+ * session's store (with {@code tkn}). The logic is the same: each runs on the store the executor hands it.
  */
 public final class DataCommands {
     static final byte[] F_KEYS = field("keys");
@@ -36,79 +39,21 @@ public final class DataCommands {
         return list;
     }
 
-    /** A key-value command: finds the store, runs, keeps the engine's key count and sliding expiry right. */
-    abstract static class DataCommand extends Command {
-        final boolean session;
-
+    /** A key-value command in either form; checks {@code tkn} for the session form. */
+    abstract static class DataCommand extends StoreCommand {
         DataCommand(String suffix, boolean session) {
-            super((session ? "SH_" : "KV_") + suffix);
-            this.session = session;
+            super((session ? "SH_" : "KV_") + suffix, session);
         }
 
         @Override
         public final void validate(Request r) {
-            if (session && !requireToken(r)) {
+            if (onSession() && !requireToken(r)) {
                 return;
             }
             validateParams(r);
         }
 
         void validateParams(Request r) {
-        }
-
-        @Override
-        public final void execute(Engine engine, Request r, ResponseWriter out) {
-            if (!session) {
-                String problem = limitProblem(engine, null, engine.global(), r);
-                if (problem != null) {
-                    error(out, Status.LIMIT_EXCEEDED, problem); // refused whole: nothing is written
-                    return;
-                }
-                run(engine, engine.global(), r, out);
-                return;
-            }
-            Session s = engine.find(r.tknHi, r.tknLo);
-            if (s == null) {
-                error(out, Status.SESSION_NOT_EXIST, "session does not exist");
-                return;
-            }
-            String problem = limitProblem(engine, s, s.data != null ? s.data : KeyValues.EMPTY, r);
-            if (problem != null) {
-                error(out, Status.LIMIT_EXCEEDED, problem); // refused whole, and not a reason to extend
-                return;
-            }
-            KeyValues kv = extendsOnSetAdd() ? s.store() : s.data != null ? s.data : KeyValues.EMPTY;
-            int before = kv.size();
-            long bytesBefore = kv.storedBytes();
-            run(engine, kv, r, out);
-            engine.sessionKeysChanged(kv.size() - before);
-            engine.sessionBytesChanged(kv.storedBytes() - bytesBefore);
-            if (kv.size() == 0 && s.data != null) {
-                s.data = null; // an empty session holds no store
-            }
-            if (s.durationMillis > 0 && out.status() == Status.OK
-                    && (extendsOnSetAdd() ? s.extendOnSetAdd : extendsOnGet() && s.extendOnGet)) {
-                engine.extend(s);
-            }
-        }
-
-        /**
-         * Runs on {@code kv} (never null) and writes a success response. Only commands that extend on
-         * set/add write into the store; the others may get the shared empty store.
-         */
-        abstract void run(Engine engine, KeyValues kv, Request r, ResponseWriter out);
-
-        /** For writes: null if the request fits the limits (see {@link Engine#writeProblem}), else the 170 message. */
-        String limitProblem(Engine engine, Session s, KeyValues kv, Request r) {
-            return null;
-        }
-
-        boolean extendsOnSetAdd() {
-            return false;
-        }
-
-        boolean extendsOnGet() {
-            return false;
         }
     }
 
@@ -127,24 +72,27 @@ public final class DataCommands {
         }
 
         @Override
-        void run(Engine engine, KeyValues kv, Request r, ResponseWriter out) {
+        public void apply(Session s, KeyValues kv, Request r, CommandContext ctx, ResponseWriter out) {
+            String problem = ctx.writeProblem(s, kv, r.entries, r.keyCount, false, overwrite);
+            if (problem != null) {
+                error(out, Status.LIMIT_EXCEEDED, problem); // refused whole: nothing is written
+                return;
+            }
+            Changes changes = ctx.changes();
             for (int i = 0; i < r.keyCount; i++) {
+                byte[] e = r.entries[i];
                 if (overwrite) {
-                    kv.put(r.entries[i]);
-                } else {
-                    kv.add(r.entries[i]);
+                    kv.put(e);
+                    changes.put(s, e);
+                } else if (kv.add(e)) {
+                    changes.put(s, e);
                 }
             }
             ok(out);
         }
 
         @Override
-        String limitProblem(Engine engine, Session s, KeyValues kv, Request r) {
-            return engine.writeProblem(s, kv, r.entries, r.keyCount, false, overwrite);
-        }
-
-        @Override
-        boolean extendsOnSetAdd() {
+        public boolean writes() {
             return true;
         }
     }
@@ -160,12 +108,12 @@ public final class DataCommands {
         }
 
         @Override
-        void run(Engine engine, KeyValues kv, Request r, ResponseWriter out) {
+        public void apply(Session s, KeyValues kv, Request r, CommandContext ctx, ResponseWriter out) {
             out.begin(responsePrefix(), Status.OK).raw(F_KEYS).rawByte('{');
             boolean first = true;
             int[] listed = new int[Math.min(r.keyCount, 16)];
             int listedCount = 0;
-            java.util.BitSet listedSet = r.keyCount > 16 ? new java.util.BitSet(kv.end()) : null;
+            BitSet listedSet = r.keyCount > 16 ? new BitSet(kv.end()) : null;
             for (int i = 0; i < r.keyCount; i++) {
                 int p = kv.find(r.keys[i]);
                 if (p < 0) {
@@ -186,9 +134,9 @@ public final class DataCommands {
                 byte[] e = kv.entryAt(p);
                 int ko = Entry.keyOffset(e);
                 int kl = Entry.keyLength(e);
-                if ((long) out.length() + e.length + 8 > engine.maxResponseBytes()) {
+                if ((long) out.length() + e.length + 8 > ctx.maxResponseBytes()) {
                     out.reset();
-                    error(out, Status.LIMIT_EXCEEDED, engine.responseTooLargeMessage());
+                    error(out, Status.LIMIT_EXCEEDED, ctx.responseTooLargeMessage());
                     return;
                 }
                 if (!first) {
@@ -210,7 +158,7 @@ public final class DataCommands {
         }
 
         @Override
-        boolean extendsOnGet() {
+        public boolean extendsOnGet() {
             return true;
         }
     }
@@ -226,9 +174,12 @@ public final class DataCommands {
         }
 
         @Override
-        void run(Engine engine, KeyValues kv, Request r, ResponseWriter out) {
+        public void apply(Session s, KeyValues kv, Request r, CommandContext ctx, ResponseWriter out) {
+            Changes changes = ctx.changes();
             for (int i = 0; i < r.keyCount; i++) {
-                kv.remove(r.keys[i]);
+                if (kv.remove(r.keys[i])) {
+                    changes.removed(s, r.keys[i]);
+                }
             }
             ok(out);
         }
@@ -245,7 +196,7 @@ public final class DataCommands {
         }
 
         @Override
-        void run(Engine engine, KeyValues kv, Request r, ResponseWriter out) {
+        public void apply(Session s, KeyValues kv, Request r, CommandContext ctx, ResponseWriter out) {
             out.begin(responsePrefix(), Status.OK).raw(F_CONTAINS).rawByte('[');
             boolean first = true;
             for (int i = 0; i < r.keyCount; i++) {
@@ -267,7 +218,7 @@ public final class DataCommands {
         }
 
         @Override
-        void run(Engine engine, KeyValues kv, Request r, ResponseWriter out) {
+        public void apply(Session s, KeyValues kv, Request r, CommandContext ctx, ResponseWriter out) {
             out.begin(responsePrefix(), Status.OK).raw(F_CNT).number(kv.size()).end();
         }
     }
@@ -278,7 +229,7 @@ public final class DataCommands {
         }
 
         @Override
-        void run(Engine engine, KeyValues kv, Request r, ResponseWriter out) {
+        public void apply(Session s, KeyValues kv, Request r, CommandContext ctx, ResponseWriter out) {
             out.begin(responsePrefix(), Status.OK).raw(F_KEYS).rawByte('[');
             boolean first = true;
             for (int p = 0, end = kv.end(); p < end; p++) {
@@ -286,9 +237,9 @@ public final class DataCommands {
                 if (e == null) {
                     continue;
                 }
-                if ((long) out.length() + Entry.keyOffset(e) + Entry.keyLength(e) + 8 > engine.maxResponseBytes()) {
+                if ((long) out.length() + Entry.keyOffset(e) + Entry.keyLength(e) + 8 > ctx.maxResponseBytes()) {
                     out.reset();
-                    error(out, Status.LIMIT_EXCEEDED, engine.responseTooLargeMessage());
+                    error(out, Status.LIMIT_EXCEEDED, ctx.responseTooLargeMessage());
                     return;
                 }
                 if (!first) {
@@ -307,8 +258,11 @@ public final class DataCommands {
         }
 
         @Override
-        void run(Engine engine, KeyValues kv, Request r, ResponseWriter out) {
+        public void apply(Session s, KeyValues kv, Request r, CommandContext ctx, ResponseWriter out) {
             int n = kv.clear();
+            if (n > 0) {
+                ctx.changes().storeCleared(s);
+            }
             out.begin(responsePrefix(), Status.OK).raw(F_CNT).number(n).end();
         }
     }
@@ -324,21 +278,24 @@ public final class DataCommands {
         }
 
         @Override
-        void run(Engine engine, KeyValues kv, Request r, ResponseWriter out) {
+        public void apply(Session s, KeyValues kv, Request r, CommandContext ctx, ResponseWriter out) {
+            String problem = ctx.writeProblem(s, kv, r.entries, r.keyCount, true, true);
+            if (problem != null) {
+                error(out, Status.LIMIT_EXCEEDED, problem); // refused whole: nothing is cleared or written
+                return;
+            }
+            Changes changes = ctx.changes();
             int n = kv.clear();
+            changes.storeCleared(s);
             for (int i = 0; i < r.keyCount; i++) {
                 kv.put(r.entries[i]);
+                changes.put(s, r.entries[i]);
             }
             out.begin(responsePrefix(), Status.OK).raw(F_CNT).number(n).end();
         }
 
         @Override
-        String limitProblem(Engine engine, Session s, KeyValues kv, Request r) {
-            return engine.writeProblem(s, kv, r.entries, r.keyCount, true, true);
-        }
-
-        @Override
-        boolean extendsOnSetAdd() {
+        public boolean writes() {
             return true;
         }
     }

@@ -1,20 +1,26 @@
 package dev.satchel.engine;
 
-import dev.satchel.protocol.Request;
-import dev.satchel.protocol.ResponseWriter;
-import dev.satchel.protocol.Status;
+import dev.satchel.json.ResponseWriter;
+import dev.satchel.spec.Status;
+import dev.satchel.store.Entry;
+import dev.satchel.store.KeyValues;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * All data of one server: the session table, the global key space and the expiry wheel. Owned by the
- * command loop thread: every method must be called on it (the data-structure classes have no locks).
+ * All data of one server, the session table, the global key space and the expiry wheel, and the executor
+ * that runs commands on them for the command loop. Owned by the command loop thread: every method must be
+ * called on it (the data-structure classes have no locks).
+ *
+ * <p>As executor, the engine finds what a command works on and hands it over with itself as the
+ * {@link CommandContext}: a {@link StoreCommand} gets one store, a {@link SessionCommand} one session, and only
+ * a {@link TableCommand} sees the engine. Every change is reported to the {@link Changes} sink.
  *
  * <p>Expiry is enforced in two places with one rule ({@link #expire}): lazily whenever a command finds a
  * session past its deadline, and in the background by the wheel. So expired data is never visible, even
  * between wheel ticks, and never resurrected.
  */
-public final class Engine {
+public final class Engine implements CommandContext {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
     /** Sessions the wheel may expire per call, so a mass expiry is spread over several loop turns. */
     public static final int EXPIRY_BUDGET = 10_000;
@@ -24,22 +30,23 @@ public final class Engine {
     private final SessionTable sessions = new SessionTable();
     private final KeyValues global = new KeyValues();
     private final ExpiryWheel wheel;
+    private final Snapshots snapshots = new Snapshots(sessions);
     private final long startedAt;
     private final String version;
     private final boolean persistEnabled;
     private final long[] tokenScratch = new long[2];
+    private Changes changes = Changes.NONE;
     private long sessionKeys;
     private long sessionsCreated;
     private long sessionsEnded;
     private long sessionsExpired;
     private long sessionsCleared;
-    // ---- operations counters (dev.satchel.ops): plain fields, read only by tasks on the loop ----
     /** Bytes of the entries stored in sessions (keys and values as stored), kept like sessionKeys. */
     private long sessionBytes;
     /** Longest delay between a deadline and the wheel expiring it, since the last take. */
     private long expiryLagMaxMillis;
-    /** Responses by command and status; null when metrics are disabled. */
-    private dev.satchel.ops.CommandStats commandStats;
+    /** Watches every answer (metrics); null when nobody watches. */
+    private CommandObserver observer;
     private final ExpiryWheel.Expirer wheelExpirer = this::expireFromWheel;
 
     public Engine(Clock clock, Tokens tokens, long wheelTickMillis, String version, boolean persistEnabled) {
@@ -51,8 +58,24 @@ public final class Engine {
         this.persistEnabled = persistEnabled;
     }
 
+    @Override
     public long now() {
         return clock.millis();
+    }
+
+    @Override
+    public Changes changes() {
+        return changes;
+    }
+
+    /** Sets the sink for every change (the journal, a cluster); call before the loop starts. */
+    public void changes(Changes sink) {
+        this.changes = sink == null ? Changes.NONE : sink;
+    }
+
+    /** Consistent snapshots of every session (for saves). */
+    public Snapshots snapshots() {
+        return snapshots;
     }
 
     public Tokens tokens() {
@@ -73,47 +96,85 @@ public final class Engine {
 
     /** Runs one decoded request and writes its one response. */
     public void execute(Request r, ResponseWriter out) {
-        if (r.errorStatus != 0) {
+        if (r.errorStatus != null) {
             out.error(r.errorName, r.errorStatus, r.errorMessage);
-            if (commandStats != null) {
-                commandStats.count(r.command, r.errorStatus);
+            if (observer != null) {
+                observer.count(r.command, r.errorStatus);
             }
             return;
         }
+        Command c = r.command;
         try {
-            r.command.execute(this, r, out);
+            switch (c.kind()) {
+                case STORE -> runOnStore((StoreCommand) c, r, out);
+                case SESSION -> runOnSession((SessionCommand) c, r, out);
+                default -> ((TableCommand) c).execute(this, r, out);
+            }
         } catch (RuntimeException e) {
-            LOG.error("internal error in {}", r.command.name(), e);
+            LOG.error("internal error in {}", c.name(), e);
             out.reset();
-            out.error(r.command.responsePrefix(), Status.UNKNOWN, "internal error (logged by the server)");
+            out.error(c.responsePrefix(), Status.UNKNOWN, "internal error (logged by the server)");
         }
-        if (commandStats != null) {
-            if (out.status() == 0 && out.deferred() != null) {
-                commandStats.countLater(r.command, out.deferred());
+        if (observer != null) {
+            if (out.status() == null && out.deferred() != null) {
+                observer.countLater(c, out.deferred());
             } else {
-                commandStats.count(r.command, out.status());
+                observer.count(c, out.status());
             }
         }
     }
 
-    /** Turns on the command counters; call before the loop starts (or on the loop). */
-    public void commandStats(dev.satchel.ops.CommandStats stats) {
-        this.commandStats = stats;
+    /**
+     * The executor's part of a store command: finds the store (the global one, or the session's), runs the
+     * command on it, then keeps the counts, drops an emptied store and extends a sliding session.
+     */
+    private void runOnStore(StoreCommand c, Request r, ResponseWriter out) {
+        if (!c.onSession()) {
+            c.apply(null, global, r, this, out);
+            return;
+        }
+        Session s = find(r.tknHi, r.tknLo);
+        if (s == null) {
+            out.error(c.responsePrefix(), Status.SESSION_NOT_EXIST, "session does not exist");
+            return;
+        }
+        boolean writes = c.writes();
+        KeyValues kv = writes ? s.store() : s.data != null ? s.data : KeyValues.EMPTY;
+        int before = kv.size();
+        long bytesBefore = kv.storedBytes();
+        c.apply(s, kv, r, this, out);
+        sessionKeys += kv.size() - before;
+        sessionBytes += kv.storedBytes() - bytesBefore;
+        if (kv.size() == 0 && s.data != null) {
+            s.data = null; // an empty session holds no store
+        }
+        if (s.durationMillis > 0 && out.status() == Status.OK
+                && (writes ? s.extendOnSetAdd : c.extendsOnGet() && s.extendOnGet)) {
+            extend(s);
+        }
     }
 
-    /** The command counters, or null when metrics are disabled. */
-    public dev.satchel.ops.CommandStats commandStats() {
-        return commandStats;
+    /** The executor's part of a session command: finds the session, runs the command, carries out its outcome. */
+    private void runOnSession(SessionCommand c, Request r, ResponseWriter out) {
+        Session s = find(r.tknHi, r.tknLo);
+        if (c.apply(s, r, this, out) == SessionCommand.Outcome.END && s != null) {
+            end(s);
+        }
+    }
+
+    /** Turns on the command observer (metrics); call before the loop starts (or on the loop). */
+    public void observer(CommandObserver observer) {
+        this.observer = observer;
+    }
+
+    /** The command observer, or null when nobody watches. */
+    public CommandObserver observer() {
+        return observer;
     }
 
     /** Bytes stored in sessions: every entry's key and value bytes as stored (see KeyValues.storedBytes). */
     public long sessionBytes() {
         return sessionBytes;
-    }
-
-    /** Records a change in the bytes stored in sessions. */
-    void sessionBytesChanged(long delta) {
-        sessionBytes += delta;
     }
 
     /** The longest lag of a wheel expiry (deadline to expiry, ms) since the last call, which resets it. */
@@ -163,9 +224,7 @@ public final class Engine {
         if (s == null) {
             return null;
         }
-        if (captures.length != 0 && s.snapSeq < snapshotSeq) {
-            captureBeforeChange(s); // the caller may change it
-        }
+        snapshots.beforeChangeIfNeeded(s); // the caller may change it
         if (s.durationMillis > 0) {
             long now = clock.millis();
             if (now >= s.deadline && !expire(s, now)) {
@@ -180,18 +239,17 @@ public final class Engine {
      * period that contains {@code now}. Returns true if the session lives on.
      */
     boolean expire(Session s, long now) {
-        if (captures.length != 0 && s.snapSeq < snapshotSeq) {
-            captureBeforeChange(s);
-        }
+        snapshots.beforeChangeIfNeeded(s);
         if (s.deleteSession) {
             end(s);
             sessionsExpired++;
             return false;
         }
-        clearData(s);
+        dropData(s);
         long d = s.durationMillis;
         s.deadline += ((now - s.deadline) / d + 1) * d;
         sessionsCleared++;
+        changes.sessionExpiredData(s);
         return true;
     }
 
@@ -213,9 +271,10 @@ public final class Engine {
             s.deadline = clock.millis() + durationMillis;
             wheel.schedule(s);
         }
-        s.snapSeq = snapshotSeq; // not part of any snapshot begun before it existed
+        snapshots.born(s);
         sessions.add(s);
         sessionsCreated++;
+        changes.sessionCreated(s);
         return s;
     }
 
@@ -225,7 +284,7 @@ public final class Engine {
      * time it had left when saved). {@code data} was built off the loop and handed over through the loop's
      * queue; null or empty means no keys.
      */
-    Session restore(long hi, long lo, String name, boolean shared, long durationMillis, boolean deleteSession,
+    public Session restore(long hi, long lo, String name, boolean shared, long durationMillis, boolean deleteSession,
             boolean extendOnSetAdd, boolean extendOnGet, long remainingMillis, KeyValues data) {
         if (exists(hi, lo)) {
             return null;
@@ -240,121 +299,11 @@ public final class Engine {
             sessionKeys += data.size();
             sessionBytes += data.storedBytes();
         }
-        s.snapSeq = snapshotSeq; // not part of any snapshot begun before it existed
+        snapshots.born(s);
         sessions.add(s);
         sessionsCreated++;
+        changes.sessionCreated(s);
         return s;
-    }
-
-    // ---- consistent snapshots of every session, taken a slice at a time (SH_SAVE, see PersistCommands) ----
-
-    /** Records one session's state into a snapshot. Must not change the session. */
-    interface Capturer {
-        void capture(Session s);
-    }
-
-    /**
-     * A snapshot of every session being taken. It stands for the instant it began: its members are the
-     * sessions in the table then, and each is captured either by a slice ({@link #continueCapture}) or,
-     * if something is about to change it first, by {@link #captureBeforeChange}. Every change to a
-     * session goes through {@link #find} (commands), {@link #expire}, {@link #end}, {@link #endAll},
-     * {@link #clearData} or {@link #extend}, which call it. Sessions remember in {@link Session#snapSeq}
-     * the number of the newest snapshot that had begun when they were last captured (or created), so a
-     * session needs capturing for snapshot {@code c} exactly when {@code snapSeq < c.seq}.
-     */
-    static final class Capture {
-        /** Members are kept in blocks: small young arrays are cheaper to fill than one huge one. */
-        private static final int BLOCK = 8192;
-
-        final int seq;
-        final Capturer capturer;
-        final Session[][] members;
-        int count;
-        int next;
-
-        Capture(int seq, Capturer capturer, int size) {
-            this.seq = seq;
-            this.capturer = capturer;
-            this.members = new Session[(size + BLOCK - 1) / BLOCK][];
-        }
-
-        void add(Session s) {
-            Session[] block = members[count / BLOCK];
-            if (block == null) {
-                block = members[count / BLOCK] = new Session[BLOCK];
-            }
-            block[count++ % BLOCK] = s;
-        }
-    }
-
-    /** Number of the newest snapshot begun. */
-    private int snapshotSeq;
-    /** Snapshots being taken (usually none). */
-    private Capture[] captures = new Capture[0];
-
-    /**
-     * Begins a snapshot of every session in the table: one pass copying references, no session is read.
-     * Continue it with {@link #continueCapture} until that returns true. This pass is the longest loop
-     * turn of a save (about 30-50 ms for a million sessions); a bulk copy of the table's slot array would
-     * make it a few milliseconds.
-     */
-    Capture beginCapture(Capturer capturer) {
-        Capture c = new Capture(++snapshotSeq, capturer, sessions.size());
-        sessions.forEach(c::add);
-        captures = java.util.Arrays.copyOf(captures, captures.length + 1);
-        captures[captures.length - 1] = c;
-        return c;
-    }
-
-    /** Captures members until {@code stopAtNanos} (System.nanoTime); returns true when the snapshot is complete. */
-    boolean continueCapture(Capture c, long stopAtNanos) {
-        while (c.next < c.count) {
-            int end = Math.min(c.count, c.next + 256); // 256 divides the block size
-            Session[] block = c.members[c.next / Capture.BLOCK];
-            for (int i = c.next; i < end; i++) {
-                Session s = block[i % Capture.BLOCK];
-                if (s.snapSeq < c.seq) {
-                    captureBeforeChange(s);
-                }
-            }
-            if (end % Capture.BLOCK == 0 || end == c.count) {
-                c.members[c.next / Capture.BLOCK] = null; // done with this block
-            }
-            c.next = end;
-            if (System.nanoTime() - stopAtNanos >= 0) {
-                break;
-            }
-        }
-        if (c.next < c.count) {
-            return false;
-        }
-        abandonCapture(c);
-        return true;
-    }
-
-    /** Stops a snapshot (complete, or failed): it is no longer kept up to date. */
-    void abandonCapture(Capture c) {
-        int n = 0;
-        Capture[] keep = new Capture[captures.length];
-        for (Capture x : captures) {
-            if (x != c) {
-                keep[n++] = x;
-            }
-        }
-        captures = java.util.Arrays.copyOf(keep, n);
-    }
-
-    /**
-     * Before a session changes or ends while snapshots are being taken: gives every snapshot that has not
-     * captured it yet its state as it still is (the state it had when that snapshot began).
-     */
-    private void captureBeforeChange(Session s) {
-        for (Capture c : captures) {
-            if (s.snapSeq < c.seq) {
-                c.capturer.capture(s);
-            }
-        }
-        s.snapSeq = snapshotSeq;
     }
 
     /** True if a live session has this token (expiring it first if it is past its deadline). */
@@ -363,9 +312,7 @@ public final class Engine {
     }
 
     public void end(Session s) {
-        if (captures.length != 0 && s.snapSeq < snapshotSeq) {
-            captureBeforeChange(s);
-        }
+        snapshots.beforeChangeIfNeeded(s);
         sessions.remove(s);
         s.ended = true;
         sessionKeys -= s.keyCount();
@@ -374,17 +321,16 @@ public final class Engine {
         }
         s.data = null;
         sessionsEnded++;
+        changes.sessionEnded(s);
     }
 
     /** Ends every session; returns how many there were. */
     public int endAll() {
         processExpiries(Integer.MAX_VALUE); // sessions past their deadline are not counted as ended here
         int n = sessions.size();
-        if (captures.length != 0) {
+        if (snapshots.active()) {
             sessions.forEach(s -> {
-                if (s.snapSeq < snapshotSeq) {
-                    captureBeforeChange(s);
-                }
+                snapshots.beforeChangeIfNeeded(s);
                 s.ended = true;
             });
         } else {
@@ -395,14 +341,13 @@ public final class Engine {
         sessionKeys = 0;
         sessionBytes = 0;
         sessionsEnded += n;
+        changes.allSessionsEnded();
         return n;
     }
 
-    /** Removes every key of a session; returns how many. */
-    public int clearData(Session s) {
-        if (captures.length != 0 && s.snapSeq < snapshotSeq) {
-            captureBeforeChange(s);
-        }
+    /** Removes every key of a session, as expiry does (reported as part of the expiry); returns how many. */
+    private int dropData(Session s) {
+        snapshots.beforeChangeIfNeeded(s);
         if (s.data == null) {
             return 0;
         }
@@ -413,17 +358,11 @@ public final class Engine {
         return n;
     }
 
-    /** Records a change in the number of keys held by sessions. */
-    void sessionKeysChanged(long delta) {
-        sessionKeys += delta;
-    }
-
     /** Restarts a sliding session's period after a qualifying command. */
     void extend(Session s) {
-        if (captures.length != 0 && s.snapSeq < snapshotSeq) {
-            captureBeforeChange(s);
-        }
+        snapshots.beforeChangeIfNeeded(s);
         s.deadline = clock.millis() + s.durationMillis;
+        changes.deadlineMoved(s);
     }
 
     /** Seconds left in the session's period, rounded up; never negative. */
@@ -481,17 +420,19 @@ public final class Engine {
     }
 
     /** Largest response a command may write (GET and KEYS check it as they go). */
+    @Override
     public int maxResponseBytes() {
         return maxResponseBytes;
     }
 
     /** The 170 message for a response that would pass {@link #maxResponseBytes()}. */
-    String responseTooLargeMessage() {
+    @Override
+    public String responseTooLargeMessage() {
         return responseMessage;
     }
 
     /** Null if one more session fits under limits.maxSessions, else the 170 message. */
-    String newSessionProblem() {
+    public String newSessionProblem() {
         if (sessions.size() >= maxSessions) {
             processExpiries(EXPIRY_BUDGET); // sessions past their deadline do not count
             if (sessions.size() >= maxSessions) {
@@ -507,7 +448,9 @@ public final class Engine {
      * for CLEAR_SET, {@code overwrite} false for ADD. A cheap upper bound decides almost always; only near a
      * limit are the keys looked up. A write that frees memory or adds no key is never refused.
      */
-    String writeProblem(Session s, KeyValues kv, byte[][] entries, int n, boolean clearFirst, boolean overwrite) {
+    @Override
+    public String writeProblem(Session s, KeyValues kv, byte[][] entries, int n, boolean clearFirst,
+            boolean overwrite) {
         long added = 0;
         for (int i = 0; i < n; i++) {
             added += entries[i].length;
@@ -558,13 +501,4 @@ public final class Engine {
         return null;
     }
 
-    /** Thread-confined scratch for a token pair. */
-    long[] tokenScratch() {
-        return tokenScratch;
-    }
-
-    /** Writes a session's token in the configured format. */
-    static void writeToken(ResponseWriter out, Session s) {
-        out.token(s.tokenHi, s.tokenLo);
-    }
 }

@@ -1,10 +1,9 @@
 package dev.satchel.engine;
 
-import static dev.satchel.protocol.ResponseWriter.field;
+import static dev.satchel.json.ResponseWriter.field;
 
-import dev.satchel.protocol.Request;
-import dev.satchel.protocol.ResponseWriter;
-import dev.satchel.protocol.Status;
+import dev.satchel.json.ResponseWriter;
+import dev.satchel.spec.Status;
 import java.util.List;
 
 /** Server-wide commands: SV_INFO. */
@@ -17,7 +16,7 @@ public final class ServerCommands {
     }
 
     /** SV_INFO: version, persistence, and a few live figures. */
-    static final class Info extends Command {
+    static final class Info extends TableCommand {
         private static final byte[] F_VERSION = field("serverVersion");
         private static final byte[] F_PERSIST = field("persistEnabled");
         private static final byte[] F_TOKEN_FORMAT = field("tokenFormat");

@@ -1,8 +1,12 @@
 package dev.satchel.engine;
 
+import dev.satchel.store.KeyValues;
+
+import dev.satchel.store.KeyValues;
+
 /**
  * One session: its token, optional name, its own key-value store and its expiry settings. Owned by the
- * command loop; only {@link Engine} changes it.
+ * command loop; only the executor ({@link Engine}) changes its life and settings, and commands its store.
  */
 public final class Session {
     final long tokenHi;
@@ -73,6 +77,16 @@ public final class Session {
 
     public long deadline() {
         return deadline;
+    }
+
+    /** This session's store, or null while it holds no key. */
+    public KeyValues data() {
+        return data;
+    }
+
+    /** True once the session has ended (by command or expiry); an ended session is never changed again. */
+    public boolean ended() {
+        return ended;
     }
 
     public int keyCount() {

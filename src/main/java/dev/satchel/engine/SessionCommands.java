@@ -1,10 +1,10 @@
 package dev.satchel.engine;
 
-import static dev.satchel.protocol.ResponseWriter.field;
+import static dev.satchel.json.ResponseWriter.field;
 
-import dev.satchel.protocol.Request;
-import dev.satchel.protocol.ResponseWriter;
-import dev.satchel.protocol.Status;
+import dev.satchel.json.ResponseWriter;
+import dev.satchel.spec.Status;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /** Session management: SH_NEW, SH_OPEN, SH_END, SH_END_ALL, SH_EXISTS, SH_INFO, SH_INFO_ALL. */
@@ -35,7 +35,7 @@ public final class SessionCommands {
     }
 
     /** SH_NEW: creates a session, random or shared (token derived from the name). */
-    static final class New extends Command {
+    static final class New extends TableCommand {
         private final Tokens tokens;
 
         New(Tokens tokens) {
@@ -50,7 +50,7 @@ public final class SessionCommands {
                     invalid(r, Status.VALUE_TYPE_INVALID, "expiry must be an object");
                     return;
                 }
-                if (r.expiryStatus != 0) {
+                if (r.expiryStatus != null) {
                     invalid(r, r.expiryStatus, r.expiryMessage);
                     return;
                 }
@@ -103,7 +103,7 @@ public final class SessionCommands {
                 s = engine.createRandom(r.name, duration, del, onSet, onGet);
             }
             out.begin(responsePrefix(), Status.OK).raw(F_TKN);
-            Engine.writeToken(out, s);
+            out.token(s.tokenHi, s.tokenLo);
             if (s.name != null) {
                 out.raw(F_NAME).string(s.name);
             }
@@ -112,7 +112,7 @@ public final class SessionCommands {
     }
 
     /** SH_OPEN: the token of an existing shared session, found by name. */
-    static final class Open extends Command {
+    static final class Open extends SessionCommand {
         private final Tokens tokens;
 
         Open(Tokens tokens) {
@@ -128,20 +128,20 @@ public final class SessionCommands {
         }
 
         @Override
-        public void execute(Engine engine, Request r, ResponseWriter out) {
-            Session s = engine.find(r.tknHi, r.tknLo);
+        public Outcome apply(Session s, Request r, CommandContext ctx, ResponseWriter out) {
             if (s == null || !s.shared || !r.name.equals(s.name)) {
                 error(out, Status.SESSION_OPEN_FAIL, "no shared session has this name");
-                return;
+                return Outcome.KEEP;
             }
             out.begin(responsePrefix(), Status.OK).raw(F_TKN);
-            Engine.writeToken(out, s);
+            out.token(s.tokenHi, s.tokenLo);
             out.raw(F_NAME).string(s.name).end();
+            return Outcome.KEEP;
         }
     }
 
     /** SH_END: ends a session and drops its data. Echoes the token, also when it did not exist. */
-    static final class End extends Command {
+    static final class End extends SessionCommand {
         End() {
             super("SH_END");
         }
@@ -152,21 +152,20 @@ public final class SessionCommands {
         }
 
         @Override
-        public void execute(Engine engine, Request r, ResponseWriter out) {
-            Session s = engine.find(r.tknHi, r.tknLo);
+        public Outcome apply(Session s, Request r, CommandContext ctx, ResponseWriter out) {
             if (s == null) {
                 out.begin(responsePrefix(), Status.SESSION_NOT_EXIST)
                         .raw(F_M).string("session does not exist").raw(F_TKN)
                         .token(r.tknHi, r.tknLo).end();
-                return;
+                return Outcome.KEEP;
             }
-            engine.end(s);
             out.begin(responsePrefix(), Status.OK).raw(F_TKN).token(r.tknHi, r.tknLo).end();
+            return Outcome.END;
         }
     }
 
     /** SH_END_ALL: ends every session. */
-    static final class EndAll extends Command {
+    static final class EndAll extends TableCommand {
         EndAll() {
             super("SH_END_ALL");
         }
@@ -179,7 +178,7 @@ public final class SessionCommands {
     }
 
     /** SH_EXISTS: which of the given tokens are live, in request order, duplicates kept. */
-    static final class Exists extends Command {
+    static final class Exists extends TableCommand {
         private static final byte[] F_EXIST = field("exist");
 
         Exists() {
@@ -213,11 +212,11 @@ public final class SessionCommands {
     }
 
     /** SH_INFO: a session's key count, shared flag, name and expiry state. */
-    static final class Info extends Command {
+    static final class Info extends SessionCommand {
         private static final byte[] F_KEY_CNT = field("keyCnt");
         private static final byte[] F_SHARED = field("shared");
         private static final byte[] F_EXPIRES = field("expires");
-        private static final byte[] F_EXPIRY_DURATION = ",\"expiry\":{\"duration\":".getBytes();
+        private static final byte[] F_EXPIRY_DURATION = ",\"expiry\":{\"duration\":".getBytes(StandardCharsets.US_ASCII);
         private static final byte[] F_REMAINING = field("remaining");
         private static final byte[] F_DELETE_SESSION = field("deleteSession");
         private static final byte[] F_EXTEND_ON_SET_ADD = field("extendOnSetAdd");
@@ -233,32 +232,38 @@ public final class SessionCommands {
         }
 
         @Override
-        public void execute(Engine engine, Request r, ResponseWriter out) {
-            Session s = engine.find(r.tknHi, r.tknLo);
+        public Outcome apply(Session s, Request r, CommandContext ctx, ResponseWriter out) {
             if (s == null) {
                 error(out, Status.SESSION_NOT_EXIST, "session does not exist");
-                return;
+                return Outcome.KEEP;
             }
             out.begin(responsePrefix(), Status.OK).raw(F_TKN);
-            Engine.writeToken(out, s);
+            out.token(s.tokenHi, s.tokenLo);
             out.raw(F_KEY_CNT).number(s.keyCount()).raw(F_SHARED).bool(s.shared).raw(F_EXPIRES).bool(s.expires());
             if (s.name != null) {
                 out.raw(F_NAME).string(s.name);
             }
             if (s.expires()) {
                 out.raw(F_EXPIRY_DURATION).number(s.durationMillis / 1000)
-                        .raw(F_REMAINING).number(engine.remainingSeconds(s))
+                        .raw(F_REMAINING).number(remainingSeconds(s, ctx.now()))
                         .raw(F_DELETE_SESSION).bool(s.deleteSession)
                         .raw(F_EXTEND_ON_SET_ADD).bool(s.extendOnSetAdd)
                         .raw(F_EXTEND_ON_GET).bool(s.extendOnGet)
                         .rawByte('}');
             }
             out.end();
+            return Outcome.KEEP;
+        }
+
+        /** Seconds left in the session's period, rounded up; never negative. */
+        private static long remainingSeconds(Session s, long now) {
+            long left = s.deadline - now;
+            return left <= 0 ? 0 : (left + 999) / 1000;
         }
     }
 
     /** SH_INFO_ALL: number of live sessions and of keys across them. */
-    static final class InfoAll extends Command {
+    static final class InfoAll extends TableCommand {
         private static final byte[] F_TOTAL_SESSIONS = field("totalSessions");
         private static final byte[] F_TOTAL_KEYS = field("totalKeys");
 

@@ -1,6 +1,6 @@
 package dev.satchel.engine;
 
-import dev.satchel.protocol.TokenFormat;
+import dev.satchel.json.TokenFormat;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;

@@ -1,8 +1,8 @@
 package dev.satchel.net;
 
 import dev.satchel.engine.Engine;
-import dev.satchel.protocol.Request;
-import dev.satchel.protocol.ResponseWriter;
+import dev.satchel.engine.Request;
+import dev.satchel.json.ResponseWriter;
 import io.netty.buffer.ByteBuf;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,8 +1,8 @@
 package dev.satchel.net;
 
-import dev.satchel.protocol.Request;
+import dev.satchel.engine.Request;
 import dev.satchel.protocol.RequestDecoder;
-import dev.satchel.protocol.Status;
+import dev.satchel.spec.Status;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelFutureListener;
@@ -532,7 +532,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
 
     /** On the loop: runs held-back requests while their output fits; each part is delivered in order. */
-    private void resumeOnLoop(dev.satchel.engine.Engine engine, dev.satchel.protocol.ResponseWriter out) {
+    private void resumeOnLoop(dev.satchel.engine.Engine engine, dev.satchel.json.ResponseWriter out) {
         Batch b;
         while ((b = heldBack.pollFirst()) != null) {
             boolean all = b.executeSome(engine, out);

@@ -1,9 +1,9 @@
 package dev.satchel.net;
 
 import dev.satchel.engine.CommandRegistry;
-import dev.satchel.protocol.Request;
+import dev.satchel.engine.Request;
 import dev.satchel.protocol.RequestDecoder;
-import dev.satchel.protocol.TokenFormat;
+import dev.satchel.json.TokenFormat;
 import io.netty.util.concurrent.FastThreadLocal;
 
 /**

@@ -1,8 +1,10 @@
 package dev.satchel.net;
 
+import dev.satchel.engine.CommandObserver;
+
 import dev.satchel.engine.CommandLoop;
 import dev.satchel.engine.Engine;
-import dev.satchel.protocol.ResponseWriter;
+import dev.satchel.json.ResponseWriter;
 import io.netty.channel.EventLoop;
 import java.util.ArrayList;
 import java.util.concurrent.RejectedExecutionException;
@@ -54,7 +56,7 @@ final class LoopBridge implements Runnable {
 
         @Override
         public void run(Engine engine, ResponseWriter out) {
-            dev.satchel.ops.CommandStats stats = engine.commandStats();
+            CommandObserver stats = engine.observer();
             long started = stats != null ? System.nanoTime() : 0; // one clock pair per group, not per command
             int commands = 0;
             for (int i = 0; i < batches.size(); i++) {

@@ -1,5 +1,8 @@
 package dev.satchel.net;
 
+import dev.satchel.persist.PersistCommands;
+import dev.satchel.engine.Command;
+
 import dev.satchel.config.ServerConfig;
 import dev.satchel.engine.Clock;
 import dev.satchel.engine.CommandLoop;
@@ -80,16 +83,13 @@ public final class SatchelServer implements AutoCloseable {
         engine.limits(config.limits().maxSessions(), config.limits().maxKeysPerSession(),
                 config.limits().maxStoredBytes(), config.limits().maxResponseBytes());
         this.loop = new CommandLoop(engine, "satchel-loop");
-        List<dev.satchel.engine.Command> all = new ArrayList<>();
+        List<Command> all = new ArrayList<>();
         all.addAll(SessionCommands.all(tokens));
         all.addAll(DataCommands.all());
         all.addAll(ServerCommands.all());
         this.persistence = new Persistence(config.persistPath(), config.persistEnabled(), config.tokenFormat());
-        all.addAll(dev.satchel.engine.PersistCommands.all(persistence, loop));
+        all.addAll(PersistCommands.all(persistence, loop));
         this.commands = new CommandRegistry(all);
-        if (config.ops().metricsEnabled()) {
-            engine.commandStats(new dev.satchel.ops.CommandStats(commands)); // before the loop thread starts
-        }
     }
 
     private static byte[] randomSecret() {
@@ -253,7 +253,7 @@ public final class SatchelServer implements AutoCloseable {
             return;
         }
         try {
-            dev.satchel.engine.PersistCommands.load(persistence, loop, name).get();
+            PersistCommands.load(persistence, loop, name).get();
         } catch (java.util.concurrent.ExecutionException e) {
             PersistException p = Persistence.cause(e);
             if (!config.startEmptyOnLoadFailure()) {
@@ -272,8 +272,7 @@ public final class SatchelServer implements AutoCloseable {
             return; // nothing configured, never started, or already done
         }
         try {
-            dev.satchel.engine.PersistCommands.Saved s =
-                    dev.satchel.engine.PersistCommands.saveAllSessions(persistence, loop, name).get();
+            PersistCommands.Saved s = PersistCommands.saveAllSessions(persistence, loop, name).get();
             LOG.info("shutdown save of {} sessions to dataset '{}' done in {} ms", s.sessions(), name, s.millis());
         } catch (java.util.concurrent.ExecutionException e) {
             LOG.error("shutdown save to dataset '{}' failed: {}", name, Persistence.cause(e).getMessage());

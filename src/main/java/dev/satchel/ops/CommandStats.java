@@ -2,9 +2,8 @@ package dev.satchel.ops;
 
 import dev.satchel.engine.Command;
 import dev.satchel.engine.CommandRegistry;
-import dev.satchel.protocol.Status;
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
+import dev.satchel.spec.Status;
+import dev.satchel.engine.CommandObserver;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -26,7 +25,7 @@ import java.util.concurrent.atomic.LongAdder;
  *       commands in it (a histogram of that per-command estimate, weighted by the number of commands).</li>
  * </ul>
  */
-public final class CommandStats {
+public final class CommandStats implements CommandObserver {
     /** Label of requests rejected before a command was known (invalid JSON, unknown command...). */
     public static final String NO_COMMAND = "ERR";
     /** Upper bounds in seconds of the service-time buckets (then +Inf). */
@@ -44,22 +43,8 @@ public final class CommandStats {
         for (int i = 0; i < BOUNDS_SECONDS.length; i++) {
             BOUNDS_NANOS[i] = Math.round(BOUNDS_SECONDS[i] * 1e9);
         }
-        List<Integer> codes = new ArrayList<>();
-        for (Field f : Status.class.getFields()) {
-            int m = f.getModifiers();
-            if (Modifier.isStatic(m) && Modifier.isFinal(m) && f.getType() == int.class) {
-                try {
-                    int code = f.getInt(null);
-                    if (code >= 0 && code < SLOT_OF.length && !codes.contains(code)) {
-                        codes.add(code);
-                    }
-                } catch (IllegalAccessException e) {
-                    throw new ExceptionInInitializerError(e);
-                }
-            }
-        }
-        codes.sort(null);
-        STATUSES = codes.stream().mapToInt(Integer::intValue).toArray();
+        STATUSES = Arrays.stream(Status.values()).mapToInt(Status::code).filter(c -> c < SLOT_OF.length)
+                .sorted().toArray();
         OTHER_SLOT = STATUSES.length;
         SLOTS = STATUSES.length + 1;
         Arrays.fill(SLOT_OF, (short) OTHER_SLOT);
@@ -100,15 +85,17 @@ public final class CommandStats {
     }
 
     /** On the loop: one response with this status (command null: the request named no known command). */
-    public void count(Command c, int status) {
-        counts[commandIndex(c) * SLOTS + slot(status)]++;
+    @Override
+    public void count(Command c, Status status) {
+        counts[commandIndex(c) * SLOTS + (status == null ? OTHER_SLOT : slot(status.code()))]++;
     }
 
     /** On the loop: a response promised for later; it is counted with its status when it completes. */
+    @Override
     public void countLater(Command c, CompletableFuture<byte[]> promised) {
         int base = commandIndex(c) * SLOTS;
         promised.whenComplete((json, failure) -> {
-            int status = failure != null || json == null ? Status.UNKNOWN : statusOf(json);
+            int status = failure != null || json == null ? Status.UNKNOWN.code() : statusOf(json);
             later.computeIfAbsent(base + slot(status), k -> new LongAdder()).increment();
         });
     }
@@ -129,6 +116,7 @@ public final class CommandStats {
     }
 
     /** On the loop: {@code commands} requests took {@code nanos} of loop time together. */
+    @Override
     public void served(long nanos, int commands) {
         if (commands <= 0) {
             return;

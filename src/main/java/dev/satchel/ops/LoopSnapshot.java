@@ -28,7 +28,7 @@ public record LoopSnapshot(
 
     /** On the loop only. */
     public static LoopSnapshot take(Engine e) {
-        CommandStats stats = e.commandStats();
+        CommandStats stats = e.observer() instanceof CommandStats c ? c : null;
         return new LoopSnapshot(e.sessionCount(), e.sessionsCreated(), e.sessionsEnded(), e.sessionsExpired(),
                 e.sessionsCleared(), e.sessionKeyCount(), e.global().size(), e.sessionBytes(),
                 e.global().storedBytes(), e.takeExpiryLagMaxMillis(),

@@ -1,7 +1,7 @@
 package dev.satchel.ops;
 
 import dev.satchel.engine.CommandLoop;
-import dev.satchel.protocol.Status;
+import dev.satchel.spec.Status;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -191,7 +191,7 @@ public final class Metrics implements AutoCloseable {
             m.add(gauge("satchel_connections_active", "open client connections", net.active()));
             m.add(counter("satchel_connections_opened", "client connections accepted", net.opened()));
             Map<String, Long> rejected = new TreeMap<>(net.rejected());
-            rejected.merge("limit_exceeded", c.withStatus(Status.LIMIT_EXCEEDED), Long::sum);
+            rejected.merge("limit_exceeded", c.withStatus(Status.LIMIT_EXCEEDED.code()), Long::sum);
             rejected.putIfAbsent(NetStats.MESSAGE_TOO_BIG, 0L);
             CounterSnapshot.Builder r = CounterSnapshot.builder().name("satchel_messages_rejected")
                     .help("requests refused by a limit: limit_exceeded = answered with status 170, message_too_big"

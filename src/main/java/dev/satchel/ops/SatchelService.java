@@ -51,6 +51,9 @@ public final class SatchelService {
     public SatchelService(ServerConfig config, Clock clock) {
         this.config = config;
         this.server = new SatchelServer(config, clock);
+        if (config.ops().metricsEnabled()) {
+            server.loop().engine().observer(new CommandStats(server.commands())); // before the loop thread starts
+        }
         this.health = new Health(server.loop());
         this.metrics = config.ops().metricsEnabled()
                 ? new Metrics(server.loop(), server.netStats(), health, "version", SatchelServer.version(),

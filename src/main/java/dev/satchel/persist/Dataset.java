@@ -1,6 +1,6 @@
 package dev.satchel.persist;
 
-import dev.satchel.engine.KeyValues;
+import dev.satchel.store.KeyValues;
 import java.nio.file.Path;
 
 /**

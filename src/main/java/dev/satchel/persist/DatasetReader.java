@@ -1,10 +1,10 @@
 package dev.satchel.persist;
 
-import dev.satchel.engine.Entry;
-import dev.satchel.engine.KeyValues;
-import dev.satchel.protocol.JsonStrings;
-import dev.satchel.protocol.Status;
-import dev.satchel.protocol.TokenFormat;
+import dev.satchel.store.Entry;
+import dev.satchel.store.KeyValues;
+import dev.satchel.json.JsonStrings;
+import dev.satchel.spec.Status;
+import dev.satchel.json.TokenFormat;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;

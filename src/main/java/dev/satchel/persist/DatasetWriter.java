@@ -1,7 +1,7 @@
 package dev.satchel.persist;
 
-import dev.satchel.protocol.JsonStrings;
-import dev.satchel.protocol.TokenFormat;
+import dev.satchel.json.JsonStrings;
+import dev.satchel.json.TokenFormat;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

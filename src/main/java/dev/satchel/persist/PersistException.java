@@ -1,5 +1,7 @@
 package dev.satchel.persist;
 
+import dev.satchel.spec.Status;
+
 /**
  * A save or load that failed, with the protocol status to answer (122 SaveDirWriteFail, 123 SaveError or
  * 142 LoadError) and a one-line message for the client and the log.
@@ -7,19 +9,19 @@ package dev.satchel.persist;
 public final class PersistException extends Exception {
     private static final long serialVersionUID = 1L;
 
-    private final int status;
+    private final Status status;
 
-    public PersistException(int status, String message) {
+    public PersistException(Status status, String message) {
         super(message);
         this.status = status;
     }
 
-    public PersistException(int status, String message, Throwable cause) {
+    public PersistException(Status status, String message, Throwable cause) {
         super(message, cause);
         this.status = status;
     }
 
-    public int status() {
+    public Status status() {
         return status;
     }
 }

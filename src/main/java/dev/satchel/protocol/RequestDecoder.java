@@ -1,8 +1,16 @@
 package dev.satchel.protocol;
 
+import dev.satchel.json.JsonScanner;
+import dev.satchel.json.JsonStrings;
+import dev.satchel.json.JsonSyntaxException;
+import dev.satchel.json.ResponseWriter;
+import dev.satchel.json.TokenFormat;
+import dev.satchel.spec.Status;
+import dev.satchel.engine.Request;
+
 import dev.satchel.engine.Command;
 import dev.satchel.engine.CommandRegistry;
-import dev.satchel.engine.Entry;
+import dev.satchel.store.Entry;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -77,7 +85,7 @@ public final class RequestDecoder {
 
     /** Records a request limit problem (170) unless an earlier problem was found. */
     private static void limitProblem(Request r, String message) {
-        if (r.errorStatus == 0) {
+        if (r.errorStatus == null) {
             r.errorStatus = Status.LIMIT_EXCEEDED;
             r.errorMessage = message;
         }
@@ -140,7 +148,7 @@ public final class RequestDecoder {
         if (command == null) {
             return unknownCommand(r, b, nameStart, nameEnd, nameEscaped);
         }
-        if (sc.hasDuplicate() && r.errorStatus == 0) {
+        if (sc.hasDuplicate() && r.errorStatus == null) {
             // RFC 8259 leaves duplicate names to the parser: Satchel refuses them at every level
             return r.fail(command.responsePrefix(), Status.COMMAND_SYNTAX,
                     "duplicate member name " + shortQuoted(sc.duplicateName()));
@@ -148,13 +156,13 @@ public final class RequestDecoder {
         if (!paramsAreObject) {
             return r.fail(command.responsePrefix(), Status.COMMAND_SYNTAX, "command value must be a JSON object");
         }
-        if (r.errorStatus != 0) {
+        if (r.errorStatus != null) {
             r.errorName = command.responsePrefix();
             return r;
         }
         r.command = command;
         command.validate(r);
-        if (r.errorStatus != 0) {
+        if (r.errorStatus != null) {
             r.command = null;
             r.errorName = command.responsePrefix();
         }
@@ -271,7 +279,7 @@ public final class RequestDecoder {
             sc.expect(':');
             sc.skipWhitespace();
             if (id != 0 && (seen & (1 << id)) != 0) {
-                if (r.errorStatus == 0) {
+                if (r.errorStatus == null) {
                     r.errorStatus = Status.COMMAND_SYNTAX;
                     r.errorMessage = "duplicate parameter '" + PARAM_NAMES[id] + "'";
                 }
@@ -433,7 +441,7 @@ public final class RequestDecoder {
                         if (sc.pos - 1 - ks > limits.maxKeyBytes()) {
                             limitProblem(r, keyLengthMessage);
                         }
-                        if (r.errorStatus == 0) {
+                        if (r.errorStatus == null) {
                             if (n == keys.length) {
                                 keys = Arrays.copyOf(keys, n * 2);
                             }
@@ -596,8 +604,8 @@ public final class RequestDecoder {
         r.expiryDurationSeconds = v;
     }
 
-    private static void expiryProblem(Request r, int status, String message) {
-        if (r.expiryStatus == 0) {
+    private static void expiryProblem(Request r, Status status, String message) {
+        if (r.expiryStatus == null) {
             r.expiryStatus = status;
             r.expiryMessage = message;
         }

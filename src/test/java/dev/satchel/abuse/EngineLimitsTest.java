@@ -3,7 +3,7 @@ package dev.satchel.abuse;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.satchel.engine.CommandHarness;
-import dev.satchel.engine.Entry;
+import dev.satchel.store.Entry;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 

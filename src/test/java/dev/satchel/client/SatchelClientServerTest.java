@@ -1,5 +1,6 @@
 package dev.satchel.client;
 
+
 import dev.satchel.TestServers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -3,7 +3,7 @@ package dev.satchel.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.satchel.protocol.TokenFormat;
+import dev.satchel.json.TokenFormat;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,9 +1,10 @@
 package dev.satchel.engine;
 
-import dev.satchel.protocol.Request;
+import dev.satchel.persist.PersistCommands;
+
 import dev.satchel.protocol.RequestDecoder;
-import dev.satchel.protocol.ResponseWriter;
-import dev.satchel.protocol.TokenFormat;
+import dev.satchel.json.ResponseWriter;
+import dev.satchel.json.TokenFormat;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;

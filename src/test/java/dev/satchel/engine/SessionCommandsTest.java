@@ -11,7 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.satchel.protocol.RequestDecoder;
-import dev.satchel.protocol.TokenFormat;
+import dev.satchel.json.TokenFormat;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Base64;

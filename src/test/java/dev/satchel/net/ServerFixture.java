@@ -8,7 +8,7 @@ import dev.satchel.config.ConfigLoader;
 import dev.satchel.config.ServerConfig;
 import dev.satchel.engine.Clock;
 import dev.satchel.engine.ManualClock;
-import dev.satchel.protocol.TokenFormat;
+import dev.satchel.json.TokenFormat;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;

@@ -169,7 +169,7 @@ class AdminEndpointsTest {
         try (OpsFixture s = OpsFixture.start("--metrics-enabled", "false")) {
             assertThat(s.get("/metrics").statusCode()).isEqualTo(404);
             assertThat(s.get("/health/ready").statusCode()).isEqualTo(200);
-            assertThat(s.service.server().loop().call(e -> e.commandStats() == null).get(5, TimeUnit.SECONDS))
+            assertThat(s.service.server().loop().call(e -> e.observer() == null).get(5, TimeUnit.SECONDS))
                     .isTrue();
         }
     }

@@ -2,16 +2,17 @@ package dev.satchel.ops;
 
 import dev.satchel.engine.Clock;
 import dev.satchel.engine.Command;
+import dev.satchel.engine.CommandObserver;
 import dev.satchel.engine.CommandRegistry;
 import dev.satchel.engine.DataCommands;
 import dev.satchel.engine.Engine;
 import dev.satchel.engine.ServerCommands;
 import dev.satchel.engine.SessionCommands;
 import dev.satchel.engine.Tokens;
-import dev.satchel.protocol.Request;
+import dev.satchel.engine.Request;
 import dev.satchel.protocol.RequestDecoder;
-import dev.satchel.protocol.ResponseWriter;
-import dev.satchel.protocol.TokenFormat;
+import dev.satchel.json.ResponseWriter;
+import dev.satchel.json.TokenFormat;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,11 +58,11 @@ public final class LoopCostBench {
         double[] on = new double[rounds];
         for (int r = -2; r < rounds; r++) { // two warm-up rounds
             for (boolean metrics : new boolean[] {false, true}) {
-                engine.commandStats(metrics ? stats : null);
+                engine.observer(metrics ? stats : null);
                 long t0 = System.nanoTime();
                 long sink = 0;
                 for (long i = 0; i < n; i += group) {
-                    CommandStats s = engine.commandStats();
+                    CommandObserver s = engine.observer();
                     long started = s != null ? System.nanoTime() : 0;
                     for (int j = 0; j < group; j++) {
                         out.reset();

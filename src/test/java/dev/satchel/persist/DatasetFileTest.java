@@ -1,11 +1,13 @@
 package dev.satchel.persist;
 
+import dev.satchel.spec.DatasetNames;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.satchel.engine.Entry;
-import dev.satchel.protocol.Status;
-import dev.satchel.protocol.TokenFormat;
+import dev.satchel.store.Entry;
+import dev.satchel.spec.Status;
+import dev.satchel.json.TokenFormat;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

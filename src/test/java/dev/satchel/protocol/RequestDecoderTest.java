@@ -1,5 +1,9 @@
 package dev.satchel.protocol;
 
+import dev.satchel.json.TokenFormat;
+import dev.satchel.spec.Status;
+import dev.satchel.engine.Request;
+
 import static dev.satchel.engine.Rsp.assertError;
 import static dev.satchel.engine.Rsp.assertJson;
 import static dev.satchel.engine.Rsp.body;
@@ -18,7 +22,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The request envelope (PROTOCOL.md section 2), decoded and answered through the real engine. */
-class RequestDecoderTest {
+public class RequestDecoderTest {
     private final CommandHarness h = new CommandHarness();
 
     private void assertNothingCreated() {
@@ -29,7 +33,7 @@ class RequestDecoderTest {
     // ---------------------------------------------------------------- invalid JSON: ERR 3
 
     /** Each is invalid JSON (also for a strict standard parser); the server must answer ERR 3. */
-    static final String[] INVALID = {
+    public static final String[] INVALID = {
         "", " ", "\n\t", "{", "}", "{\"SH_NEW\":{}", "{\"SH_NEW\":{}}}", "{\"SH_NEW\":{}} x", "{\"SH_NEW\":{}}{}",
         "{\"SH_NEW\":{}} {\"SH_NEW\":{}}", "{\"SH_NEW\":{}},", "{\"SH_NEW\" {}}", "{\"SH_NEW\":}", "{\"SH_NEW\"}",
         "{SH_NEW:{}}", "{'SH_NEW':{}}", "{\"SH_NEW\":{},}", "{,\"SH_NEW\":{}}", "{\"SH_NEW\":{}}]",
@@ -377,13 +381,13 @@ class RequestDecoderTest {
                 dev.satchel.engine.DataCommands.all());
         RequestDecoder d = new RequestDecoder(reg, TokenFormat.STRING, 64);
         Request r = d.decode(buf, 15);
-        assertThat(r.errorStatus).isZero();
+        assertThat(r.errorStatus).isNull();
         assertThat(r.command.name()).isEqualTo("KV_COUNT");
         Request bad = d.decode(buf, 16);
         assertThat(bad.errorStatus).isEqualTo(Status.JSON_INVALID);
         // the decoder is reusable after an error
         Request again = d.decode(buf, 15);
-        assertThat(again.errorStatus).isZero();
+        assertThat(again.errorStatus).isNull();
     }
 
     @Test
@@ -395,8 +399,8 @@ class RequestDecoderTest {
         java.util.Arrays.fill(buf, (byte) 'X');
         assertThat(r.keyCount).isEqualTo(1);
         byte[] e = r.entries[0];
-        assertThat(new String(dev.satchel.engine.Entry.key(e), StandardCharsets.UTF_8)).isEqualTo("k");
-        assertThat(new String(dev.satchel.engine.Entry.value(e), StandardCharsets.UTF_8)).isEqualTo("\"v\"");
+        assertThat(new String(dev.satchel.store.Entry.key(e), StandardCharsets.UTF_8)).isEqualTo("k");
+        assertThat(new String(dev.satchel.store.Entry.value(e), StandardCharsets.UTF_8)).isEqualTo("\"v\"");
     }
 
     @Test

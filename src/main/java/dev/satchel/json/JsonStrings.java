@@ -1,4 +1,4 @@
-package dev.satchel.protocol;
+package dev.satchel.json;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -184,7 +184,7 @@ public final class JsonStrings {
         return decode(key, 0, key.length, indexOf(key, 0, key.length, (byte) '\\') >= 0);
     }
 
-    static int indexOf(byte[] b, int from, int to, byte x) {
+    public static int indexOf(byte[] b, int from, int to, byte x) {
         for (int i = from; i < to; i++) {
             if (b[i] == x) {
                 return i;

@@ -1,4 +1,6 @@
-package dev.satchel.protocol;
+package dev.satchel.json;
+
+import dev.satchel.spec.Status;
 
 /**
  * A request is not valid JSON. Thrown by {@link JsonScanner} without a stack trace: bad input is expected
@@ -6,19 +8,19 @@ package dev.satchel.protocol;
  */
 public final class JsonSyntaxException extends Exception {
     private static final long serialVersionUID = 1L;
-    private final int status;
+    private final Status status;
 
-    JsonSyntaxException(String message) {
+    public JsonSyntaxException(String message) {
         this(Status.JSON_INVALID, message);
     }
 
-    JsonSyntaxException(int status, String message) {
+    public JsonSyntaxException(Status status, String message) {
         super(message, null, false, false);
         this.status = status;
     }
 
     /** {@link Status#JSON_INVALID}, or {@link Status#LIMIT_EXCEEDED} when a parse limit was hit. */
-    public int status() {
+    public Status status() {
         return status;
     }
 }

@@ -1,4 +1,4 @@
-package dev.satchel.protocol;
+package dev.satchel.json;
 
 /**
  * How session tokens look on the wire. A token is held as two longs: {@code hi} and {@code lo} (a uint64

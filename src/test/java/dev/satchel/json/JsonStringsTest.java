@@ -1,4 +1,4 @@
-package dev.satchel.protocol;
+package dev.satchel.json;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

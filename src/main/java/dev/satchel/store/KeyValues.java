@@ -1,4 +1,4 @@
-package dev.satchel.engine;
+package dev.satchel.store;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -22,7 +22,7 @@ public final class KeyValues {
     private static final long SEED = new SecureRandom().nextLong();
 
     /** An empty store for reading a session that has no data; never written to. */
-    static final KeyValues EMPTY = new KeyValues();
+    public static final KeyValues EMPTY = new KeyValues();
 
     private byte[][] entries = NO_ENTRIES;
     private int[] hashes = NO_INTS;

@@ -1,10 +1,10 @@
-package dev.satchel.protocol;
+package dev.satchel.engine;
 
-import dev.satchel.engine.Command;
+import dev.satchel.spec.Status;
 
 /**
  * One decoded request: the command and its parameters, already checked for JSON syntax and types on the
- * I/O thread, or the error response to send instead ({@link #errorStatus} != 0). Stored keys and values are
+ * I/O thread, or the error response to send instead ({@link #errorStatus} != null). Stored keys and values are
  * private copies (canonical key bytes, compact value bytes), so the request outlives the frame it came from.
  */
 public final class Request {
@@ -25,8 +25,8 @@ public final class Request {
     /** The command; null only for envelope-level errors. */
     public Command command;
 
-    /** Non-zero when this request is answered with an error without running: the status to send. */
-    public int errorStatus;
+    /** Non-null when this request is answered with an error without running: the status to send. */
+    public Status errorStatus;
     public String errorMessage;
     /** For errors: the response member name as JSON-ready bytes ({@code ERR} or {@code <CMD>_RSP}). */
     public byte[] errorName;
@@ -52,8 +52,8 @@ public final class Request {
     public boolean shared;
 
     public byte expiryType;
-    /** First problem inside {@code expiry}, or 0. */
-    public int expiryStatus;
+    /** First problem inside {@code expiry}, or null. */
+    public Status expiryStatus;
     public String expiryMessage;
     public long expiryDurationSeconds;
     public boolean expiryDeleteSession;
@@ -72,7 +72,7 @@ public final class Request {
     public int messageBytes;
 
     /** Makes this an error answer to send without running anything. */
-    public Request fail(byte[] responseName, int status, String message) {
+    public Request fail(byte[] responseName, Status status, String message) {
         this.errorName = responseName;
         this.errorStatus = status;
         this.errorMessage = message;

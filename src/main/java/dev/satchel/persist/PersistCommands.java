@@ -1,18 +1,19 @@
-package dev.satchel.engine;
+package dev.satchel.persist;
 
-import static dev.satchel.protocol.ResponseWriter.field;
+import static dev.satchel.json.ResponseWriter.field;
 
-import dev.satchel.persist.Dataset;
-import dev.satchel.persist.DatasetNames;
-import dev.satchel.persist.Format;
-import dev.satchel.persist.KeySnapshot;
-import dev.satchel.persist.PersistException;
-import dev.satchel.persist.Persistence;
-import dev.satchel.persist.SessionSnapshot;
-import dev.satchel.protocol.Request;
-import dev.satchel.protocol.ResponseWriter;
-import dev.satchel.protocol.Status;
-import dev.satchel.protocol.TokenFormat;
+import dev.satchel.engine.Command;
+import dev.satchel.engine.CommandLoop;
+import dev.satchel.engine.Engine;
+import dev.satchel.engine.Request;
+import dev.satchel.engine.Session;
+import dev.satchel.engine.Snapshots;
+import dev.satchel.engine.TableCommand;
+import dev.satchel.json.ResponseWriter;
+import dev.satchel.json.TokenFormat;
+import dev.satchel.spec.DatasetNames;
+import dev.satchel.spec.Status;
+import dev.satchel.store.KeyValues;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -112,7 +113,7 @@ public final class PersistCommands {
     /**
      * On the loop, after {@link Persistence#tryBeginSave}: snapshots the sessions ({@code r == null} or no
      * {@code tkns}: all of them) and then writes them. The snapshot of all sessions is taken in slices of
-     * at most {@link #CAPTURE_SLICE_NANOS} (see {@link Engine.Capture}); it stands for this instant.
+     * at most {@link #CAPTURE_SLICE_NANOS} (see {@link Snapshots}); it stands for this instant.
      */
     static CompletableFuture<Saved> saveSessions(Engine engine, Persistence persistence, CommandLoop loop,
             String name, Request r) {
@@ -190,7 +191,7 @@ public final class PersistCommands {
             SliceTimes times) {
         SessionSnapshot snap = new SessionSnapshot();
         long now = engine.now();
-        Engine.Capture capture = engine.beginCapture(s -> capture(snap, s, now));
+        Snapshots.Capture capture = engine.snapshots().beginCapture(s -> capture(snap, s, now));
         CaptureSlices slices = new CaptureSlices(capture, loop, snap, times);
         slices.slice(engine, t0); // the reference pass above counts towards the first slice
         return slices.done;
@@ -198,13 +199,13 @@ public final class PersistCommands {
 
     /** Continues a snapshot one slice per loop turn until it is complete. */
     private static final class CaptureSlices implements CommandLoop.Task {
-        final Engine.Capture capture;
+        final Snapshots.Capture capture;
         final CommandLoop loop;
         final SessionSnapshot snap;
         final SliceTimes times;
         final CompletableFuture<SessionSnapshot> done = new CompletableFuture<>();
 
-        CaptureSlices(Engine.Capture capture, CommandLoop loop, SessionSnapshot snap, SliceTimes times) {
+        CaptureSlices(Snapshots.Capture capture, CommandLoop loop, SessionSnapshot snap, SliceTimes times) {
             this.capture = capture;
             this.loop = loop;
             this.snap = snap;
@@ -219,9 +220,9 @@ public final class PersistCommands {
         void slice(Engine engine, long start) {
             boolean complete;
             try {
-                complete = engine.continueCapture(capture, start + CAPTURE_SLICE_NANOS);
+                complete = engine.snapshots().continueCapture(capture, start + CAPTURE_SLICE_NANOS);
             } catch (RuntimeException | Error e) {
-                engine.abandonCapture(capture);
+                engine.snapshots().abandonCapture(capture);
                 done.completeExceptionally(e);
                 throw e;
             }
@@ -249,32 +250,34 @@ public final class PersistCommands {
 
     /**
      * Adds one session to a snapshot without changing it (a snapshot may be taken while the table is
-     * iterated, and must not depend on {@code ended}: see {@link Engine.Capture}). A session past its
+     * iterated, and must not depend on {@code ended}: see {@link Snapshots}). A session past its
      * deadline is what expiry would make of it: left out if expiry ends it, else saved without data and with
      * the time left in its current period.
      */
     private static void capture(SessionSnapshot snap, Session s, long now) {
-        KeyValues kv = s.data;
+        KeyValues kv = s.data();
         long remaining = 0;
-        int flags = s.shared ? Format.SHARED : 0;
-        long d = s.durationMillis;
+        int flags = s.shared() ? Format.SHARED : 0;
+        long d = s.durationMillis();
         if (d > 0) {
-            long left = s.deadline - now;
+            long deadline = s.deadline();
+            long left = deadline - now;
             if (left <= 0) {
-                if (s.deleteSession) {
+                if (s.deleteSession()) {
                     return;
                 }
                 kv = null;
-                left = s.deadline + ((now - s.deadline) / d + 1) * d - now;
+                left = deadline + ((now - deadline) / d + 1) * d - now;
             }
             remaining = left;
-            flags |= Format.EXPIRES | (s.deleteSession ? Format.DELETE_SESSION : 0)
-                    | (s.extendOnSetAdd ? Format.EXTEND_ON_SET_ADD : 0) | (s.extendOnGet ? Format.EXTEND_ON_GET : 0);
+            flags |= Format.EXPIRES | (s.deleteSession() ? Format.DELETE_SESSION : 0)
+                    | (s.extendOnSetAdd() ? Format.EXTEND_ON_SET_ADD : 0)
+                    | (s.extendOnGet() ? Format.EXTEND_ON_GET : 0);
         }
         if (kv == null || kv.size() == 0) {
-            snap.add(s.tokenHi, s.tokenLo, s.name, flags, d, remaining, null, 0, 0);
+            snap.add(s.tokenHi(), s.tokenLo(), s.name(), flags, d, remaining, null, 0, 0);
         } else {
-            snap.add(s.tokenHi, s.tokenLo, s.name, flags, d, remaining, kv.freeze(), kv.end(), kv.size());
+            snap.add(s.tokenHi(), s.tokenLo(), s.name(), flags, d, remaining, kv.freeze(), kv.end(), kv.size());
         }
     }
 
@@ -390,6 +393,7 @@ public final class PersistCommands {
                     KeyValues global = engine.global();
                     for (int i = from; i < to; i++) {
                         global.put(d.entry(i));
+                        engine.changes().put(null, d.entry(i));
                     }
                     keys += to - from;
                 }
@@ -418,7 +422,7 @@ public final class PersistCommands {
     // ---- the commands ----
 
     /** Shared parameter rules and state. */
-    abstract static class PersistCommand extends Command {
+    abstract static class PersistCommand extends TableCommand {
         final Persistence persistence;
         final CommandLoop loop;
         private final boolean saves;

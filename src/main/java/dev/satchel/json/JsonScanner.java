@@ -1,4 +1,6 @@
-package dev.satchel.protocol;
+package dev.satchel.json;
+
+import dev.satchel.spec.Status;
 
 /**
  * A validating JSON scanner over a byte array (RFC 8259). It does not build values: it checks syntax and
@@ -18,7 +20,7 @@ public final class JsonScanner {
     private byte[] buf;
     private int end;
     /** Current read position; public to the decoder in this package. */
-    int pos;
+    public int pos;
     private final int maxDepth;
     private final int maxStringBytes;
     private final int maxNumberChars;
@@ -43,11 +45,11 @@ public final class JsonScanner {
     private boolean duplicateEscaped;
 
     /** Set by {@link #scanString()}: the string contains at least one backslash escape. */
-    boolean stringHasEscape;
+    public boolean stringHasEscape;
     /** Set by {@link #scanNumber()}: the number has neither fraction nor exponent. */
-    boolean numberIsInteger;
+    public boolean numberIsInteger;
     /** Set by {@link #scanNumber()}: the number starts with a minus sign. */
-    boolean numberIsNegative;
+    public boolean numberIsNegative;
 
     public JsonScanner(int maxDepth) {
         this(maxDepth, Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE);
@@ -81,16 +83,16 @@ public final class JsonScanner {
         }
     }
 
-    byte[] buffer() {
+    public byte[] buffer() {
         return buf;
     }
 
-    int end() {
+    public int end() {
         return end;
     }
 
     /** Skips white space; returns the next byte (0-255) without consuming it, or -1 at the end. */
-    int skipWhitespace() {
+    public int skipWhitespace() {
         int p = pos;
         final byte[] b = buf;
         while (p < end) {
@@ -106,14 +108,14 @@ public final class JsonScanner {
         return -1;
     }
 
-    void expect(char c) throws JsonSyntaxException {
+    public void expect(char c) throws JsonSyntaxException {
         if (skipWhitespace() != c) {
             throw unexpected("'" + c + "'");
         }
         pos++;
     }
 
-    JsonSyntaxException unexpected(String wanted) {
+    public JsonSyntaxException unexpected(String wanted) {
         if (pos >= end) {
             return new JsonSyntaxException("unexpected end of input, expected " + wanted);
         }
@@ -121,7 +123,7 @@ public final class JsonScanner {
     }
 
     /** True when only white space is left. */
-    boolean atEnd() {
+    public boolean atEnd() {
         return skipWhitespace() < 0;
     }
 
@@ -129,7 +131,7 @@ public final class JsonScanner {
      * Scans a string whose opening quote is at {@link #pos}; leaves {@link #pos} after the closing quote and
      * returns the offset of the first content byte (the content ends at {@code pos - 1}).
      */
-    int scanString() throws JsonSyntaxException {
+    public int scanString() throws JsonSyntaxException {
         final byte[] b = buf;
         int p = pos + 1;
         final int start = p;
@@ -181,7 +183,7 @@ public final class JsonScanner {
         return start;
     }
 
-    static int hex(byte c) {
+    public static int hex(byte c) {
         if (c >= '0' && c <= '9') {
             return c - '0';
         }
@@ -195,7 +197,7 @@ public final class JsonScanner {
     }
 
     /** Scans a number starting at {@link #pos}; leaves {@link #pos} after it. */
-    void scanNumber() throws JsonSyntaxException {
+    public void scanNumber() throws JsonSyntaxException {
         final byte[] b = buf;
         int p = pos;
         boolean negative = false;
@@ -271,7 +273,7 @@ public final class JsonScanner {
      * Scans any value starting at the next non-white-space byte; {@code depth} is the nesting depth of the
      * container holding it (0 at top level). Leaves {@link #pos} after the value.
      */
-    void scanValue(int depth) throws JsonSyntaxException {
+    public void scanValue(int depth) throws JsonSyntaxException {
         int c = skipWhitespace();
         switch (c) {
             case '{' -> scanObject(depth + 1);
@@ -285,7 +287,7 @@ public final class JsonScanner {
         }
     }
 
-    void checkDepth(int depth) throws JsonSyntaxException {
+    public void checkDepth(int depth) throws JsonSyntaxException {
         if (depth > maxDepth) {
             throw new JsonSyntaxException(Status.LIMIT_EXCEEDED,
                     "nesting deeper than limits.maxDepth (" + maxDepth + ")");
@@ -293,7 +295,7 @@ public final class JsonScanner {
     }
 
     /** Scans an object whose '{' is at {@link #pos}; {@code depth} is its own depth (1 = top level). */
-    void scanObject(int depth) throws JsonSyntaxException {
+    public void scanObject(int depth) throws JsonSyntaxException {
         checkDepth(depth);
         pos++;
         int c = skipWhitespace();
@@ -327,18 +329,18 @@ public final class JsonScanner {
     // ---- member names: length limit and duplicates ----
 
     /** Starts collecting the member names of an object; pass the result to {@link #endObject}. */
-    int beginObject() {
+    public int beginObject() {
         return nameTop;
     }
 
     /** A member name {@code buf[start, end)}: checked against limits.maxKeyBytes, then remembered. */
-    void memberName(int start, int end, boolean escaped) throws JsonSyntaxException {
+    public void memberName(int start, int end, boolean escaped) throws JsonSyntaxException {
         checkNameLength(start, end);
         name(start, end, escaped);
     }
 
     /** Refuses a member name {@code buf[start, end)} longer than limits.maxKeyBytes (170, scanning stops). */
-    void checkNameLength(int start, int end) throws JsonSyntaxException {
+    public void checkNameLength(int start, int end) throws JsonSyntaxException {
         if (end - start > maxNameBytes) {
             pos = start;
             throw new JsonSyntaxException(Status.LIMIT_EXCEEDED, nameLimitMessage);
@@ -346,7 +348,7 @@ public final class JsonScanner {
     }
 
     /** Remembers a member name of the current object without a length check (the caller checked it). */
-    void name(int start, int end, boolean escaped) {
+    public void name(int start, int end, boolean escaped) {
         int t = nameTop;
         if (t + 3 > names.length) {
             names = java.util.Arrays.copyOf(names, names.length * 2);
@@ -358,7 +360,7 @@ public final class JsonScanner {
     }
 
     /** Ends an object begun at {@code base}: notes the first duplicate name (if none was found yet). */
-    void endObject(int base) {
+    public void endObject(int base) {
         int n = (nameTop - base) / 3;
         if (n >= 2 && duplicateStart < 0) {
             if (n <= PAIRWISE_MAX) {
@@ -371,12 +373,12 @@ public final class JsonScanner {
     }
 
     /** True once a member name was found twice in one object of this message. */
-    boolean hasDuplicate() {
+    public boolean hasDuplicate() {
         return duplicateStart >= 0;
     }
 
     /** The first duplicate member name, decoded (for the error message). */
-    String duplicateName() {
+    public String duplicateName() {
         return JsonStrings.decode(buf, duplicateStart, duplicateEnd, duplicateEscaped);
     }
 
@@ -470,7 +472,7 @@ public final class JsonScanner {
     }
 
     /** Scans an array whose '[' is at {@link #pos}; {@code depth} is its own depth. */
-    void scanArray(int depth) throws JsonSyntaxException {
+    public void scanArray(int depth) throws JsonSyntaxException {
         checkDepth(depth);
         pos++;
         int c = skipWhitespace();

@@ -1,4 +1,8 @@
-package dev.satchel.protocol;
+package dev.satchel.json;
+
+import dev.satchel.protocol.RequestDecoderTest;
+
+import dev.satchel.spec.Status;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;

@@ -1,7 +1,9 @@
-package dev.satchel.protocol;
+package dev.satchel.json;
 
+import dev.satchel.spec.Status;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Builds one JSON response at a time into a reusable byte array. Owned by one thread (the command loop);
@@ -17,9 +19,9 @@ public final class ResponseWriter {
     private byte[] buf;
     private int len;
     private final TokenFormat tokenFormat;
-    private java.util.concurrent.CompletableFuture<byte[]> deferred;
-    /** Status of the response begun since the last reset, 0 if none (for the command counters). */
-    private int status;
+    private CompletableFuture<byte[]> deferred;
+    /** Status of the response begun since the last reset, null if none (for the command counters). */
+    private Status status;
 
     public ResponseWriter(TokenFormat tokenFormat) {
         this.tokenFormat = tokenFormat;
@@ -35,30 +37,30 @@ public final class ResponseWriter {
      * thread) with the whole response JSON. Responses to later requests of the same connection wait for it,
      * so order is kept. For commands that finish work off the loop, such as a save writing to disk.
      */
-    public void defer(java.util.concurrent.CompletableFuture<byte[]> response) {
+    public void defer(CompletableFuture<byte[]> response) {
         this.deferred = response;
     }
 
     /** The promise left by {@link #defer}, or null; does not clear it. */
-    public java.util.concurrent.CompletableFuture<byte[]> deferred() {
+    public CompletableFuture<byte[]> deferred() {
         return deferred;
     }
 
-    /** The status of the response written since the last {@link #reset()} (0 if none was begun). */
-    public int status() {
+    /** The status of the response written since the last {@link #reset()} (null if none was begun). */
+    public Status status() {
         return status;
     }
 
     /** The promise left by {@link #defer}, or null; clears it. */
-    public java.util.concurrent.CompletableFuture<byte[]> takeDeferred() {
-        java.util.concurrent.CompletableFuture<byte[]> d = deferred;
+    public CompletableFuture<byte[]> takeDeferred() {
+        CompletableFuture<byte[]> d = deferred;
         deferred = null;
         return d;
     }
 
     public void reset() {
         len = 0;
-        status = 0;
+        status = null;
         deferred = null;
         if (buf.length > (1 << 20)) {
             buf = new byte[4096]; // do not hold on to the memory of one huge response
@@ -99,10 +101,10 @@ public final class ResponseWriter {
     }
 
     /** Starts a response: {@code prefix} from {@link #prefix(String)}, then the status. */
-    public ResponseWriter begin(byte[] prefix, int status) {
+    public ResponseWriter begin(byte[] prefix, Status status) {
         this.status = status;
         raw(prefix);
-        return number(status);
+        return number(status.code());
     }
 
     /** Closes a response started with {@link #begin}. */
@@ -113,7 +115,7 @@ public final class ResponseWriter {
     }
 
     /** A complete error response: {@code {"NAME":{"st":status,"m":"message"}}}. */
-    public void error(byte[] prefix, int status, String message) {
+    public void error(byte[] prefix, Status status, String message) {
         begin(prefix, status);
         raw(M_FIELD);
         string(message);

@@ -1,4 +1,4 @@
-package dev.satchel.engine;
+package dev.satchel.store;
 
 /**
  * One stored key-value pair packed into a single byte array: the key's length as an unsigned LEB128

@@ -1,4 +1,4 @@
-package dev.satchel.engine;
+package dev.satchel.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

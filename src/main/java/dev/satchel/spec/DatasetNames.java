@@ -1,4 +1,4 @@
-package dev.satchel.persist;
+package dev.satchel.spec;
 
 import java.nio.charset.StandardCharsets;
 
