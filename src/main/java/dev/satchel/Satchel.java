@@ -1,10 +1,15 @@
 package dev.satchel;
 
+import dev.satchel.bench.BenchCommand;
+import dev.satchel.cli.CliCommand;
 import dev.satchel.config.ConfigException;
 import dev.satchel.config.ConfigLoader;
 import dev.satchel.config.ServerConfig;
 import dev.satchel.engine.Clock;
 import dev.satchel.net.SatchelServer;
+import dev.satchel.ops.HealthCommand;
+import dev.satchel.ops.Logging;
+import dev.satchel.ops.SatchelService;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -17,8 +22,8 @@ import picocli.CommandLine.Option;
 /** Entry point: {@code satchel server|...}. */
 @Command(name = "satchel", mixinStandardHelpOptions = true, versionProvider = Satchel.Version.class,
         description = "Satchel: an in-memory session cache speaking JSON over WebSocket.",
-        subcommands = {Satchel.Server.class, dev.satchel.cli.CliCommand.class,
-                dev.satchel.bench.BenchCommand.class, dev.satchel.ops.HealthCommand.class})
+        subcommands = {Satchel.Server.class, CliCommand.class,
+                BenchCommand.class, HealthCommand.class})
 public final class Satchel implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -100,11 +105,11 @@ public final class Satchel implements Runnable {
                 System.err.println("satchel: " + e.getMessage());
                 return 2;
             }
-            dev.satchel.ops.Logging.configure(cfg.ops().logFormat());
-            dev.satchel.ops.SatchelService service = new dev.satchel.ops.SatchelService(cfg, Clock.system());
+            Logging.configure(cfg.ops().logFormat());
+            SatchelService service = new SatchelService(cfg, Clock.system());
             try {
                 service.start();
-            } catch (SatchelServer.StartupException | dev.satchel.ops.SatchelService.ListenException e) {
+            } catch (SatchelServer.StartupException | SatchelService.ListenException e) {
                 System.err.println("satchel: " + e.getMessage());
                 return 1;
             }
@@ -112,7 +117,7 @@ public final class Satchel implements Runnable {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 // SIGTERM / SIGINT: the graceful shutdown (README "Shutdown"), then exit 0, or 1 if connections
                 // had to be cut at shutdown.timeoutMs, instead of the JVM's 143 / 130 for a signal
-                dev.satchel.ops.SatchelService.Result result = service.shutdown();
+                SatchelService.Result result = service.shutdown();
                 stopped.countDown();
                 Runtime.getRuntime().halt(result.exitStatus());
             }, "satchel-shutdown"));

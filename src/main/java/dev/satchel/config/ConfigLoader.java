@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.satchel.json.TokenFormat;
+import dev.satchel.spec.DatasetNames;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -352,7 +353,7 @@ public final class ConfigLoader {
         if (x.text().isEmpty()) {
             return "";
         }
-        String problem = dev.satchel.spec.DatasetNames.problem(x.text());
+        String problem = DatasetNames.problem(x.text());
         if (problem != null) {
             throw bad(key, x, "not a valid dataset name: " + problem);
         }

@@ -1,12 +1,11 @@
 package dev.satchel.engine;
 
-import dev.satchel.store.Entry;
-import dev.satchel.store.KeyValues;
-
 import static dev.satchel.json.ResponseWriter.field;
 
 import dev.satchel.json.ResponseWriter;
 import dev.satchel.spec.Status;
+import dev.satchel.store.Entry;
+import dev.satchel.store.KeyValues;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;

@@ -2,8 +2,6 @@ package dev.satchel.engine;
 
 import dev.satchel.store.KeyValues;
 
-import dev.satchel.store.KeyValues;
-
 /**
  * One session: its token, optional name, its own key-value store and its expiry settings. Owned by the
  * command loop; only the executor ({@link Engine}) changes its life and settings, and commands its store.

@@ -1,6 +1,9 @@
 package dev.satchel.net;
 
+import dev.satchel.engine.CommandLoop;
+import dev.satchel.engine.Engine;
 import dev.satchel.engine.Request;
+import dev.satchel.json.ResponseWriter;
 import dev.satchel.protocol.RequestDecoder;
 import dev.satchel.spec.Status;
 import io.netty.buffer.ByteBuf;
@@ -80,7 +83,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private final java.util.concurrent.atomic.AtomicBoolean stalled = new java.util.concurrent.atomic.AtomicBoolean();
     /** Loop thread only: requests held back, in order (non-empty exactly while the loop holds back). */
     private final ArrayDeque<Batch> heldBack = new ArrayDeque<>();
-    private final dev.satchel.engine.CommandLoop.Task resume = this::resumeOnLoop;
+    private final CommandLoop.Task resume = this::resumeOnLoop;
     /** When the channel last became unwritable (System.nanoTime), or 0 while it is writable. I/O thread. */
     private long unwritableSince;
     private io.netty.util.concurrent.ScheduledFuture<?> stallCheck;
@@ -324,7 +327,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private void fail(int code, String reason) {
         LOG.debug("closing {} with {}: {}", ctx.channel().remoteAddress(), code, reason);
         if (code == CLOSE_TOO_BIG) {
-            dev.satchel.ops.NetStats.rejected(ctx.channel(), dev.satchel.ops.NetStats.MESSAGE_TOO_BIG);
+            NetStats.rejected(ctx.channel(), NetStats.MESSAGE_TOO_BIG);
         }
         closeAfterPending(TextFrames.close(ctx.alloc().buffer(128), code, reason));
     }
@@ -459,7 +462,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         if (pending > settings.outboundHardLimit() && ctx.channel().isActive()) {
             LOG.warn("closing connection from {}: {} bytes of responses unsent, over limits.outboundHardLimitBytes"
                     + " ({})", ctx.channel().remoteAddress(), pending, settings.outboundHardLimit());
-            dev.satchel.ops.NetStats.rejected(ctx.channel(), "outbound_hard_limit");
+            NetStats.rejected(ctx.channel(), "outbound_hard_limit");
             closing = true;
             ctx.close();
             return true;
@@ -475,7 +478,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             LOG.warn("closing connection from {}: it read none of its {} bytes of unsent responses for {} s"
                     + " (limits.outboundStallSeconds)", ctx.channel().remoteAddress(),
                     ob == null ? 0 : ob.totalPendingWriteBytes(), settings.outboundStallMillis() / 1000);
-            dev.satchel.ops.NetStats.rejected(ctx.channel(), "outbound_stalled");
+            NetStats.rejected(ctx.channel(), "outbound_stalled");
             closing = true;
             ctx.close();
         }
@@ -532,7 +535,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
 
     /** On the loop: runs held-back requests while their output fits; each part is delivered in order. */
-    private void resumeOnLoop(dev.satchel.engine.Engine engine, dev.satchel.json.ResponseWriter out) {
+    private void resumeOnLoop(Engine engine, ResponseWriter out) {
         Batch b;
         while ((b = heldBack.pollFirst()) != null) {
             boolean all = b.executeSome(engine, out);

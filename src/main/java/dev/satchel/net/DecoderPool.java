@@ -2,8 +2,8 @@ package dev.satchel.net;
 
 import dev.satchel.engine.CommandRegistry;
 import dev.satchel.engine.Request;
-import dev.satchel.protocol.RequestDecoder;
 import dev.satchel.json.TokenFormat;
+import dev.satchel.protocol.RequestDecoder;
 import io.netty.util.concurrent.FastThreadLocal;
 
 /**

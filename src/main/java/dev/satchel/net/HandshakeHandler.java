@@ -1,6 +1,9 @@
 package dev.satchel.net;
 
+import dev.satchel.config.ServerConfig;
 import dev.satchel.engine.CommandLoop;
+import dev.satchel.engine.CommandRegistry;
+import dev.satchel.protocol.RequestDecoder;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -70,14 +73,14 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest
         }
         if (!originAllowed(h)) {
             LOG.debug("refused {}: origin not allowed", ctx.channel().remoteAddress());
-            dev.satchel.ops.NetStats.rejected(ctx.channel(), "origin_forbidden");
+            NetStats.rejected(ctx.channel(), "origin_forbidden");
             reply(ctx, HttpResponseStatus.FORBIDDEN, "this origin may not connect (server.allowedOrigins)\n");
             return;
         }
         if (!authenticated(req)) {
             // the presented secret is never logged
             LOG.debug("refused {}: missing or wrong credentials", ctx.channel().remoteAddress());
-            dev.satchel.ops.NetStats.rejected(ctx.channel(), "unauthorized");
+            NetStats.rejected(ctx.channel(), "unauthorized");
             FullHttpResponse denied = text(HttpResponseStatus.UNAUTHORIZED,
                     "authentication required: send \"Authorization: Bearer <secret>\" or ?token=<secret>\n");
             denied.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"satchel\"");
@@ -226,10 +229,10 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest
         }
 
         /** The settings of a server with this configuration. */
-        static ConnectionSettings of(dev.satchel.config.ServerConfig config, dev.satchel.engine.CommandRegistry commands,
+        static ConnectionSettings of(ServerConfig config, CommandRegistry commands,
                 CommandLoop loop) {
-            dev.satchel.config.ServerConfig.Limits l = config.limits();
-            dev.satchel.protocol.RequestDecoder.Limits decoding = new dev.satchel.protocol.RequestDecoder.Limits(
+            ServerConfig.Limits l = config.limits();
+            RequestDecoder.Limits decoding = new RequestDecoder.Limits(
                     config.maxDepth(), l.maxStringBytes(), l.maxNumberChars(), l.maxKeyBytes(),
                     l.maxKeysPerRequest(), l.maxValueBytes());
             String secret = config.security().authSecret();

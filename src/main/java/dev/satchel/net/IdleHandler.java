@@ -144,7 +144,7 @@ final class IdleHandler extends ChannelDuplexHandler {
         if (!upgraded) {
             LOG.debug("closing {}: no WebSocket handshake within {} s (limits.handshakeTimeoutSeconds)",
                     ctx.channel().remoteAddress(), TimeUnit.NANOSECONDS.toSeconds(handshakeNanos));
-            dev.satchel.ops.NetStats.rejected(ctx.channel(), "handshake_timeout");
+            NetStats.rejected(ctx.channel(), "handshake_timeout");
             io.netty.handler.ssl.SslHandler tls = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
             if (tls != null && !tls.handshakeFuture().isDone()) {
                 ctx.close(); // still in the TLS handshake: no channel to answer on
@@ -171,7 +171,7 @@ final class IdleHandler extends ChannelDuplexHandler {
             } else if (now - pingSent >= pingNanos) {
                 LOG.debug("closing {}: silent for {} s after a ping (limits.idleTimeoutSeconds, pingTimeoutSeconds)",
                         ctx.channel().remoteAddress(), TimeUnit.NANOSECONDS.toSeconds(now - lastRead));
-                dev.satchel.ops.NetStats.rejected(ctx.channel(), "idle_timeout");
+                NetStats.rejected(ctx.channel(), "idle_timeout");
                 closeRequested = true;
                 ctx.fireUserEventTriggered(IDLE_TIMEOUT);
                 schedule(pingNanos);

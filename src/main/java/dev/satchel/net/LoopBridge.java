@@ -1,8 +1,7 @@
 package dev.satchel.net;
 
-import dev.satchel.engine.CommandObserver;
-
 import dev.satchel.engine.CommandLoop;
+import dev.satchel.engine.CommandObserver;
 import dev.satchel.engine.Engine;
 import dev.satchel.json.ResponseWriter;
 import io.netty.channel.EventLoop;

@@ -1,10 +1,8 @@
 package dev.satchel.net;
 
-import dev.satchel.persist.PersistCommands;
-import dev.satchel.engine.Command;
-
 import dev.satchel.config.ServerConfig;
 import dev.satchel.engine.Clock;
+import dev.satchel.engine.Command;
 import dev.satchel.engine.CommandLoop;
 import dev.satchel.engine.CommandRegistry;
 import dev.satchel.engine.DataCommands;
@@ -12,6 +10,7 @@ import dev.satchel.engine.Engine;
 import dev.satchel.engine.ServerCommands;
 import dev.satchel.engine.SessionCommands;
 import dev.satchel.engine.Tokens;
+import dev.satchel.persist.PersistCommands;
 import dev.satchel.persist.PersistException;
 import dev.satchel.persist.Persistence;
 import io.netty.bootstrap.ServerBootstrap;
@@ -66,7 +65,7 @@ public final class SatchelServer implements AutoCloseable {
         return guards;
     }
     // ---- operations (dev.satchel.ops): connection counters and graceful shutdown ----
-    private final dev.satchel.ops.NetStats netStats = new dev.satchel.ops.NetStats();
+    private final NetStats netStats = new NetStats();
     /** Every accepted connection until it closes (handshaking or WebSocket). */
     private final io.netty.channel.group.ChannelGroup connections =
             new io.netty.channel.group.DefaultChannelGroup("satchel-connections",
@@ -117,7 +116,7 @@ public final class SatchelServer implements AutoCloseable {
     }
 
     /** Connection counters (thread-safe). */
-    public dev.satchel.ops.NetStats netStats() {
+    public NetStats netStats() {
         return netStats;
     }
 
@@ -186,7 +185,7 @@ public final class SatchelServer implements AutoCloseable {
                 .channel(channelType)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childAttr(dev.satchel.ops.NetStats.KEY, netStats)
+                .childAttr(NetStats.KEY, netStats)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(highWater / 4, highWater))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override

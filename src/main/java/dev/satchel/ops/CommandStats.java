@@ -1,9 +1,9 @@
 package dev.satchel.ops;
 
 import dev.satchel.engine.Command;
+import dev.satchel.engine.CommandObserver;
 import dev.satchel.engine.CommandRegistry;
 import dev.satchel.spec.Status;
-import dev.satchel.engine.CommandObserver;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

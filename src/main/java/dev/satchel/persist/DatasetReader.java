@@ -1,10 +1,10 @@
 package dev.satchel.persist;
 
+import dev.satchel.json.JsonStrings;
+import dev.satchel.json.TokenFormat;
+import dev.satchel.spec.Status;
 import dev.satchel.store.Entry;
 import dev.satchel.store.KeyValues;
-import dev.satchel.json.JsonStrings;
-import dev.satchel.spec.Status;
-import dev.satchel.json.TokenFormat;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;

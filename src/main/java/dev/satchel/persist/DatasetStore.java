@@ -1,7 +1,7 @@
 package dev.satchel.persist;
 
-import dev.satchel.spec.Status;
 import dev.satchel.json.TokenFormat;
+import dev.satchel.spec.Status;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;

@@ -1,7 +1,7 @@
 package dev.satchel.persist;
 
-import dev.satchel.spec.Status;
 import dev.satchel.json.TokenFormat;
+import dev.satchel.spec.Status;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;

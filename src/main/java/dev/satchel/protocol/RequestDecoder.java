@@ -1,15 +1,14 @@
 package dev.satchel.protocol;
 
+import dev.satchel.engine.Command;
+import dev.satchel.engine.CommandRegistry;
+import dev.satchel.engine.Request;
 import dev.satchel.json.JsonScanner;
 import dev.satchel.json.JsonStrings;
 import dev.satchel.json.JsonSyntaxException;
 import dev.satchel.json.ResponseWriter;
 import dev.satchel.json.TokenFormat;
 import dev.satchel.spec.Status;
-import dev.satchel.engine.Request;
-
-import dev.satchel.engine.Command;
-import dev.satchel.engine.CommandRegistry;
 import dev.satchel.store.Entry;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;

@@ -1,11 +1,10 @@
 package dev.satchel.client;
 
-
-import dev.satchel.TestServers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.satchel.TestServers;
 import dev.satchel.net.SatchelServer;
 import java.net.URI;
 import java.util.ArrayList;

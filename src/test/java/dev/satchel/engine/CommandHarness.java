@@ -1,10 +1,9 @@
 package dev.satchel.engine;
 
-import dev.satchel.persist.PersistCommands;
-
-import dev.satchel.protocol.RequestDecoder;
 import dev.satchel.json.ResponseWriter;
 import dev.satchel.json.TokenFormat;
+import dev.satchel.persist.PersistCommands;
+import dev.satchel.protocol.RequestDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;

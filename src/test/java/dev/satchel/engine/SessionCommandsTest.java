@@ -10,8 +10,8 @@ import static dev.satchel.engine.Rsp.tree;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.satchel.protocol.RequestDecoder;
 import dev.satchel.json.TokenFormat;
+import dev.satchel.protocol.RequestDecoder;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Base64;

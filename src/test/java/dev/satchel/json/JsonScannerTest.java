@@ -1,14 +1,12 @@
 package dev.satchel.json;
 
-import dev.satchel.protocol.RequestDecoderTest;
-
-import dev.satchel.spec.Status;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.satchel.engine.Rsp;
+import dev.satchel.protocol.RequestDecoderTest;
+import dev.satchel.spec.Status;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -1,13 +1,12 @@
 package dev.satchel.persist;
 
-import dev.satchel.spec.DatasetNames;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.satchel.store.Entry;
-import dev.satchel.spec.Status;
 import dev.satchel.json.TokenFormat;
+import dev.satchel.spec.DatasetNames;
+import dev.satchel.spec.Status;
+import dev.satchel.store.Entry;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -1,9 +1,5 @@
 package dev.satchel.protocol;
 
-import dev.satchel.json.TokenFormat;
-import dev.satchel.spec.Status;
-import dev.satchel.engine.Request;
-
 import static dev.satchel.engine.Rsp.assertError;
 import static dev.satchel.engine.Rsp.assertJson;
 import static dev.satchel.engine.Rsp.body;
@@ -14,7 +10,10 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.satchel.engine.CommandHarness;
+import dev.satchel.engine.Request;
 import dev.satchel.engine.Rsp;
+import dev.satchel.json.TokenFormat;
+import dev.satchel.spec.Status;
 import java.nio.charset.StandardCharsets;
 import java.util.Random;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package dev.satchel.ops;
+package dev.satchel.net;
 
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
