@@ -1,5 +1,6 @@
 package dev.satchel.cli;
 
+import dev.satchel.spec.CommandSpec;
 import java.util.Locale;
 
 /** The shell's {@code help} text. */
@@ -29,16 +30,16 @@ final class Help {
      */
     static String text(String command) {
         if (command != null && !command.isBlank()) {
-            CommandShape.Known known = CommandShape.commands().get(command.strip().toUpperCase(Locale.ROOT));
+            CommandSpec known = CommandShape.commands().get(command.strip().toUpperCase(Locale.ROOT));
             if (known == null) {
                 return "unknown command " + command.strip() + "; type help for the list";
             }
-            return known.usage() + "\n  " + known.summary();
+            return known.usage() + "\n  " + known.help();
         }
         StringBuilder out = new StringBuilder(GRAMMAR).append("\nCommands:");
-        for (CommandShape.Known known : CommandShape.commands().values()) {
+        for (CommandSpec known : CommandShape.commands().values()) {
             out.append(String.format("%n  %-30s %s", known.usage().length() > 30
-                    ? known.name() + " ..." : known.usage(), known.summary()));
+                    ? known.name() + " ..." : known.usage(), known.help()));
         }
         return out.toString();
     }

@@ -1,5 +1,7 @@
 package dev.satchel.cli;
 
+import dev.satchel.spec.CliForm;
+import dev.satchel.spec.CommandSpec;
 import java.util.List;
 import java.util.Locale;
 import org.jline.reader.Candidate;
@@ -21,8 +23,8 @@ final class ShellCompleter implements Completer {
     @Override
     public void complete(LineReader reader, ParsedLine line, List<Candidate> candidates) {
         if (line.wordIndex() == 0) {
-            for (CommandShape.Known known : CommandShape.commands().values()) {
-                candidates.add(new Candidate(known.name(), known.name(), null, known.summary(), null, null, true));
+            for (CommandSpec known : CommandShape.commands().values()) {
+                candidates.add(new Candidate(known.name(), known.name(), null, known.help(), null, null, true));
             }
             for (String local : LOCAL) {
                 candidates.add(new Candidate(local));
@@ -36,9 +38,9 @@ final class ShellCompleter implements Completer {
             }
             return;
         }
-        CommandShape shape = CommandShape.of(command);
-        if ((shape.takesToken() && line.wordIndex() == 1) || shape == CommandShape.TOKENS
-                || (shape == CommandShape.NAME_TOKENS && line.wordIndex() > 1)) {
+        CliForm shape = CommandShape.of(command);
+        if ((shape.takesToken() && line.wordIndex() == 1) || shape == CliForm.TOKENS
+                || (shape == CliForm.NAME_TOKENS && line.wordIndex() > 1)) {
             candidates.add(new Candidate(ShortForm.TOKEN_VARIABLE));
         }
         if (command.equals("SH_NEW")) {

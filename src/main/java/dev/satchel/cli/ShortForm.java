@@ -12,6 +12,8 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.util.RawValue;
 import dev.satchel.cli.LineTokenizer.Word;
+import dev.satchel.spec.CliForm;
+import dev.satchel.spec.CommandSpec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -24,7 +26,7 @@ import java.util.regex.Pattern;
  *   <li>A line starting with <code>{</code> is raw JSON, sent as typed except that {@code $tkn} outside JSON
  *       strings is replaced by the remembered token.</li>
  *   <li>Anything else is a short form: {@code COMMAND ARG...}. The command name is case-insensitive. What the
- *       arguments mean depends on the command ({@link CommandShape}): a token, names, key names, or
+ *       arguments mean depends on the command ({@link CliForm}): a token, names, key names, or
  *       {@code NAME=VALUE} words, which are parameters (dotted names nest: {@code expiry.duration=60}) or, after
  *       the token of a data command and in {@code KV_SET}-like commands, the data keys.</li>
  * </ul>
@@ -124,7 +126,7 @@ final class ShortForm {
             this.token = token;
         }
 
-        ObjectNode build(CommandShape shape, List<Word> args) throws ShortFormException {
+        ObjectNode build(CliForm shape, List<Word> args) throws ShortFormException {
             switch (shape) {
                 case TOKEN_KEY_VALUES -> {
                     params.set("tkn", leadingToken(args));
@@ -158,7 +160,7 @@ final class ShortForm {
         }
 
         /** Shapes whose NAME=VALUE words are parameters: positional words first, then the parameters. */
-        private void positionalAndParams(CommandShape shape, List<Word> args) throws ShortFormException {
+        private void positionalAndParams(CliForm shape, List<Word> args) throws ShortFormException {
             List<Word> positional = new ArrayList<>();
             ObjectNode named = NODES.objectNode();
             for (Word word : args) {
@@ -226,7 +228,7 @@ final class ShortForm {
         }
 
         private String usage() {
-            CommandShape.Known known = CommandShape.commands().get(command);
+            CommandSpec known = CommandShape.commands().get(command);
             return known != null ? known.usage() : command + " [NAME=VALUE...]";
         }
 

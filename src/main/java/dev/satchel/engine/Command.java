@@ -1,6 +1,8 @@
 package dev.satchel.engine;
 
 import dev.satchel.json.ResponseWriter;
+import dev.satchel.spec.CommandSpec;
+import dev.satchel.spec.CommandSpecs;
 import dev.satchel.spec.Status;
 import java.nio.charset.StandardCharsets;
 
@@ -25,21 +27,29 @@ public abstract sealed class Command permits StoreCommand, SessionCommand, Table
     }
 
     private final String name;
+    private final CommandSpec spec;
     private final byte[] nameBytes;
     private final byte[] responsePrefix;
     private final Kind kind;
     /** Position in the server's {@link CommandRegistry}, for per-command counters on the loop; -1 if none. */
     private int index = -1;
 
+    /** A command declared in {@link CommandSpecs}; throws for a name the protocol does not declare. */
     Command(String name, Kind kind) {
+        this.spec = CommandSpecs.require(name);
         this.name = name;
         this.kind = kind;
         this.nameBytes = name.getBytes(StandardCharsets.US_ASCII);
-        this.responsePrefix = ResponseWriter.prefix(name + "_RSP");
+        this.responsePrefix = ResponseWriter.prefix(spec.responseName());
     }
 
     public final String name() {
         return name;
+    }
+
+    /** The command's declaration: parameters, statuses, short form. */
+    public final CommandSpec spec() {
+        return spec;
     }
 
     public final Kind kind() {

@@ -3,14 +3,15 @@ package dev.satchel.engine;
 import static dev.satchel.json.ResponseWriter.field;
 
 import dev.satchel.json.ResponseWriter;
+import dev.satchel.spec.CommandSpecs;
 import dev.satchel.spec.Status;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /** Session management: SH_NEW, SH_OPEN, SH_END, SH_END_ALL, SH_EXISTS, SH_INFO, SH_INFO_ALL. */
 public final class SessionCommands {
-    /** Longest session name accepted, in UTF-8 bytes. */
-    public static final int MAX_NAME_BYTES = 1024;
+    /** Longest session name accepted, in UTF-8 bytes (declared with the commands). */
+    public static final int MAX_NAME_BYTES = CommandSpecs.MAX_SESSION_NAME_BYTES;
 
     static final byte[] F_TKN = field("tkn");
     static final byte[] F_NAME = field("name");

@@ -8,10 +8,15 @@ import dev.satchel.json.JsonStrings;
 import dev.satchel.json.JsonSyntaxException;
 import dev.satchel.json.ResponseWriter;
 import dev.satchel.json.TokenFormat;
+import dev.satchel.spec.CommandSpec;
+import dev.satchel.spec.CommandSpecs;
+import dev.satchel.spec.ParamSpec;
 import dev.satchel.spec.Status;
 import dev.satchel.store.Entry;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.Set;
 
 /**
  * Turns one request message into a {@link Request}, on the I/O thread that read it. The whole message is
@@ -27,19 +32,56 @@ public final class RequestDecoder {
     /** Largest expiry duration in seconds: the deadline must stay representable in milliseconds. */
     public static final long MAX_DURATION_SECONDS = Long.MAX_VALUE / 4000;
 
+    /** How a parameter's value is read; one per parameter name the commands declare. */
     private static final int P_TKN = 1;
     private static final int P_KEYS = 2;
     private static final int P_NAME = 3;
     private static final int P_SHARED = 4;
     private static final int P_EXPIRY = 5;
     private static final int P_TKNS = 6;
-    private static final String[] PARAM_NAMES = {"", "tkn", "keys", "name", "shared", "expiry", "tkns"};
-    private static final byte[][] PARAM_BYTES = new byte[PARAM_NAMES.length][];
+    /**
+     * The parameter names declared in {@link CommandSpecs}, index 0 unused (an undeclared member is skipped), and
+     * the reader of each ({@link #readerOf}): a declared name without a reader fails here, at class load.
+     */
+    private static final String[] PARAM_NAMES;
+    private static final byte[][] PARAM_BYTES;
+    private static final int[] PARAM_READERS;
 
     static {
-        for (int i = 0; i < PARAM_NAMES.length; i++) {
-            PARAM_BYTES[i] = PARAM_NAMES[i].getBytes(StandardCharsets.US_ASCII);
+        Set<String> names = new LinkedHashSet<>();
+        for (CommandSpec spec : CommandSpecs.all()) {
+            for (ParamSpec p : spec.params()) {
+                names.add(p.name());
+            }
         }
+        PARAM_NAMES = new String[names.size() + 1];
+        PARAM_BYTES = new byte[names.size() + 1][];
+        PARAM_READERS = new int[names.size() + 1];
+        PARAM_NAMES[0] = "";
+        PARAM_BYTES[0] = new byte[0];
+        int i = 1;
+        for (String name : names) {
+            PARAM_NAMES[i] = name;
+            PARAM_BYTES[i] = name.getBytes(StandardCharsets.US_ASCII);
+            PARAM_READERS[i] = readerOf(name);
+            i++;
+        }
+        if (PARAM_NAMES.length > 31) {
+            throw new ExceptionInInitializerError("more than 30 parameter names: the seen-set is one int");
+        }
+    }
+
+    private static int readerOf(String param) {
+        return switch (param) {
+            case "tkn" -> P_TKN;
+            case "keys" -> P_KEYS;
+            case "name" -> P_NAME;
+            case "shared" -> P_SHARED;
+            case "expiry" -> P_EXPIRY;
+            case "tkns" -> P_TKNS;
+            default -> throw new ExceptionInInitializerError("CommandSpecs declares parameter '" + param
+                    + "', which RequestDecoder cannot read");
+        };
     }
 
     private final JsonScanner sc;
@@ -285,7 +327,7 @@ public final class RequestDecoder {
                 id = 0;
             }
             seen |= 1 << id;
-            switch (id) {
+            switch (PARAM_READERS[id]) {
                 case P_TKN -> parseToken(r);
                 case P_KEYS -> parseKeys(r);
                 case P_NAME -> parseName(r);

@@ -11,6 +11,9 @@ import java.nio.charset.StandardCharsets;
 public final class DatasetNames {
     /** Longest dataset name in UTF-8 bytes (well under the 255-byte file name limit of common file systems). */
     public static final int MAX_BYTES = 128;
+    /** The rule in a few words, for people. */
+    public static final String RULE = "a plain name of 1 to " + MAX_BYTES + " UTF-8 bytes: no '/', '\\', control"
+            + " characters, '.' or '..'";
 
     private DatasetNames() {
     }

@@ -5,11 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.satchel.spec.CommandSpec;
+import dev.satchel.spec.CommandSpecs;
+import dev.satchel.spec.ParamSpec;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -108,6 +113,47 @@ class SatchelCommandsTest {
         assertThat(commands.requests).hasSize(1);
         assertThat(commands.requests.get(0).toString()).isEqualTo(expectedRequest);
         assertThat(inner.toString()).isEqualTo("{\"st\":1}");
+    }
+
+    /**
+     * The typed helpers against the command declarations (CommandSpecs): every declared command has one, and a
+     * helper sends only declared parameters, each of its declared JSON type, and always the required ones.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void typedHelpersCoverEveryDeclaredCommandWithItsDeclaredParameters() {
+        Set<String> covered = new TreeSet<>();
+        for (Arguments a : requests().toList()) {
+            RecordingCommands commands = new RecordingCommands();
+            Await.result(((Function<SatchelCommands, CompletableFuture<JsonNode>>) a.get()[1]).apply(commands));
+            ObjectNode request = commands.requests.get(0);
+            String name = request.fieldNames().next();
+            CommandSpec spec = CommandSpecs.get(name);
+            assertThat(spec).as(name + " is declared").isNotNull();
+            covered.add(name);
+            JsonNode params = request.get(name);
+            params.fieldNames().forEachRemaining(param -> {
+                ParamSpec p = spec.param(param);
+                assertThat(p).as(name + "." + param + " is declared").isNotNull();
+                JsonNode v = params.get(param);
+                boolean typeFits = switch (p.type()) {
+                    case OBJECT -> v.isObject();
+                    case ARRAY -> v.isArray();
+                    case STRING -> v.isTextual();
+                    case BOOLEAN -> v.isBoolean();
+                    case NUMBER -> v.isNumber();
+                    case TOKEN -> v.isTextual() || v.isIntegralNumber();
+                };
+                assertThat(typeFits).as(name + "." + param + " is a " + p.type().docName()).isTrue();
+            });
+            for (ParamSpec p : spec.params()) {
+                if (p.required()) {
+                    assertThat(params.has(p.name())).as(name + " always sends " + p.name()).isTrue();
+                }
+            }
+        }
+        assertThat(covered).containsExactlyInAnyOrderElementsOf(
+                CommandSpecs.all().stream().map(CommandSpec::name).toList());
     }
 
     @Test

@@ -28,8 +28,8 @@ class CommandStatsTest {
 
     @Test
     void countsByCommandAndStatusIncludingLaterAndUnknownOnes() {
-        Command a = new Noop("A_CMD");
-        Command b = new Noop("B_CMD");
+        Command a = new Noop("SH_NEW");
+        Command b = new Noop("SH_END");
         CommandStats s = new CommandStats(new CommandRegistry(List.of(a, b)));
         assertThat(a.index()).isZero();
         assertThat(b.index()).isEqualTo(1);
@@ -45,17 +45,17 @@ class CommandStatsTest {
         CommandStats.Snapshot snap = s.snapshot();
         assertThat(snap.total()).isEqualTo(6);
         assertThat(snap.counts()).containsExactlyInAnyOrder(
-                new CommandStats.Snapshot.Count("A_CMD", 1, 2),
-                new CommandStats.Snapshot.Count("A_CMD", 121, 1),
-                new CommandStats.Snapshot.Count("B_CMD", 100, 1),
-                new CommandStats.Snapshot.Count("B_CMD", -1, 1),
+                new CommandStats.Snapshot.Count("SH_NEW", 1, 2),
+                new CommandStats.Snapshot.Count("SH_NEW", 121, 1),
+                new CommandStats.Snapshot.Count("SH_END", 100, 1),
+                new CommandStats.Snapshot.Count("SH_END", -1, 1),
                 new CommandStats.Snapshot.Count(CommandStats.NO_COMMAND, 3, 1));
         assertThat(snap.withStatus(Status.OK.code())).isEqualTo(2);
     }
 
     @Test
     void serviceTimeIsSpreadOverTheCommandsOfABatch() {
-        CommandStats s = new CommandStats(new CommandRegistry(List.of(new Noop("X"))));
+        CommandStats s = new CommandStats(new CommandRegistry(List.of(new Noop("SV_INFO"))));
         s.served(8_000, 4);      // 2 us each: bucket le 2.5e-6
         s.served(3_000_000, 1);  // 3 ms: bucket le 5e-3
         s.served(0, 0);          // an empty group is ignored
