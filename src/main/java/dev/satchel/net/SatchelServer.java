@@ -10,6 +10,7 @@ import dev.satchel.engine.Engine;
 import dev.satchel.engine.ServerCommands;
 import dev.satchel.engine.SessionCommands;
 import dev.satchel.engine.Tokens;
+import dev.satchel.persist.DatasetJobs;
 import dev.satchel.persist.PersistCommands;
 import dev.satchel.persist.PersistException;
 import dev.satchel.persist.Persistence;
@@ -252,7 +253,7 @@ public final class SatchelServer implements AutoCloseable {
             return;
         }
         try {
-            PersistCommands.load(persistence, loop, name).get();
+            DatasetJobs.load(persistence, loop, name).get();
         } catch (java.util.concurrent.ExecutionException e) {
             PersistException p = Persistence.cause(e);
             if (!config.startEmptyOnLoadFailure()) {
@@ -271,7 +272,7 @@ public final class SatchelServer implements AutoCloseable {
             return; // nothing configured, never started, or already done
         }
         try {
-            PersistCommands.Saved s = PersistCommands.saveAllSessions(persistence, loop, name).get();
+            DatasetJobs.Saved s = DatasetJobs.saveAllSessions(persistence, loop, name).get();
             LOG.info("shutdown save of {} sessions to dataset '{}' done in {} ms", s.sessions(), name, s.millis());
         } catch (java.util.concurrent.ExecutionException e) {
             LOG.error("shutdown save to dataset '{}' failed: {}", name, Persistence.cause(e).getMessage());
