@@ -12,7 +12,6 @@ import dev.satchel.spec.CommandSpec;
 import dev.satchel.spec.CommandSpecs;
 import dev.satchel.spec.ParamSpec;
 import dev.satchel.spec.Status;
-import dev.satchel.store.Entry;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -21,7 +20,8 @@ import java.util.Set;
 /**
  * Turns one request message into a {@link Request}, on the I/O thread that read it. The whole message is
  * checked for JSON syntax first (any syntax error is status 3, even when other problems exist), then the
- * envelope (13 / 10), then the command's own parameter rules ({@link Command#validate}). A request that
+ * envelope (13 / 10), then the command's own parameter rules ({@link Command#validate}). The decoder finds the
+ * parameters the commands declare and hands each value to its reader ({@link ParamDecoder}). A request that
  * fails here is answered without touching any data. One decoder per thread: it reuses its scanner.
  */
 public final class RequestDecoder {
@@ -85,14 +85,8 @@ public final class RequestDecoder {
     }
 
     private final JsonScanner sc;
-    private final TokenFormat tokenFormat;
     private final CommandRegistry commands;
-    private final long[] token = new long[2];
-    private final Limits limits;
-    private final String keyLengthMessage;
-    private final String keyCountMessage;
-    private final String tokenCountMessage;
-    private final String valueSizeMessage;
+    private final ParamDecoder params;
 
     /**
      * Request limits (README "Security and limits"). The scanner's (depth, string, number, member name) stop
@@ -113,23 +107,9 @@ public final class RequestDecoder {
 
     public RequestDecoder(CommandRegistry commands, TokenFormat tokenFormat, Limits limits) {
         this.commands = commands;
-        this.tokenFormat = tokenFormat;
-        this.limits = limits;
         this.sc = new JsonScanner(limits.maxDepth(), limits.maxStringBytes(), limits.maxNumberChars(),
                 limits.maxKeyBytes());
-        this.keyLengthMessage = "key longer than limits.maxKeyBytes (" + limits.maxKeyBytes() + ")";
-        this.keyCountMessage = "more than limits.maxKeysPerRequest (" + limits.maxKeysPerRequest() + ") keys";
-        this.tokenCountMessage = "more than limits.maxKeysPerRequest (" + limits.maxKeysPerRequest()
-                + ") items in tkns";
-        this.valueSizeMessage = "value larger than limits.maxValueBytes (" + limits.maxValueBytes() + ")";
-    }
-
-    /** Records a request limit problem (170) unless an earlier problem was found. */
-    private static void limitProblem(Request r, String message) {
-        if (r.errorStatus == null) {
-            r.errorStatus = Status.LIMIT_EXCEEDED;
-            r.errorMessage = message;
-        }
+        this.params = new ParamDecoder(sc, tokenFormat, limits);
     }
 
     /** Decodes {@code buf[0, length)}. Never throws for any input. */
@@ -272,17 +252,6 @@ public final class RequestDecoder {
         }
     }
 
-    private static byte typeOf(int c) {
-        return switch (c) {
-            case '{' -> Request.OBJECT;
-            case '[' -> Request.ARRAY;
-            case '"' -> Request.STRING;
-            case 't', 'f' -> Request.BOOLEAN;
-            case 'n' -> Request.NULL;
-            default -> Request.NUMBER;
-        };
-    }
-
     private int paramId(byte[] b, int from, int to, boolean escaped) {
         if (escaped) {
             byte[] name = JsonStrings.canonical(b, from, to, true);
@@ -328,12 +297,12 @@ public final class RequestDecoder {
             }
             seen |= 1 << id;
             switch (PARAM_READERS[id]) {
-                case P_TKN -> parseToken(r);
-                case P_KEYS -> parseKeys(r);
-                case P_NAME -> parseName(r);
-                case P_SHARED -> parseShared(r);
-                case P_EXPIRY -> parseExpiry(r);
-                case P_TKNS -> parseTokenList(r);
+                case P_TKN -> params.parseToken(r);
+                case P_KEYS -> params.parseKeys(r);
+                case P_NAME -> params.parseName(r);
+                case P_SHARED -> params.parseShared(r);
+                case P_EXPIRY -> params.parseExpiry(r);
+                case P_TKNS -> params.parseTokenList(r);
                 default -> sc.scanValue(2);
             }
             c = sc.skipWhitespace();
@@ -348,377 +317,5 @@ public final class RequestDecoder {
                 throw sc.unexpected("',' or '}'");
             }
         }
-    }
-
-    /**
-     * Scans a token value at the current position (depth {@code depth}) into {@link #token}; returns
-     * {@link Request#TOKEN_VALID} or {@link Request#TOKEN_MALFORMED}.
-     */
-    private byte scanToken(int depth) throws JsonSyntaxException {
-        final byte[] b = sc.buffer();
-        int c = sc.skipWhitespace();
-        if (c == '"') {
-            int s = sc.scanString();
-            int e = sc.pos - 1;
-            byte[] text = b;
-            if (sc.stringHasEscape) {
-                text = JsonStrings.canonical(b, s, e, true);
-                s = 0;
-                e = text.length;
-            }
-            if (tokenFormat == TokenFormat.STRING) {
-                return TokenFormat.parseBase64(text, s, e, token) ? Request.TOKEN_VALID : Request.TOKEN_MALFORMED;
-            }
-            return uint64Token(text, s, e);
-        }
-        if (c == '-' || (c >= '0' && c <= '9')) {
-            int s = sc.pos;
-            sc.scanNumber();
-            if (tokenFormat == TokenFormat.UINT64 && sc.numberIsInteger && !sc.numberIsNegative) {
-                return uint64Token(b, s, sc.pos);
-            }
-            return Request.TOKEN_MALFORMED;
-        }
-        sc.scanValue(depth);
-        return Request.TOKEN_MALFORMED;
-    }
-
-    private byte uint64Token(byte[] text, int from, int to) {
-        long v = TokenFormat.parseUnsigned(text, from, to);
-        if (v == 0) {
-            return Request.TOKEN_MALFORMED;
-        }
-        token[0] = 0;
-        token[1] = v;
-        return Request.TOKEN_VALID;
-    }
-
-    private void parseToken(Request r) throws JsonSyntaxException {
-        r.tknState = scanToken(2);
-        r.tknHi = token[0];
-        r.tknLo = token[1];
-    }
-
-    private void parseKeys(Request r) throws JsonSyntaxException {
-        final byte[] b = sc.buffer();
-        int c = sc.skipWhitespace();
-        r.keysType = typeOf(c);
-        if (c == '{') {
-            sc.checkDepth(3);
-            sc.pos++;
-            c = sc.skipWhitespace();
-            byte[][] entries = new byte[4][];
-            int n = 0;
-            if (c == '}') {
-                sc.pos++;
-            } else {
-                int base = sc.beginObject();
-                boolean build = true; // stops after a limit problem: the request is refused anyway
-                while (true) {
-                    if (c != '"') {
-                        throw sc.unexpected("a key");
-                    }
-                    int ks = sc.scanString();
-                    int ke = sc.pos - 1;
-                    boolean escaped = sc.stringHasEscape;
-                    if (ke - ks > limits.maxKeyBytes()) {
-                        limitProblem(r, keyLengthMessage);
-                        build = false;
-                    }
-                    sc.name(ks, ke, escaped);
-                    sc.expect(':');
-                    sc.skipWhitespace();
-                    int vs = sc.pos;
-                    sc.scanValue(3);
-                    if (n == limits.maxKeysPerRequest()) {
-                        limitProblem(r, keyCountMessage);
-                        build = false;
-                    }
-                    if (build) {
-                        if (n == entries.length) {
-                            entries = Arrays.copyOf(entries, n * 2);
-                        }
-                        byte[] e = entry(b, ks, ke, escaped, vs, sc.pos);
-                        if (sc.pos - vs > limits.maxValueBytes()
-                                && e.length - Entry.valueOffset(e) > limits.maxValueBytes()) {
-                            limitProblem(r, valueSizeMessage);
-                            build = false;
-                        }
-                        entries[n] = e;
-                    }
-                    n++;
-                    c = sc.skipWhitespace();
-                    if (c == ',') {
-                        sc.pos++;
-                        c = sc.skipWhitespace();
-                    } else if (c == '}') {
-                        sc.pos++;
-                        sc.endObject(base);
-                        break;
-                    } else {
-                        throw sc.unexpected("',' or '}'");
-                    }
-                }
-            }
-            r.entries = entries;
-            r.keyCount = Math.min(n, entries.length);
-        } else if (c == '[') {
-            sc.checkDepth(3);
-            sc.pos++;
-            c = sc.skipWhitespace();
-            byte[][] keys = new byte[4][];
-            int n = 0;
-            int items = 0;
-            if (c == ']') {
-                sc.pos++;
-            } else {
-                while (true) {
-                    items++;
-                    if (items > limits.maxKeysPerRequest()) {
-                        limitProblem(r, keyCountMessage);
-                    }
-                    if (c == '"') {
-                        int ks = sc.scanString();
-                        if (sc.pos - 1 - ks > limits.maxKeyBytes()) {
-                            limitProblem(r, keyLengthMessage);
-                        }
-                        if (r.errorStatus == null) {
-                            if (n == keys.length) {
-                                keys = Arrays.copyOf(keys, n * 2);
-                            }
-                            keys[n++] = JsonStrings.canonical(b, ks, sc.pos - 1, sc.stringHasEscape);
-                        }
-                    } else {
-                        sc.scanValue(3);
-                    }
-                    c = sc.skipWhitespace();
-                    if (c == ',') {
-                        sc.pos++;
-                        c = sc.skipWhitespace();
-                    } else if (c == ']') {
-                        sc.pos++;
-                        break;
-                    } else {
-                        throw sc.unexpected("',' or ']'");
-                    }
-                }
-            }
-            r.keys = keys;
-            r.keyCount = n;
-            r.keyItems = items;
-        } else {
-            sc.scanValue(2);
-        }
-    }
-
-    /** Packs key {@code b[ks, ke)} and value {@code b[vs, ve)} into one stored entry. */
-    private static byte[] entry(byte[] b, int ks, int ke, boolean keyEscaped, int vs, int ve) {
-        byte[] key = keyEscaped ? JsonStrings.canonical(b, ks, ke, true) : null;
-        int keyLength = key != null ? key.length : ke - ks;
-        int at = Entry.varintSize(keyLength);
-        byte[] e = new byte[at + keyLength + (ve - vs)];
-        Entry.putVarint(e, 0, keyLength);
-        if (key != null) {
-            System.arraycopy(key, 0, e, at, keyLength);
-        } else {
-            System.arraycopy(b, ks, e, at, keyLength);
-        }
-        at += keyLength;
-        int n = JsonStrings.compactInto(b, vs, ve, e, at);
-        return at + n == e.length ? e : Arrays.copyOf(e, at + n);
-    }
-
-    private void parseName(Request r) throws JsonSyntaxException {
-        int c = sc.skipWhitespace();
-        r.nameType = typeOf(c);
-        if (c == '"') {
-            int s = sc.scanString();
-            r.name = JsonStrings.decode(sc.buffer(), s, sc.pos - 1, sc.stringHasEscape);
-        } else {
-            sc.scanValue(2);
-        }
-    }
-
-    private void parseShared(Request r) throws JsonSyntaxException {
-        int c = sc.skipWhitespace();
-        r.sharedType = typeOf(c);
-        r.shared = c == 't';
-        sc.scanValue(2);
-    }
-
-    private void parseExpiry(Request r) throws JsonSyntaxException {
-        final byte[] b = sc.buffer();
-        int c = sc.skipWhitespace();
-        r.expiryType = typeOf(c);
-        if (c != '{') {
-            sc.scanValue(2);
-            return;
-        }
-        sc.checkDepth(3);
-        sc.pos++;
-        c = sc.skipWhitespace();
-        boolean hasDuration = false;
-        int seen = 0;
-        if (c == '}') {
-            sc.pos++;
-        } else {
-            int base = sc.beginObject();
-            while (true) {
-                if (c != '"') {
-                    throw sc.unexpected("a member name");
-                }
-                int s = sc.scanString();
-                sc.memberName(s, sc.pos - 1, sc.stringHasEscape);
-                String member = JsonStrings.decode(b, s, sc.pos - 1, sc.stringHasEscape);
-                sc.expect(':');
-                c = sc.skipWhitespace();
-                int bit = switch (member) {
-                    case "duration" -> 1;
-                    case "deleteSession" -> 2;
-                    case "extendOnSetAdd" -> 4;
-                    case "extendOnGet" -> 8;
-                    default -> 0;
-                };
-                if ((seen & bit) != 0) {
-                    expiryProblem(r, Status.COMMAND_SYNTAX, "duplicate member 'expiry." + member + "'");
-                    sc.scanValue(3);
-                } else if (bit == 1) {
-                    hasDuration = true;
-                    parseDuration(r, c);
-                } else if (bit != 0) {
-                    if (c == 't' || c == 'f') {
-                        boolean v = c == 't';
-                        switch (bit) {
-                            case 2 -> r.expiryDeleteSession = v;
-                            case 4 -> r.expiryExtendOnSetAdd = v;
-                            default -> r.expiryExtendOnGet = v;
-                        }
-                    } else {
-                        expiryProblem(r, Status.VALUE_TYPE_INVALID, "expiry." + member + " must be a boolean");
-                    }
-                    sc.scanValue(3);
-                } else {
-                    sc.scanValue(3);
-                }
-                seen |= bit;
-                c = sc.skipWhitespace();
-                if (c == ',') {
-                    sc.pos++;
-                    c = sc.skipWhitespace();
-                } else if (c == '}') {
-                    sc.pos++;
-                    sc.endObject(base);
-                    break;
-                } else {
-                    throw sc.unexpected("',' or '}'");
-                }
-            }
-        }
-        if (!hasDuration) {
-            expiryProblem(r, Status.PARAM_MISSING, "expiry.duration is required");
-        }
-    }
-
-    private void parseDuration(Request r, int c) throws JsonSyntaxException {
-        if (c != '-' && (c < '0' || c > '9')) {
-            expiryProblem(r, Status.VALUE_TYPE_INVALID, "expiry.duration must be a whole number of seconds");
-            sc.scanValue(3);
-            return;
-        }
-        int s = sc.pos;
-        sc.scanNumber();
-        if (sc.numberIsNegative || !sc.numberIsInteger) {
-            expiryProblem(r, Status.VALUE_TYPE_INVALID,
-                    "expiry.duration must be a whole number of seconds, 0 or more");
-            return;
-        }
-        final byte[] b = sc.buffer();
-        long v = 0;
-        for (int i = s; i < sc.pos; i++) {
-            v = v * 10 + (b[i] - '0');
-            if (v > MAX_DURATION_SECONDS) {
-                expiryProblem(r, Status.VALUE_SIZE,
-                        "expiry.duration is too large (at most " + MAX_DURATION_SECONDS + " seconds)");
-                return;
-            }
-        }
-        r.expiryDurationSeconds = v;
-    }
-
-    private static void expiryProblem(Request r, Status status, String message) {
-        if (r.expiryStatus == null) {
-            r.expiryStatus = status;
-            r.expiryMessage = message;
-        }
-    }
-
-    private void parseTokenList(Request r) throws JsonSyntaxException {
-        final byte[] b = sc.buffer();
-        int c = sc.skipWhitespace();
-        r.tknsType = typeOf(c);
-        if (c != '[') {
-            sc.scanValue(2);
-            return;
-        }
-        sc.checkDepth(3);
-        sc.pos++;
-        c = sc.skipWhitespace();
-        int n = 0;
-        int cap = 4;
-        boolean[] valid = new boolean[cap];
-        long[] his = new long[cap];
-        long[] los = new long[cap];
-        byte[][] raws = new byte[cap][];
-        if (c == ']') {
-            sc.pos++;
-        } else {
-            while (true) {
-                int s = sc.pos;
-                byte state = scanToken(3);
-                if (n == limits.maxKeysPerRequest()) {
-                    limitProblem(r, tokenCountMessage);
-                }
-                if (r.errorStatus == Status.LIMIT_EXCEEDED) {
-                    n++; // counted, not kept: the request is refused
-                    c = sc.skipWhitespace();
-                    if (c == ',') {
-                        sc.pos++;
-                        c = sc.skipWhitespace();
-                        continue;
-                    } else if (c == ']') {
-                        sc.pos++;
-                        break;
-                    }
-                    throw sc.unexpected("',' or ']'");
-                }
-                if (n == cap) {
-                    cap *= 2;
-                    valid = Arrays.copyOf(valid, cap);
-                    his = Arrays.copyOf(his, cap);
-                    los = Arrays.copyOf(los, cap);
-                    raws = Arrays.copyOf(raws, cap);
-                }
-                valid[n] = state == Request.TOKEN_VALID;
-                his[n] = token[0];
-                los[n] = token[1];
-                raws[n] = valid[n] ? Arrays.copyOfRange(b, s, sc.pos) : null;
-                n++;
-                c = sc.skipWhitespace();
-                if (c == ',') {
-                    sc.pos++;
-                    c = sc.skipWhitespace();
-                } else if (c == ']') {
-                    sc.pos++;
-                    break;
-                } else {
-                    throw sc.unexpected("',' or ']'");
-                }
-            }
-        }
-        r.tknsCount = Math.min(n, cap);
-        r.tknsValid = valid;
-        r.tknsHi = his;
-        r.tknsLo = los;
-        r.tknsRaw = raws;
     }
 }
