@@ -490,10 +490,31 @@ public final class Engine {
         return responseMessage;
     }
 
+    /** The clock reading of the last {@link #expireDue} pass, which left nothing due at that instant. */
+    private long expiredDueAt = Long.MIN_VALUE;
+
+    /**
+     * Expires every session whose deadline has passed, including those the wheel has not reached yet; returns
+     * true if that changed anything. A limit check calls it before it refuses, so that data past its deadline
+     * (never observable) never holds a budget either. Only the refusal path pays for it, and the pass is bounded
+     * by what is due (plus one look at the wheel's next slot); within one clock millisecond a second pass is
+     * skipped, since nothing new can fall due until the clock moves (every deadline set is in the future).
+     */
+    boolean expireDue() {
+        long now = clock.millis();
+        if (now == expiredDueAt) {
+            return false;
+        }
+        long before = sessionsExpired + sessionsCleared;
+        wheel.advance(now, Integer.MAX_VALUE, wheelExpirer);
+        expiredDueAt = now;
+        return sessionsExpired + sessionsCleared != before;
+    }
+
     /** Null if one more session fits under limits.maxSessions, else the 170 message. */
     String newSessionProblem() {
         if (sessions.size() >= maxSessions) {
-            processExpiries(EXPIRY_BUDGET); // sessions past their deadline do not count
+            expireDue(); // sessions past their deadline do not count
             if (sessions.size() >= maxSessions) {
                 return sessionsMessage;
             }
@@ -545,6 +566,14 @@ public final class Engine {
      * whose token is in use and keys it would overwrite as new: a load is refused whole, never half-applied).
      */
     public String loadProblem(long sessions, long bytes, long largestStore) {
+        String problem = loadProblemNow(sessions, bytes, largestStore);
+        if (problem != null && expireDue()) { // data past its deadline does not hold the budget
+            problem = loadProblemNow(sessions, bytes, largestStore);
+        }
+        return problem;
+    }
+
+    private String loadProblemNow(long sessions, long bytes, long largestStore) {
         if (sessions > 0 && sessions > (long) maxSessions - this.sessions.size()) {
             return "loading " + sessions + " sessions would pass limits.maxSessions (" + maxSessions + ")";
         }
