@@ -242,9 +242,9 @@ public final class Engine {
 
     /**
      * Adds a session read from a saved dataset (SH_LOAD), unless a live session has its token, or it is shared
-     * and a live shared session has its name: then returns null and changes nothing. An expiring session's period ends {@code remainingMillis} from now (the
-     * time it had left when saved). {@code data} was built off the loop and handed over through the loop's
-     * queue; null or empty means no keys.
+     * and a live shared session has its name: then returns null and changes nothing. An expiring session's
+     * period ends {@code remainingMillis} from now (the time it had left when saved). {@code data} was built
+     * off the loop and handed over through the loop's queue; null or empty means no keys.
      */
     Session restore(long hi, long lo, String name, boolean shared, long durationMillis, boolean deleteSession,
             boolean extendOnSetAdd, boolean extendOnGet, long remainingMillis, KeyValues data) {

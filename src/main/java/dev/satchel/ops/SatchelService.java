@@ -121,7 +121,8 @@ public final class SatchelService {
         String persistence;
         String load = server.startupLoad(); // what the start-up load did: loaded, or failed and started empty
         if (!config.persistEnabled()) {
-            persistence = "saves off" + (load == null ? "" : ", " + load + " from " + config.persistPath());
+            persistence = "saves off"
+                    + (load == null ? "" : ", " + load + " (path " + config.persistPath() + ")");
         } else {
             persistence = "on, path " + config.persistPath().toAbsolutePath()
                     + (load == null ? "" : ", " + load)

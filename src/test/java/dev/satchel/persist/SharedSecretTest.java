@@ -151,8 +151,10 @@ class SharedSecretTest {
                 dir.toString(), "--save-on-shutdown", "sessions", "--load", "sessions",
                 "--start-empty-on-load-failure")) {
             try (SatchelClient c = SatchelClient.connect(URI.create("ws://127.0.0.1:" + p.port()))) {
-                team = tkn(PersistFixture.body(PersistFixture.raw(c, "{\"SH_NEW\":{\"name\":\"team\",\"shared\":true}}")));
-                probe = tkn(PersistFixture.body(PersistFixture.raw(c, "{\"SH_NEW\":{\"name\":\"probe\",\"shared\":true}}")));
+                team = tkn(PersistFixture.body(PersistFixture.raw(c,
+                        "{\"SH_NEW\":{\"name\":\"team\",\"shared\":true}}")));
+                probe = tkn(PersistFixture.body(PersistFixture.raw(c,
+                        "{\"SH_NEW\":{\"name\":\"probe\",\"shared\":true}}")));
                 PersistFixture.raw(c, "{\"SH_END\":{\"tkn\":" + probe + "}}");
             }
             String err = p.stderr();
@@ -167,8 +169,8 @@ class SharedSecretTest {
                 SatchelClient c = SatchelClient.connect(URI.create("ws://127.0.0.1:" + p.port()))) {
             assertThat(PersistFixture.body(PersistFixture.raw(c, "{\"SH_OPEN\":{\"name\":\"team\"}}")).get("tkn")
                     .toString()).isEqualTo(team);
-            assertThat(tkn(PersistFixture.body(PersistFixture.raw(c, "{\"SH_NEW\":{\"name\":\"probe\",\"shared\":true}}"))))
-                    .isEqualTo(probe);
+            assertThat(tkn(PersistFixture.body(PersistFixture.raw(c,
+                    "{\"SH_NEW\":{\"name\":\"probe\",\"shared\":true}}")))).isEqualTo(probe);
             assertThat(p.stderr()).contains("shared-session secret: read from " + dir.resolve(SharedSecret.FILE_NAME))
                     .contains("shared secret file").contains("loaded 'sessions' (1 sessions, 0 keys)");
         }
