@@ -4,6 +4,7 @@ import dev.satchel.json.ResponseWriter;
 import dev.satchel.spec.Status;
 import dev.satchel.store.Entry;
 import dev.satchel.store.KeyValues;
+import java.util.HashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +29,12 @@ public final class Engine implements CommandContext {
     private final Clock clock;
     private final Tokens tokens;
     private final SessionTable sessions = new SessionTable();
+    /**
+     * Live shared sessions by name. SH_OPEN looks names up here rather than recomputing the HMAC, so a shared
+     * session loaded from a dataset opens by name even when the loading server's sessions.sharedSecret differs
+     * from the one that derived its token; and a name is never held by two shared sessions.
+     */
+    private final HashMap<String, Session> sharedByName = new HashMap<>();
     private final KeyValues global = new KeyValues();
     private final ExpiryWheel wheel;
     private final Snapshots snapshots = new Snapshots(sessions);
@@ -129,6 +136,17 @@ public final class Engine implements CommandContext {
      * command on it, then keeps the counts, drops an emptied store and extends a sliding session.
      */
     private void runOnStore(StoreCommand c, Request r, ResponseWriter out) {
+        storeCommandOnce(c, r, out);
+        if (c.writes() && out.status() == Status.LIMIT_EXCEEDED && expireDue()) {
+            // data past its deadline holds no budget: after the pass, which may have reached this very session
+            // (its deadline may have passed since the lookup), run again from the lookup. A refused write
+            // changed nothing, so running it again is safe.
+            out.reset();
+            storeCommandOnce(c, r, out);
+        }
+    }
+
+    private void storeCommandOnce(StoreCommand c, Request r, ResponseWriter out) {
         if (!c.onSession()) {
             c.apply(null, global, r, this, out);
             return;
@@ -263,7 +281,19 @@ public final class Engine implements CommandContext {
         return create(t[0], t[1], name, false, durationMillis, deleteSession, extendOnSetAdd, extendOnGet);
     }
 
-    /** Creates a session with a given token, which must not be in use (see {@link #exists}). */
+    /**
+     * The live shared session called {@code name}, or null (a session found past its deadline is expired
+     * first, as by {@link #find}).
+     */
+    public Session findShared(String name) {
+        Session s = sharedByName.get(name);
+        return s == null ? null : find(s.tokenHi, s.tokenLo);
+    }
+
+    /**
+     * Creates a session with a given token, which must not be in use (see {@link #exists}); a shared one's name
+     * must not be in use by a shared session either (see {@link #findShared}).
+     */
     public Session create(long hi, long lo, String name, boolean shared, long durationMillis, boolean deleteSession,
             boolean extendOnSetAdd, boolean extendOnGet) {
         Session s = new Session(hi, lo, name, shared, durationMillis, deleteSession, extendOnSetAdd, extendOnGet);
@@ -273,20 +303,23 @@ public final class Engine implements CommandContext {
         }
         snapshots.born(s);
         sessions.add(s);
+        if (shared) {
+            sharedByName.put(name, s);
+        }
         sessionsCreated++;
         changes.sessionCreated(s);
         return s;
     }
 
     /**
-     * Adds a session read from a saved dataset (SH_LOAD), unless a live session has its token: then returns
-     * null and changes nothing. An expiring session's period ends {@code remainingMillis} from now (the
-     * time it had left when saved). {@code data} was built off the loop and handed over through the loop's
-     * queue; null or empty means no keys.
+     * Adds a session read from a saved dataset (SH_LOAD), unless a live session has its token, or it is shared
+     * and a live shared session has its name: then returns null and changes nothing. An expiring session's
+     * period ends {@code remainingMillis} from now (the time it had left when saved). {@code data} was built
+     * off the loop and handed over through the loop's queue; null or empty means no keys.
      */
     public Session restore(long hi, long lo, String name, boolean shared, long durationMillis, boolean deleteSession,
             boolean extendOnSetAdd, boolean extendOnGet, long remainingMillis, KeyValues data) {
-        if (exists(hi, lo)) {
+        if (exists(hi, lo) || (shared && findShared(name) != null)) {
             return null;
         }
         Session s = new Session(hi, lo, name, shared, durationMillis, deleteSession, extendOnSetAdd, extendOnGet);
@@ -301,6 +334,9 @@ public final class Engine implements CommandContext {
         }
         snapshots.born(s);
         sessions.add(s);
+        if (shared) {
+            sharedByName.put(name, s);
+        }
         sessionsCreated++;
         changes.sessionCreated(s);
         return s;
@@ -314,6 +350,9 @@ public final class Engine implements CommandContext {
     public void end(Session s) {
         snapshots.beforeChangeIfNeeded(s);
         sessions.remove(s);
+        if (s.shared) {
+            sharedByName.remove(s.name, s);
+        }
         s.ended = true;
         sessionKeys -= s.keyCount();
         if (s.data != null) {
@@ -337,6 +376,7 @@ public final class Engine implements CommandContext {
             sessions.forEach(s -> s.ended = true);
         }
         sessions.clear();
+        sharedByName.clear();
         wheel.clear(clock.millis());
         sessionKeys = 0;
         sessionBytes = 0;
@@ -431,10 +471,31 @@ public final class Engine implements CommandContext {
         return responseMessage;
     }
 
+    /** The clock reading of the last {@link #expireDue} pass, which left nothing due at that instant. */
+    private long expiredDueAt = Long.MIN_VALUE;
+
+    /**
+     * Expires every session whose deadline has passed, including those the wheel has not reached yet; returns
+     * true if that changed anything. A limit check calls it before it refuses, so that data past its deadline
+     * (never observable) never holds a budget either. Only the refusal path pays for it, and the pass is bounded
+     * by what is due (plus one look at the wheel's next slot); within one clock millisecond a second pass is
+     * skipped, since nothing new can fall due until the clock moves (every deadline set is in the future).
+     */
+    boolean expireDue() {
+        long now = clock.millis();
+        if (now == expiredDueAt) {
+            return false;
+        }
+        long before = sessionsExpired + sessionsCleared;
+        wheel.advance(now, Integer.MAX_VALUE, wheelExpirer);
+        expiredDueAt = now;
+        return sessionsExpired + sessionsCleared != before;
+    }
+
     /** Null if one more session fits under limits.maxSessions, else the 170 message. */
     public String newSessionProblem() {
         if (sessions.size() >= maxSessions) {
-            processExpiries(EXPIRY_BUDGET); // sessions past their deadline do not count
+            expireDue(); // sessions past their deadline do not count
             if (sessions.size() >= maxSessions) {
                 return sessionsMessage;
             }
@@ -488,6 +549,14 @@ public final class Engine implements CommandContext {
      * whose token is in use and keys it would overwrite as new: a load is refused whole, never half-applied).
      */
     public String loadProblem(long sessions, long bytes, long largestStore) {
+        String problem = loadProblemNow(sessions, bytes, largestStore);
+        if (problem != null && expireDue()) { // data past its deadline does not hold the budget
+            problem = loadProblemNow(sessions, bytes, largestStore);
+        }
+        return problem;
+    }
+
+    private String loadProblemNow(long sessions, long bytes, long largestStore) {
         if (sessions > 0 && sessions > (long) maxSessions - this.sessions.size()) {
             return "loading " + sessions + " sessions would pass limits.maxSessions (" + maxSessions + ")";
         }
