@@ -126,6 +126,7 @@ export const statusName = (st: number): string => STATUS[st] || 'Status' + st;
 
 interface Pending {
   c: string; // command
+  f?: (body: any) => any; // turns the response body into the result
   t: string; // request text
   d: number; // deadline (ms since the epoch)
   r: (body: any) => void;
@@ -166,10 +167,18 @@ const one = (k: Names) => (typeof k == 'string' ? [k] : k);
 const nodeProcess = (globalThis as any).process;
 const isNode = !!nodeProcess?.versions?.node;
 
+const none = (): void => {};
+const pick = (name: string) => (b: any) => b[name];
+const keysOf = pick('keys');
+const cnt = pick('cnt');
+const rest = ({ st, ...r }: any) => r;
+const json = JSON.stringify;
+
 /** Data commands of a session (`SH_*`) or of the global key space (`KV_*`). */
 export class Store {
   protected readonly c: Client;
   private readonly p: string;
+  private readonly h: string;
   /** The session token ('' for the global key space). uint64 tokens are decimal strings. */
   readonly token: string;
 
@@ -177,55 +186,58 @@ export class Store {
     this.c = client;
     this.p = prefix;
     this.token = token;
+    this.h = token ? '"tkn":' + json(token) : '';
   }
 
-  protected q(cmd: string, body: any = {}): Promise<any> {
-    return this.c.send(this.p + cmd, this.token ? { tkn: this.token, ...body } : body);
+  /** Sends `{"<prefix><cmd>":{"tkn":..,<params>}}`; params is JSON text without braces. */
+  protected q(cmd: string, f: (b: any) => any, params = ''): Promise<any> {
+    const c = this.p + cmd;
+    return this.c.req(c, '{"' + c + '":{' + this.h + (this.h && params && ',') + params + '}}', f);
   }
 
   /** Inserts or overwrites each member (`SET`). */
   set(keys: Keys): Promise<void> {
-    return this.q('SET', { keys }).then(() => {});
+    return this.q('SET', none, '"keys":' + json(keys));
   }
 
   /** Inserts the members whose key is absent; existing keys are left alone (`ADD`). */
   add(keys: Keys): Promise<void> {
-    return this.q('ADD', { keys }).then(() => {});
+    return this.q('ADD', none, '"keys":' + json(keys));
   }
 
   /** The requested keys that exist, with their values (`GET`). */
   get<T = Keys>(keys: Names): Promise<T> {
-    return this.q('GET', { keys: one(keys) }).then((b) => b.keys);
+    return this.q('GET', keysOf, '"keys":' + json(one(keys)));
   }
 
   /** Removes keys; absent ones are not an error (`RMV`). */
   remove(keys: Names): Promise<void> {
-    return this.q('RMV', { keys: one(keys) }).then(() => {});
+    return this.q('RMV', none, '"keys":' + json(one(keys)));
   }
 
   /** The given keys that exist, in request order (`CONTAINS`). */
   contains(keys: Names): Promise<string[]> {
-    return this.q('CONTAINS', { keys: one(keys) }).then((b) => b.contains);
+    return this.q('CONTAINS', pick('contains'), '"keys":' + json(one(keys)));
   }
 
   /** The number of keys (`COUNT`). */
   count(): Promise<number> {
-    return this.q('COUNT').then((b) => b.cnt);
+    return this.q('COUNT', cnt);
   }
 
   /** All keys in insertion order (`KEYS`). */
   keys(): Promise<string[]> {
-    return this.q('KEYS').then((b) => b.keys);
+    return this.q('KEYS', keysOf);
   }
 
   /** Removes every key; resolves with how many there were (`CLEAR`). */
   clear(): Promise<number> {
-    return this.q('CLEAR').then((b) => b.cnt);
+    return this.q('CLEAR', cnt);
   }
 
   /** Atomically removes every key, then sets these; resolves with how many were removed (`CLEAR_SET`). */
   clearSet(keys: Keys): Promise<number> {
-    return this.q('CLEAR_SET', { keys }).then((b) => b.cnt);
+    return this.q('CLEAR_SET', cnt, '"keys":' + json(keys));
   }
 }
 
@@ -241,12 +253,12 @@ export class Session extends Store {
 
   /** Ends the session and drops its data (`SH_END`). */
   end(): Promise<void> {
-    return this.q('END').then(() => {});
+    return this.q('END', none);
   }
 
   /** Key count, shared flag and expiry (`SH_INFO`). */
   info(): Promise<SessionInfo> {
-    return this.q('INFO').then(({ st, ...info }) => info);
+    return this.q('INFO', rest);
   }
 
   /** Whether the session is live (`SH_EXISTS`). */
@@ -259,12 +271,12 @@ export class Session extends Store {
 export class KeyValues extends Store {
   /** Saves every key as dataset `name` (`KV_SAVE`; needs persistence enabled on the server). */
   save(name: string): Promise<SaveResult> {
-    return this.q('SAVE', { name }).then(({ st, ...r }) => r);
+    return this.q('SAVE', rest, '"name":' + json(name));
   }
 
   /** Loads dataset `name`; loaded keys overwrite (`KV_LOAD`). */
   load(name: string): Promise<LoadResult> {
-    return this.q('LOAD', { name }).then(({ st, ...r }) => r);
+    return this.q('LOAD', rest, '"name":' + json(name));
   }
 }
 
@@ -349,13 +361,14 @@ export class Client {
 
   /** Sends any command and resolves with the body of its `_RSP`; rejects with SatchelError on an error status. */
   send(command: string, body: object = {}): Promise<any> {
-    return this.req(command, '{' + JSON.stringify(command) + ':' + JSON.stringify(body) + '}');
+    return this.req(command, '{' + json(command) + ':' + json(body) + '}');
   }
 
-  private req(c: string, t: string): Promise<any> {
+  /** @internal sends a request text */
+  req(c: string, t: string, f?: (body: any) => any): Promise<any> {
     return new Promise((r, j) => {
       if (this.closed) return j(new SatchelError(0, 'the client is closed', c, 'ClientClosed', false));
-      const p: Pending = { c, t, r, j, d: this.ms ? Date.now() + this.ms : 1 / 0 };
+      const p: Pending = { c, t, r, j, f, d: this.ms ? Date.now() + this.ms : 1 / 0 };
       if (this.ws && !this.w.length && this.ws.bufferedAmount < this.hw) this.put(p);
       else this.wait(p);
       if (!this.tm && this.ms) this.tm = setTimeout(this.sweep, this.ms);
@@ -436,7 +449,7 @@ export class Client {
     return new Promise((resolve, reject) => {
       let why = '';
       const s = header
-        ? new WS(target, { perMessageDeflate: false, handshakeTimeout: ms || undefined, headers: o.token != null ? { Authorization: 'Bearer ' + o.token } : {} })
+        ? new WS(target, { perMessageDeflate: false, skipUTF8Validation: true, handshakeTimeout: ms || undefined, headers: o.token != null ? { Authorization: 'Bearer ' + o.token } : {} })
         : new WS(target);
       const fail = (m: string) => {
         clearTimeout(t);
@@ -486,7 +499,7 @@ export class Client {
       return this.fault('responses out of step');
     }
     const st = b.st;
-    if (st == 1 || st == 121 || st == 141) p.r(b);
+    if (st == 1 || st == 121 || st == 141) p.r(p.f ? p.f(b) : b);
     else p.j(new SatchelError(st, b.m || '', p.c));
   }
 
@@ -566,13 +579,15 @@ export class Client {
 
   /** Refuses new requests, waits for the answers to those already made, then closes. */
   quit(): Promise<void> {
-    const last = this.send('SV_INFO');
+    const last = this.req('SV_INFO', '{"SV_INFO":{}}');
     this.closed ||= 1;
     return last.then(
       () => this.close(),
       () => this.close(),
     );
   }
+
+  private s = (b: any) => new Session(this, b.tkn, b.name);
 
   /** A session object for a token you already have (e.g. from a cookie). uint64 tokens: a string or bigint. */
   session(token: string | bigint | number, name?: string): Session {
@@ -581,47 +596,47 @@ export class Client {
 
   /** Creates a session (`SH_NEW`). `name` is a label; use newShared for a session others find by name. */
   newSession(options: { expiry?: Expiry; name?: string } = {}): Promise<Session> {
-    return this.send('SH_NEW', options).then((b) => new Session(this, b.tkn, b.name));
+    return this.req('SH_NEW', '{"SH_NEW":' + json(options) + '}', this.s);
   }
 
   /** Creates a shared session, whose token is derived from its name (`SH_NEW` with `shared`). */
   newShared(name: string, options: { expiry?: Expiry } = {}): Promise<Session> {
-    return this.send('SH_NEW', { ...options, name, shared: true }).then((b) => new Session(this, b.tkn, b.name));
+    return this.req('SH_NEW', '{"SH_NEW":' + json({ ...options, name, shared: true }) + '}', this.s);
   }
 
   /** Opens a shared session by name (`SH_OPEN`). Anyone who knows the name can open it. */
   openShared(name: string): Promise<Session> {
-    return this.send('SH_OPEN', { name }).then((b) => new Session(this, b.tkn, b.name));
+    return this.req('SH_OPEN', '{"SH_OPEN":{"name":' + json(name) + '}}', this.s);
   }
 
   /** The given tokens that belong to live sessions, in request order (`SH_EXISTS`). */
   sessionsExist(tokens: (string | bigint | number)[]): Promise<string[]> {
-    return this.send('SH_EXISTS', { tkns: tokens.map(tokenText) }).then((b) => b.exist.map(String));
+    return this.req('SH_EXISTS', '{"SH_EXISTS":{"tkns":' + json(tokens.map(tokenText)) + '}}', (b) => b.exist.map(String));
   }
 
   /** Ends every session on the server; resolves with how many (`SH_END_ALL`). */
   endAllSessions(): Promise<number> {
-    return this.send('SH_END_ALL').then((b) => b.cnt);
+    return this.req('SH_END_ALL', '{"SH_END_ALL":{}}', cnt);
   }
 
   /** Live sessions and their keys (`SH_INFO_ALL`). */
   sessionsInfo(): Promise<{ totalSessions: number; totalKeys: number }> {
-    return this.send('SH_INFO_ALL').then(({ st, ...r }) => r);
+    return this.req('SH_INFO_ALL', '{"SH_INFO_ALL":{}}', rest);
   }
 
   /** Saves sessions (all, or the given tokens) as dataset `name` (`SH_SAVE`). */
   saveSessions(name: string, tokens?: (string | bigint | number)[]): Promise<SaveResult> {
-    return this.send('SH_SAVE', tokens ? { name, tkns: tokens.map(tokenText) } : { name }).then(({ st, ...r }) => r);
+    return this.req('SH_SAVE', '{"SH_SAVE":' + json(tokens ? { name, tkns: tokens.map(tokenText) } : { name }) + '}', rest);
   }
 
   /** Loads the sessions of dataset `name`; sessions whose token is in use are skipped (`SH_LOAD`). */
   loadSessions(name: string): Promise<LoadResult> {
-    return this.send('SH_LOAD', { name }).then(({ st, ...r }) => r);
+    return this.req('SH_LOAD', '{"SH_LOAD":{"name":' + json(name) + '}}', rest);
   }
 
   /** Server version and counters (`SV_INFO`). */
   serverInfo(): Promise<ServerInfo> {
-    return this.send('SV_INFO').then(({ st, ...r }) => r);
+    return this.req('SV_INFO', '{"SV_INFO":{}}', rest);
   }
 }
 

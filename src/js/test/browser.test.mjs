@@ -63,7 +63,7 @@ after(async () => {
 });
 
 for (const [name, _] of scenarios) {
-  test(name, { timeout: 90000 }, async () => {
+  test(`browser: ${name}`, { timeout: 90000 }, async () => {
     try {
       await page.evaluate((n) => window.runScenario(n), name);
     } catch (e) {

@@ -15,4 +15,4 @@ const env = {
   browser: false,
 };
 
-for (const [name, run] of scenarios) test(name, { timeout: 90000 }, () => run(env));
+for (const [name, run] of scenarios) test(`node: ${name}`, { timeout: 90000 }, () => run(env));

@@ -27,6 +27,7 @@ class Server {
     this.args = args;
     this.port = 0;
     this.proc = null;
+    this.starting = null;
     this.log = [];
   }
 
@@ -35,7 +36,12 @@ class Server {
   }
 
   /** Starts the server (on its previous port after a stop) and resolves with its URL once it listens. */
-  async start() {
+  start() {
+    this.starting ||= this.#start().finally(() => (this.starting = null));
+    return this.starting;
+  }
+
+  async #start() {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.#spawn();
@@ -49,7 +55,7 @@ class Server {
 
   #spawn() {
     const [exe, ...rest] = serverCommand();
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SATCHEL_')));
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SATCHEL_') && k !== 'JAVA_TOOL_OPTIONS'));
     const args = [...rest, '--port', String(this.port), '--admin-port', '0', ...this.args];
     const proc = spawn(exe, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
@@ -67,7 +73,7 @@ class Server {
           buffered = buffered.slice(nl + 1);
           this.log.push(line);
           if (this.log.length > 200) this.log.shift();
-          const m = /listening on wss?:\/\/[^ ]*:(\d+)/.exec(line);
+          const m = /listening on wss?:\\?\/\\?\/[^ ]*:(\d+)/.exec(line);
           if (m) {
             clearTimeout(timer);
             this.port = Number(m[1]);
@@ -145,7 +151,6 @@ export class Servers {
       failB: [],
     };
     this.servers = new Map();
-    this.starting = new Map();
   }
 
   /** The URL of a server, started if it is not running. */
@@ -156,10 +161,7 @@ export class Servers {
       s = new Server(name, this.defs[name]);
       this.servers.set(name, s);
     }
-    if (!s.proc) {
-      if (!this.starting.has(name)) this.starting.set(name, s.start().finally(() => this.starting.delete(name)));
-      await this.starting.get(name);
-    }
+    if (s.starting || !s.proc) await s.start();
     return s.url;
   }
 
