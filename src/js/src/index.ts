@@ -488,6 +488,11 @@ export class Client {
     }
     if (p.x) return;
     p.x = true;
+    // the common answer without data, {"<CMD>_RSP":{"st":1}}, needs no JSON.parse
+    if (t && t.length == p.c.length + 17 && t.endsWith('_RSP":{"st":1}}') && t.startsWith(p.c, 2)) {
+      const b = { st: 1 };
+      return p.r(p.f ? p.f(b) : b);
+    }
     let o: any, k: string | undefined;
     try {
       o = parseResponse(t!);
