@@ -309,7 +309,7 @@ export class Client {
   private rt: any = 0; // reconnect timer
   private k = 0; // socket corked until the next tick (Node)
 
-  /** @internal use connect() */
+  /** Prefer connect(), which also opens the connection (open()). */
   constructor(urls: string | string[], options: ConnectOptions = {}) {
     this.u = one(urls);
     if (!this.u.length) throw new TypeError('no server URL');
@@ -369,10 +369,16 @@ export class Client {
     return new Promise((r, j) => {
       if (this.closed) return j(new SatchelError(0, 'the client is closed', c, 'ClientClosed', false));
       const p: Pending = { c, t, r, j, f, d: this.ms ? Date.now() + this.ms : 1 / 0 };
-      if (this.ws && !this.w.length && this.ws.bufferedAmount < this.hw) this.put(p);
+      if (this.ready() && !this.w.length) this.put(p);
       else this.wait(p);
       if (!this.tm && this.ms) this.tm = setTimeout(this.sweep, this.ms);
     });
+  }
+
+  /** Open (not closing: what is sent after the server's Close would be lost) and below the high-water mark. */
+  private ready() {
+    const s = this.ws;
+    return s && s.readyState == 1 && s.bufferedAmount < this.hw;
   }
 
   private put(p: Pending) {
@@ -400,7 +406,7 @@ export class Client {
     this.dt = 0;
     let i = 0;
     const w = this.w;
-    for (; i < w.length && this.ws && this.ws.bufferedAmount < this.hw; i++) if (!w[i].x) this.put(w[i]);
+    for (; i < w.length && this.ready(); i++) if (!w[i].x) this.put(w[i]);
     this.w = w.slice(i);
     if (this.w.length && this.ws) this.dt = setTimeout(this.flush, 5);
   };
