@@ -429,6 +429,7 @@ export class Client {
 
   /** Resolves when connected to one of the URLs, trying each once, in order. */
   async open(): Promise<void> {
+    if (this.ws) return;
     const errors: string[] = [];
     for (let n = 0; n < this.u.length; n++) {
       try {
@@ -475,7 +476,7 @@ export class Client {
         this.url = url;
         this.ws = s;
         s.onclose = (e: any) => this.lost(s, e.code, e.reason);
-        if (s.on) s.on('message', (d: any, bin: boolean) => s == this.ws && this.recv(bin ? null : '' + d));
+        if (s.on) s.on('message', (d: any, bin: boolean) => s == this.ws && this.recv(bin ? null : d.toString()));
         else s.onmessage = (e: any) => s == this.ws && this.recv(typeof e.data == 'string' ? e.data : null);
         this.emit('connect', { url });
         this.flush();
