@@ -184,6 +184,8 @@ public final class JournalWriter implements AutoCloseable {
     private volatile boolean idle;
     private volatile boolean closing;
     private volatile long fsyncCount;
+    /** Iterations of the journal thread's loop (tests wait for a few to prove that nothing happened). */
+    volatile long turns;
 
     // ---- journal thread ----
     private JournalIo.Channel channel;
@@ -260,12 +262,12 @@ public final class JournalWriter implements AutoCloseable {
             throw new IllegalArgumentException("inconsistent expiry: flags " + flags + ", duration "
                     + durationMillis + ", deadline " + deadline);
         }
-        begin(JournalFormat.SESSION_CREATED);
-        token(hi, lo);
+        int nameBytes = name == null ? 0 : utf8Length(name);
+        begin(JournalFormat.SESSION_CREATED, hi, lo);
         ensure(1);
         buf[pos++] = (byte) flags;
         if (name != null) {
-            utf8(name);
+            utf8(name, nameBytes);
         }
         if (expires) {
             ensure(18);
@@ -276,15 +278,13 @@ public final class JournalWriter implements AutoCloseable {
     }
 
     public void sessionEnded(long hi, long lo) {
-        begin(JournalFormat.SESSION_ENDED);
-        token(hi, lo);
+        begin(JournalFormat.SESSION_ENDED, hi, lo);
         end();
     }
 
     /** A session's data was cleared (by expiry or a command); {@code deadline}: its new one, or 0. */
     public void sessionCleared(long hi, long lo, long deadline) {
-        begin(JournalFormat.SESSION_CLEARED);
-        token(hi, lo);
+        begin(JournalFormat.SESSION_CLEARED, hi, lo);
         ensure(8);
         putLong(Math.max(0, deadline));
         end();
@@ -298,8 +298,7 @@ public final class JournalWriter implements AutoCloseable {
         if (failure != null) {
             return false;
         }
-        begin(JournalFormat.DEADLINE_MOVED);
-        token(hi, lo);
+        begin(JournalFormat.DEADLINE_MOVED, hi, lo);
         ensure(8);
         putLong(deadline);
         end();
@@ -315,8 +314,7 @@ public final class JournalWriter implements AutoCloseable {
 
     /** Starts one record of entries put into a session: {@link #addItem} each, then {@link #endRecord}. */
     public void beginSessionPut(long hi, long lo) {
-        begin(JournalFormat.SESSION_PUT);
-        token(hi, lo);
+        begin(JournalFormat.SESSION_PUT, hi, lo);
         recItems = 0;
     }
 
@@ -329,8 +327,7 @@ public final class JournalWriter implements AutoCloseable {
 
     /** Starts one record of keys removed from a session: {@link #addItem} each, then {@link #endRecord}. */
     public void beginSessionRemove(long hi, long lo) {
-        begin(JournalFormat.SESSION_REMOVE);
-        token(hi, lo);
+        begin(JournalFormat.SESSION_REMOVE, hi, lo);
         recItems = 0;
     }
 
@@ -367,8 +364,8 @@ public final class JournalWriter implements AutoCloseable {
         if (recItems < 0) {
             throw new IllegalStateException("no put or remove record is open");
         }
-        if (len < 1) {
-            throw new IllegalArgumentException("empty entry or key");
+        if (len < 0 || off < 0 || off + len > b.length) {
+            throw new IndexOutOfBoundsException("item [" + off + ", " + off + len + ") of " + b.length + " bytes");
         }
         ensure(len + 5);
         varint(len);
@@ -713,12 +710,15 @@ public final class JournalWriter implements AutoCloseable {
         handedSinceWake += length;
     }
 
-    private void token(long hi, long lo) {
+    /** Starts a record of a session: the token is checked before anything is written. */
+    private void begin(int type, long hi, long lo) {
+        if (!wideTokens && hi != 0) {
+            throw new IllegalArgumentException("a uint64 token has no high part");
+        }
+        begin(type);
         ensure(16);
         if (wideTokens) {
             putLong(hi);
-        } else if (hi != 0) {
-            throw new IllegalArgumentException("a uint64 token has no high part");
         }
         putLong(lo);
     }
@@ -737,8 +737,8 @@ public final class JournalWriter implements AutoCloseable {
         buf[pos++] = (byte) v;
     }
 
-    /** varint length and UTF-8 of a valid Unicode string, without allocating. */
-    private void utf8(String s) {
+    /** UTF-8 length of a valid Unicode string of at most {@link JournalFormat#MAX_NAME_BYTES}. */
+    private static int utf8Length(String s) {
         int n = 0;
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
@@ -758,6 +758,11 @@ public final class JournalWriter implements AutoCloseable {
         if (n > JournalFormat.MAX_NAME_BYTES) {
             throw new IllegalArgumentException("a session name of " + n + " bytes");
         }
+        return n;
+    }
+
+    /** varint length and UTF-8 of a string checked by {@link #utf8Length}, without allocating. */
+    private void utf8(String s, int n) {
         ensure(n + 5);
         varint(n);
         for (int i = 0; i < s.length(); i++) {
@@ -808,6 +813,7 @@ public final class JournalWriter implements AutoCloseable {
                 if (Thread.currentThread().isInterrupted()) {
                     return; // close() gave up
                 }
+                turns++;
                 park(now);
             }
         } catch (RuntimeException | Error e) {
