@@ -4,7 +4,6 @@ import dev.satchel.persist.DatasetStore;
 import dev.satchel.protocol.TokenFormat;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -25,15 +24,16 @@ import org.slf4j.LoggerFactory;
  * <ul>
  * <li><b>Loop side</b> (the one thread that owns the data, and only it): the record methods
  * ({@link #sessionCreated}, {@link #sessionPut}, ..., {@link #beginGroup}/{@link #endGroup}), {@link #flush},
- * {@link #rotate}, {@link #position}, {@link #whenDurable}. They encode into a pooled byte array (a
- * <i>chunk</i>, {@code chunkBytes} large) and never make a system call, block or allocate per record: a full
- * chunk, and the partly filled one at {@link #flush}, is handed to the journal thread through a lock-free
- * queue, and a fresh chunk comes from a pool the journal thread refills. (A record larger than a chunk gets
- * an array of its own.) Waking the journal thread ({@code unpark}) happens at most once per flush and only
- * when it is asleep and needed: with {@code always}, or when it idles.</li>
+ * {@link #rotate}, {@link #position}, {@link #whenDurable}. They encode into byte arrays of
+ * {@code chunkBytes} (<i>chunks</i>) linked into a chain; {@link #flush} publishes the position up to which
+ * records are complete (one volatile write) and the journal thread follows the chain up to it. No system
+ * call, lock or allocation per record or per flush: a new chunk is needed every {@code chunkBytes} and comes
+ * from a pool the journal thread refills once the chunk is written and fsynced (a record larger than a chunk
+ * gets an array of its own). Waking the journal thread ({@code unpark}) happens at most once per flush and
+ * only when it sleeps and is needed: with {@code always}, when it idles, or every MiB.</li>
  * <li><b>Any thread</b>: {@link #failed}, {@link #failure}, {@link #durablePosition}, {@link #writtenPosition},
  * {@link #fsyncs}, {@link #close}.</li>
- * <li><b>Journal thread</b>: writes handed chunks in order with positional writes, fsyncs (per policy),
+ * <li><b>Journal thread</b>: writes published records in order with positional writes, fsyncs (per policy),
  * rotates segments, retries after errors, and releases {@link #whenDurable} callbacks by running a drain task
  * on the loop's {@link Executor}.</li>
  * </ul>
@@ -58,7 +58,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class JournalWriter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(JournalWriter.class);
-    /** The loop wakes a sleeping journal thread in {@code everysec} when this much was handed over. */
+    /** The loop wakes a sleeping journal thread in {@code everysec} when this much was published. */
     private static final int WAKE_BYTES = 1 << 20;
     /** Longest park of an idle journal thread. */
     private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
@@ -80,7 +80,7 @@ public final class JournalWriter implements AutoCloseable {
         }
 
         /**
-         * fsync at least once a second, write handed records within 10 ms ({@code everysec}), retry after an
+         * fsync at least once a second, write published records within 10 ms ({@code everysec}), retry after an
          * error every second, rotate segments at 32 MiB, 256 KiB chunks, real clocks and files.
          */
         public static Options defaults(JournalPolicy policy) {
@@ -119,27 +119,28 @@ public final class JournalWriter implements AutoCloseable {
         }
     }
 
-    /** A run of encoded records handed to the journal thread, or a rotation marker ({@code rotateTo > 0}). */
+    /**
+     * One array of encoded records in the chain the loop fills and the journal thread follows. While it is the
+     * loop's current chunk, {@code next} is null and its records are readable up to the published position;
+     * once the loop links {@code next}, {@code length} (written before the link) is final.
+     */
     private static final class Chunk {
         final byte[] buf;
         final ByteBuffer wrapped;
         /** Position of buf[0]. */
         long start;
+        /** Bytes of complete records in it; final once {@link #next} is set. */
         int length;
-        long rotateTo;
-        /** Where the journal thread wrote it in its segment. */
-        long fileOffset;
+        volatile Chunk next;
 
         Chunk(int size) {
             buf = new byte[size];
             wrapped = ByteBuffer.wrap(buf);
         }
+    }
 
-        Chunk(long rotateTo) {
-            buf = null;
-            wrapped = null;
-            this.rotateTo = rotateTo;
-        }
+    /** A rotation the loop asked for: segment {@code seq} starts at {@code position}. */
+    private record Rotation(long position, long seq) {
     }
 
     private final JournalDirectory dir;
@@ -148,7 +149,7 @@ public final class JournalWriter implements AutoCloseable {
     private final Options options;
     private final JournalPolicy policy;
     private final Executor loop;
-    private final ConcurrentLinkedQueue<Chunk> handed = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Rotation> rotations = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Chunk> pool = new ConcurrentLinkedQueue<>();
     private final AtomicInteger pooled = new AtomicInteger();
     private final Thread thread;
@@ -166,7 +167,7 @@ public final class JournalWriter implements AutoCloseable {
     private int groupRecords;
     private long loopSeq;
     private long segmentAppended;
-    private long handedSinceWake;
+    private long publishedSinceWake;
     private final CRC32C crc = new CRC32C();
     private long[] waitMarks = new long[64];
     private Runnable[] waitActions = new Runnable[64];
@@ -177,6 +178,8 @@ public final class JournalWriter implements AutoCloseable {
 
     // ---- shared ----
     private volatile long highestMark;
+    /** Records before this position are complete and may be written (set by {@link #flush}). */
+    private volatile long published;
     private volatile long durable;
     private volatile long written;
     private volatile String failure;
@@ -190,8 +193,12 @@ public final class JournalWriter implements AutoCloseable {
     // ---- journal thread ----
     private JournalIo.Channel channel;
     private long channelSeq;
-    private long fileOffset;
-    private final ArrayDeque<Chunk> unsynced = new ArrayDeque<>();
+    /** Position of the first record byte of the open segment (file offset {@link JournalFormat#HEADER_BYTES}). */
+    private long segmentStart;
+    /** The chunk holding position {@code written}. */
+    private Chunk readChunk;
+    /** The chunk holding position {@code durable}: where a rewrite after an error starts. */
+    private Chunk syncChunk;
     private long unsyncedSince;
     private long failedAt;
     private boolean cleanClose;
@@ -208,6 +215,8 @@ public final class JournalWriter implements AutoCloseable {
         this.channelSeq = firstSeq;
         this.cur = new Chunk(options.chunkBytes());
         this.buf = cur.buf;
+        this.readChunk = cur;
+        this.syncChunk = cur;
         this.thread = new Thread(this::run, "satchel-journal");
         this.thread.setDaemon(true);
     }
@@ -431,22 +440,20 @@ public final class JournalWriter implements AutoCloseable {
     }
 
     /**
-     * Hands what was appended to the journal thread. Call once per loop turn (after each batch): records are
-     * written only once handed over, and {@link #whenDurable} actions wait for it.
+     * Publishes what was appended to the journal thread. Call once per loop turn (after each batch): records
+     * are written only once published, and {@link #whenDurable} actions wait for it.
      */
     public void flush() {
         checkClosedRecord();
-        if (pos == 0) {
+        long p = cur.start + pos;
+        long before = published;
+        if (p == before) {
             return;
         }
-        handOff(cur, pos);
-        Chunk next = takeChunk(0);
-        next.start = cur.start + pos;
-        cur = next;
-        buf = next.buf;
-        pos = 0;
-        if (sleeping && (idle || policy == JournalPolicy.ALWAYS || handedSinceWake >= WAKE_BYTES)) {
-            handedSinceWake = 0;
+        published = p;
+        publishedSinceWake += p - before;
+        if (sleeping && (idle || policy == JournalPolicy.ALWAYS || publishedSinceWake >= WAKE_BYTES)) {
+            publishedSinceWake = 0;
             LockSupport.unpark(thread);
         }
     }
@@ -460,7 +467,7 @@ public final class JournalWriter implements AutoCloseable {
     public long rotate() {
         flush();
         loopSeq++;
-        handed.offer(new Chunk(loopSeq));
+        rotations.offer(new Rotation(published, loopSeq));
         segmentAppended = 0;
         if (sleeping) {
             LockSupport.unpark(thread);
@@ -568,13 +575,21 @@ public final class JournalWriter implements AutoCloseable {
         return written;
     }
 
+    /**
+     * Bytes flushed by the loop but not yet written: grows when the disk is slower than the loop or failing.
+     * The engine may refuse mutations above a limit of its choice, as it does while {@link #failed()}.
+     */
+    public long backlogBytes() {
+        return published - written;
+    }
+
     /** fsyncs of segment data so far (not counting segment headers). */
     public long fsyncs() {
         return fsyncCount;
     }
 
     /**
-     * Writes and fsyncs everything handed over, closes the segment and stops the journal thread. The loop
+     * Writes and fsyncs everything published, closes the segment and stops the journal thread. The loop
      * must have made its last {@link #flush()} and append. Waits up to {@code waitMillis} (a failing disk is
      * retried meanwhile). Returns true when everything appended is durable.
      */
@@ -667,11 +682,8 @@ public final class JournalWriter implements AutoCloseable {
         Chunk next = takeChunk(carry + n);
         next.start = cur.start + from;
         System.arraycopy(buf, from, next.buf, 0, carry);
-        if (from > 0) {
-            handOff(cur, from);
-        } else {
-            recycle(cur);
-        }
+        cur.length = from;
+        cur.next = next; // publishes the final length; the journal thread recycles the chunk when done
         if (groupStart >= 0) {
             groupStart -= from;
         }
@@ -689,7 +701,6 @@ public final class JournalWriter implements AutoCloseable {
             Chunk c = pool.poll();
             if (c != null) {
                 pooled.decrementAndGet();
-                c.length = 0;
                 return c;
             }
             return new Chunk(size);
@@ -697,17 +708,14 @@ public final class JournalWriter implements AutoCloseable {
         return new Chunk(Math.max(min, Math.min(JournalFormat.MAX_RECORD_BYTES + 64, 2 * min)));
     }
 
+    /** Journal thread: a chunk it has written, synced and left behind goes back to the loop. */
     private void recycle(Chunk c) {
+        c.next = null;
+        c.length = 0;
         if (c.buf.length == options.chunkBytes() && pooled.get() < MAX_POOLED) {
             pooled.incrementAndGet();
             pool.offer(c);
         }
-    }
-
-    private void handOff(Chunk c, int length) {
-        c.length = length;
-        handed.offer(c);
-        handedSinceWake += length;
     }
 
     /** Starts a record of a session: the token is checked before anything is written. */
@@ -794,18 +802,18 @@ public final class JournalWriter implements AutoCloseable {
         try {
             while (true) {
                 long now = options.nanoClock().getAsLong();
-                if (failure != null) {
-                    if (now - failedAt >= TimeUnit.MILLISECONDS.toNanos(options.retryIntervalMillis())) {
-                        recover(now);
-                    }
+                if (failure != null
+                        && now - failedAt >= TimeUnit.MILLISECONDS.toNanos(options.retryIntervalMillis())) {
+                    recover(now);
                 }
                 if (failure == null) {
-                    writeHanded(now);
+                    writePublished(now);
                 }
                 if (failure == null) {
                     maybeSync(now);
                 }
-                if (closing && failure == null && handed.isEmpty() && unsynced.isEmpty()) {
+                if (closing && failure == null && written == published && rotations.isEmpty()
+                        && durable == written) {
                     closeChannel();
                     cleanClose = true;
                     return;
@@ -822,58 +830,83 @@ public final class JournalWriter implements AutoCloseable {
         }
     }
 
+    private boolean workWaiting() {
+        return published != written || !rotations.isEmpty();
+    }
+
     private void park(long now) {
         long nanos;
-        boolean nothing = handed.isEmpty() && unsynced.isEmpty();
+        boolean nothing = !workWaiting() && durable == written;
         if (failure != null) {
             nanos = Math.min(TimeUnit.MILLISECONDS.toNanos(options.writeDelayMillis()) * 10,
                     TimeUnit.MILLISECONDS.toNanos(options.retryIntervalMillis()));
-        } else if (nothing) {
-            nanos = IDLE_PARK_NANOS;
-        } else if (policy == JournalPolicy.ALWAYS) {
-            nanos = IDLE_PARK_NANOS; // everything was written and synced; woken by the next flush
+        } else if (nothing || policy == JournalPolicy.ALWAYS) {
+            nanos = IDLE_PARK_NANOS; // woken by the next flush
         } else {
-            long syncIn = unsynced.isEmpty() ? Long.MAX_VALUE
+            long syncIn = durable == written ? Long.MAX_VALUE
                     : TimeUnit.MILLISECONDS.toNanos(options.fsyncIntervalMillis()) - (now - unsyncedSince);
             nanos = Math.max(100_000, Math.min(TimeUnit.MILLISECONDS.toNanos(options.writeDelayMillis()), syncIn));
         }
-        idle = nothing || policy == JournalPolicy.ALWAYS;
+        idle = failure == null && (nothing || policy == JournalPolicy.ALWAYS);
         sleeping = true;
-        if (handed.isEmpty() && !closing) {
+        if (!closing && (failure != null || !workWaiting())) {
             LockSupport.parkNanos(this, nanos);
         }
         sleeping = false;
         idle = false;
     }
 
-    /** Writes every handed chunk, in order; performs rotations. Stops at the first error. */
-    private void writeHanded(long now) {
-        Chunk c;
-        while ((c = handed.peek()) != null) {
-            try {
-                if (c.rotateTo > 0) {
-                    rotateTo(c.rotateTo);
-                } else {
-                    c.wrapped.limit(c.length).position(0);
-                    channel.writeFully(c.wrapped, fileOffset);
-                    c.fileOffset = fileOffset;
-                    fileOffset += c.length;
-                    if (unsynced.isEmpty()) {
-                        unsyncedSince = now;
-                    }
-                    unsynced.add(c);
-                    written = c.start + c.length;
+    /** Writes everything published, in order, performing rotations on the way. Stops at the first error. */
+    private void writePublished(long now) {
+        long target = published;
+        try {
+            while (true) {
+                Rotation r = rotations.peek();
+                if (r != null && r.position() == written) {
+                    rotateTo(r.seq());
+                    rotations.poll();
+                    continue;
                 }
-            } catch (IOException e) {
-                fail(e, now);
-                return;
+                long limit = r != null ? Math.min(target, r.position()) : target;
+                if (written >= limit) {
+                    return;
+                }
+                writeUpTo(limit, now);
             }
-            handed.poll();
+        } catch (IOException e) {
+            fail(e, now);
+        }
+    }
+
+    /** Writes [written, limit) of the chain into the open segment. */
+    private void writeUpTo(long limit, long now) throws IOException {
+        while (written < limit) {
+            Chunk c = readChunk;
+            Chunk next = c.next; // read before length: once linked, length is final
+            int off = (int) (written - c.start);
+            int end = next != null ? c.length : (int) (limit - c.start);
+            end = (int) Math.min(end, limit - c.start);
+            if (off >= end) {
+                if (next == null) {
+                    throw new IllegalStateException("published data missing from the chunk chain");
+                }
+                readChunk = next;
+                continue;
+            }
+            c.wrapped.limit(end).position(off);
+            channel.writeFully(c.wrapped, JournalFormat.HEADER_BYTES + written - segmentStart);
+            if (durable == written) {
+                unsyncedSince = now;
+            }
+            written = c.start + end;
+            if (next != null && end == c.length) {
+                readChunk = next;
+            }
         }
     }
 
     private void maybeSync(long now) {
-        if (unsynced.isEmpty()) {
+        if (durable == written) {
             return;
         }
         if (policy == JournalPolicy.ALWAYS || closing
@@ -886,17 +919,23 @@ public final class JournalWriter implements AutoCloseable {
         }
     }
 
-    /** fsyncs the current segment and releases everything written to it. */
+    /** fsyncs the open segment: everything written is durable; chunks left behind go back to the pool. */
     private void sync() throws IOException {
         channel.force();
         fsyncCount++;
-        long before = durable;
-        Chunk c;
-        while ((c = unsynced.poll()) != null) {
-            recycle(c);
+        if (failure != null) {
+            resumed(); // before the durable position moves: a released response never sees the failed state
         }
+        long before = durable;
         long w = written;
         durable = w;
+        Chunk c = syncChunk;
+        while (c != readChunk && c.next != null && c.start + c.length <= w) {
+            Chunk n = c.next;
+            recycle(c);
+            c = n;
+        }
+        syncChunk = c;
         if (highestMark > before) {
             scheduleDrain();
         }
@@ -904,7 +943,7 @@ public final class JournalWriter implements AutoCloseable {
 
     private void rotateTo(long seq) throws IOException {
         if (channel != null && channelSeq != seq) {
-            if (!unsynced.isEmpty()) {
+            if (durable != written) {
                 sync(); // a segment is complete on disk before the next one exists
             }
             closeChannel();
@@ -931,7 +970,7 @@ public final class JournalWriter implements AutoCloseable {
             throw e;
         }
         channel = ch;
-        fileOffset = JournalFormat.HEADER_BYTES;
+        segmentStart = written;
         dir.segmentOpened(seq);
     }
 
@@ -957,15 +996,30 @@ public final class JournalWriter implements AutoCloseable {
         }
     }
 
-    /** Rewrites everything not known to be durable and fsyncs; on success the writer resumes. */
+    /**
+     * Rewrites, at their offsets, every byte written since the last successful fsync (a failed fsync may have
+     * dropped them from the page cache) and fsyncs; on success the writer resumes where it stopped.
+     */
     private void recover(long now) {
         try {
             if (channel == null) {
                 openSegment(channelSeq); // creating a segment failed: start it afresh
-            } else if (!unsynced.isEmpty()) {
-                for (Chunk c : unsynced) {
-                    c.wrapped.limit(c.length).position(0);
-                    channel.writeFully(c.wrapped, c.fileOffset);
+            } else if (durable != written) {
+                long at = durable;
+                Chunk c = syncChunk;
+                while (at < written) {
+                    Chunk next = c.next;
+                    int off = (int) (at - c.start);
+                    int end = (int) Math.min(next != null ? c.length : written - c.start, written - c.start);
+                    if (off < end) {
+                        ByteBuffer b = c.wrapped.duplicate();
+                        b.limit(end).position(off);
+                        channel.writeFully(b, JournalFormat.HEADER_BYTES + at - segmentStart);
+                        at = c.start + end;
+                    }
+                    if (at < written) {
+                        c = next;
+                    }
                 }
                 sync();
             }
@@ -973,6 +1027,12 @@ public final class JournalWriter implements AutoCloseable {
             fail(e, now);
             return;
         }
+        if (failure != null) {
+            resumed();
+        }
+    }
+
+    private void resumed() {
         LOG.info("journal writes resumed after: {}", failure);
         failure = null;
     }
