@@ -164,6 +164,8 @@ public final class JournalWriter implements AutoCloseable {
     private int groupStart = -1;
     /** The open record is a list (put/remove) of this many items so far; -1 when it is not a list. */
     private int recItems = -1;
+    /** The open list record holds entries (put) rather than keys (remove). */
+    private boolean recEntries;
     private int groupRecords;
     private long loopSeq;
     private long segmentAppended;
@@ -232,6 +234,11 @@ public final class JournalWriter implements AutoCloseable {
             Executor loop) throws IOException {
         if (firstSeq < 1) {
             throw new IllegalArgumentException("segment numbers start at 1");
+        }
+        java.nio.file.Path first = dir.segmentPath(firstSeq);
+        if (java.nio.file.Files.exists(first) && java.nio.file.Files.size(first) > JournalFormat.HEADER_BYTES) {
+            throw new JournalException("journal segment " + first + " already holds records: the writer starts"
+                    + " after the last segment (JournalReader.Result.nextSegmentSeq)");
         }
         JournalWriter w = new JournalWriter(dir, tokenFormat, firstSeq, options, loop);
         w.openSegment(firstSeq);
@@ -304,6 +311,9 @@ public final class JournalWriter implements AutoCloseable {
      * false and the caller keeps its last journalled deadline. See {@link JournalDeadlines} for when to call.
      */
     public boolean deadlineMoved(long hi, long lo, long deadline) {
+        if (deadline <= 0) {
+            throw new IllegalArgumentException("a deadline must be a positive wall-clock instant: " + deadline);
+        }
         if (failure != null) {
             return false;
         }
@@ -316,6 +326,7 @@ public final class JournalWriter implements AutoCloseable {
 
     /** One packed entry (keyLength varint, key, value) put into a session. */
     public void sessionPut(long hi, long lo, byte[] entry) {
+        checkEntry(entry);
         beginSessionPut(hi, lo);
         addItem(entry, 0, entry.length);
         endRecord();
@@ -325,6 +336,7 @@ public final class JournalWriter implements AutoCloseable {
     public void beginSessionPut(long hi, long lo) {
         begin(JournalFormat.SESSION_PUT, hi, lo);
         recItems = 0;
+        recEntries = true;
     }
 
     /** One key (canonical form, {@code key[off, off + len)}) removed from a session. */
@@ -338,10 +350,12 @@ public final class JournalWriter implements AutoCloseable {
     public void beginSessionRemove(long hi, long lo) {
         begin(JournalFormat.SESSION_REMOVE, hi, lo);
         recItems = 0;
+        recEntries = false;
     }
 
     /** One packed entry put into the global key space. */
     public void kvPut(byte[] entry) {
+        checkEntry(entry);
         beginKvPut();
         addItem(entry, 0, entry.length);
         endRecord();
@@ -350,6 +364,7 @@ public final class JournalWriter implements AutoCloseable {
     public void beginKvPut() {
         begin(JournalFormat.KV_PUT);
         recItems = 0;
+        recEntries = true;
     }
 
     public void kvRemove(byte[] key, int off, int len) {
@@ -361,6 +376,7 @@ public final class JournalWriter implements AutoCloseable {
     public void beginKvRemove() {
         begin(JournalFormat.KV_REMOVE);
         recItems = 0;
+        recEntries = false;
     }
 
     public void kvCleared() {
@@ -376,11 +392,38 @@ public final class JournalWriter implements AutoCloseable {
         if (len < 0 || off < 0 || off + len > b.length) {
             throw new IndexOutOfBoundsException("item [" + off + ", " + off + len + ") of " + b.length + " bytes");
         }
+        if (recEntries && !isEntry(b, off, len)) {
+            throw new IllegalArgumentException("not a packed entry (key length, key, at least one value byte)");
+        }
         ensure(len + 5);
         varint(len);
         System.arraycopy(b, off, buf, pos, len);
         pos += len;
         recItems++;
+    }
+
+    private static void checkEntry(byte[] entry) {
+        if (!isEntry(entry, 0, entry.length)) {
+            throw new IllegalArgumentException("not a packed entry (key length, key, at least one value byte)");
+        }
+    }
+
+    /** A packed entry: varint key length, the key, and at least one byte of value (what replay checks). */
+    private static boolean isEntry(byte[] b, int off, int len) {
+        int keyLength = 0;
+        int i = off;
+        int end = off + len;
+        for (int shift = 0; ; shift += 7) {
+            if (i >= end || shift > 28) {
+                return false;
+            }
+            int x = b[i++];
+            keyLength |= (x & 0x7F) << shift;
+            if (x >= 0) {
+                break;
+            }
+        }
+        return keyLength >= 0 && (long) i + keyLength < end;
     }
 
     /** Ends the open put or remove record; a record without items is dropped. */

@@ -145,6 +145,15 @@ class JournalRoundTripTest {
         assertThatThrownBy(() -> w.sessionCreated(0, 5, "\ud800", 0, 0, 0))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("surrogate");
         assertThatThrownBy(() -> w.addItem(new byte[1], 0, 1)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> w.deadlineMoved(0, 5, 0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> w.kvPut(new byte[] {3, 'a', 'b', 'c'})) // a key but no value
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("packed entry");
+        assertThatThrownBy(() -> w.sessionPut(0, 5, new byte[] {1})).isInstanceOf(IllegalArgumentException.class);
+        w.beginKvPut();
+        assertThatThrownBy(() -> w.addItem(new byte[] {(byte) 0x80}, 0, 1))
+                .isInstanceOf(IllegalArgumentException.class);
+        w.addItem(entry("x", "1"), 0, entry("x", "1").length);
+        w.endRecord();
         assertThatThrownBy(w::endGroup).isInstanceOf(IllegalStateException.class);
         w.beginGroup();
         assertThatThrownBy(w::beginGroup).isInstanceOf(IllegalStateException.class);
@@ -154,7 +163,22 @@ class JournalRoundTripTest {
         w.flush();
         w.close();
         assertThat(JournalTesting.replay(dir, TokenFormat.UINT64, JournalReader.Mode.READ_ONLY).calls())
-                .containsExactly("ended 0:5");
+                .containsExactly("kvput " + java.util.Base64.getEncoder().encodeToString(entry("x", "1")),
+                        "ended 0:5");
+    }
+
+    @Test
+    void theWriterNeverOverwritesASegmentThatHoldsRecords() throws Exception {
+        JournalWriter w = open(TokenFormat.STRING, JournalWriter.Options.defaults(JournalPolicy.EVERYSEC));
+        w.kvCleared();
+        w.flush();
+        w.close();
+        JournalDirectory d = new JournalDirectory(dir);
+        assertThatThrownBy(() -> JournalWriter.open(d, TokenFormat.STRING, 1,
+                JournalWriter.Options.defaults(JournalPolicy.EVERYSEC), Runnable::run))
+                .isInstanceOf(JournalException.class).hasMessageContaining("already holds records");
+        assertThat(JournalTesting.replay(dir, TokenFormat.STRING, JournalReader.Mode.READ_ONLY).calls())
+                .containsExactly("kvcleared");
     }
 
     @Test

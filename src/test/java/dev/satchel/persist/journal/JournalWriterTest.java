@@ -232,6 +232,7 @@ class JournalWriterTest {
         await(() -> io.failedWrites.get() > failedWrites, "a retry");
         assertThat(w.failed()).isTrue();
         assertThat(w.writtenPosition()).isLessThan(end);
+        assertThat(w.backlogBytes()).isEqualTo(end - w.writtenPosition());
 
         io.writeFailure = null;
         clock.advanceMillis(1000);
@@ -308,6 +309,51 @@ class JournalWriterTest {
         JournalTesting.Replayed r = JournalTesting.replay(dir, FORMAT, JournalReader.Mode.RECOVER);
         assertThat(r.plan().segments()).extracting(JournalDirectory.Segment::seq).containsExactly(1L, 2L);
         assertThat(r.calls()).containsExactlyElementsOf(expect.calls);
+    }
+
+    @Test
+    void aBusyLoopRotatingAndWaitingOnDurabilityLosesNothing() throws Exception {
+        JournalWriter w = open(JournalWriter.Options.defaults(JournalPolicy.ALWAYS).withIo(io)
+                .withChunkBytes(4096).withSegmentBytes(50_000));
+        Recorder expect = new Recorder();
+        List<Long> completed = new CopyOnWriteArrayList<>();
+        int batches = 400;
+        for (int b = 0; b < batches; b++) {
+            int batch = b;
+            loop.run(() -> {
+                for (int i = 0; i < 50; i++) {
+                    int n = batch * 50 + i;
+                    if (n % 11 == 0) {
+                        w.beginGroup();
+                        w.sessionPut(3, n + 1, e(n));
+                        w.sessionEnded(3, n + 1);
+                        w.endGroup();
+                        expect.sessionPut(3, n + 1, e(n));
+                        expect.sessionEnded(3, n + 1);
+                    } else {
+                        byte[] big = entry("k" + n, "\"" + "z".repeat(n % 5000) + "\""); // some exceed a chunk
+                        w.kvPut(big);
+                        expect.kvPut(big);
+                    }
+                    if (n % 997 == 0) {
+                        w.rotate();
+                    }
+                }
+                long mark = w.position();
+                w.whenDurable(mark, () -> completed.add(mark));
+                w.flush();
+            });
+        }
+        await(() -> completed.size() == batches, "every batch durable");
+        for (int i = 1; i < completed.size(); i++) {
+            assertThat(completed.get(i)).isGreaterThan(completed.get(i - 1));
+        }
+        assertThat(w.fsyncs()).isLessThanOrEqualTo(batches + w.segment());
+        assertThat(w.close(30_000)).isTrue();
+        writer = null;
+        JournalTesting.Replayed r = JournalTesting.replay(dir, FORMAT, JournalReader.Mode.RECOVER);
+        assertThat(r.plan().segments().size()).isGreaterThan(20);
+        assertThat(r.calls()).isEqualTo(expect.calls);
     }
 
     @Test
