@@ -11,6 +11,7 @@ import dev.satchel.engine.SessionCommands;
 import dev.satchel.engine.Tokens;
 import dev.satchel.persist.PersistException;
 import dev.satchel.persist.Persistence;
+import dev.satchel.persist.SharedSecret;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -30,8 +31,6 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -71,11 +70,26 @@ public final class SatchelServer implements AutoCloseable {
     /** Set when the graceful shutdown begins: connections accepted after it are closed at once. */
     private volatile boolean draining;
 
+    /** The shared-session secret and its source (configured, file in persist.path, or random). */
+    private final SharedSecret sharedSecret;
+    /** Why the secret could not be kept in persist.path; start() reports it (null: no problem). */
+    private final PersistException sharedSecretProblem;
+    /** What the start-up load did, for the banner (null: none configured). */
+    private volatile String startupLoad;
+
     public SatchelServer(ServerConfig config, Clock clock) {
         this.config = config;
-        byte[] secret = config.sharedSecret().isEmpty() ? randomSecret()
-                : config.sharedSecret().getBytes(StandardCharsets.UTF_8);
-        Tokens tokens = new Tokens(config.tokenFormat(), secret);
+        SharedSecret secret;
+        PersistException secretProblem = null;
+        try {
+            secret = SharedSecret.resolve(config.sharedSecret(), config.persistEnabled(), config.persistPath());
+        } catch (PersistException e) {
+            secret = SharedSecret.random(); // never used: start() refuses to run
+            secretProblem = e;
+        }
+        this.sharedSecret = secret;
+        this.sharedSecretProblem = secretProblem;
+        Tokens tokens = new Tokens(config.tokenFormat(), secret.key());
         this.engine = new Engine(clock, tokens, config.expiryTickMillis(), version(), config.persistEnabled());
         engine.limits(config.limits().maxSessions(), config.limits().maxKeysPerSession(),
                 config.limits().maxStoredBytes(), config.limits().maxResponseBytes());
@@ -92,10 +106,17 @@ public final class SatchelServer implements AutoCloseable {
         }
     }
 
-    private static byte[] randomSecret() {
-        byte[] b = new byte[32];
-        new SecureRandom().nextBytes(b);
-        return b;
+    /** Where the shared-session secret came from. */
+    public SharedSecret.Source sharedSecretSource() {
+        return sharedSecret.source();
+    }
+
+    /**
+     * What the start-up load did, one phrase for the banner ("loaded 'x' (3 sessions, 5 keys)", or "start-up
+     * load of 'x' failed, started empty: ..."); null when none is configured or before start().
+     */
+    public String startupLoad() {
+        return startupLoad;
     }
 
     /** The version from the jar manifest, or "dev" when run from classes. */
@@ -248,12 +269,19 @@ public final class SatchelServer implements AutoCloseable {
         } catch (PersistException e) {
             throw new StartupException(e.getMessage(), e);
         }
+        if (sharedSecretProblem != null) {
+            throw new StartupException(sharedSecretProblem.getMessage(), sharedSecretProblem);
+        }
+        LOG.info(sharedSecret.describe());
         String name = config.loadOnStart();
         if (name.isEmpty()) {
             return;
         }
         try {
-            dev.satchel.engine.PersistCommands.load(persistence, loop, name).get();
+            dev.satchel.engine.PersistCommands.Loaded l =
+                    dev.satchel.engine.PersistCommands.load(persistence, loop, name).get();
+            startupLoad = "loaded '" + name + "' (" + (l.sessions() ? l.count() + " sessions, " : "") + l.keys()
+                    + " keys)";
         } catch (java.util.concurrent.ExecutionException e) {
             PersistException p = Persistence.cause(e);
             if (!config.startEmptyOnLoadFailure()) {
@@ -262,6 +290,7 @@ public final class SatchelServer implements AutoCloseable {
             }
             LOG.warn("start-up load failed: {}; starting without it (persist.startEmptyOnLoadFailure)",
                     p.getMessage());
+            startupLoad = "start-up load of '" + name + "' failed, started empty: " + p.getMessage();
         }
     }
 
