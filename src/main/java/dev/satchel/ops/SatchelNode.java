@@ -2,10 +2,12 @@ package dev.satchel.ops;
 
 import dev.satchel.config.ServerConfig;
 import dev.satchel.engine.Clock;
+import dev.satchel.engine.Command;
 import dev.satchel.engine.CommandLoop;
 import dev.satchel.engine.CommandRegistry;
 import dev.satchel.engine.DataCommands;
 import dev.satchel.engine.Engine;
+import dev.satchel.engine.PersistCommands;
 import dev.satchel.engine.ServerCommands;
 import dev.satchel.engine.SessionCommands;
 import dev.satchel.engine.Tokens;
@@ -18,6 +20,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,7 +41,7 @@ public final class SatchelNode implements AutoCloseable {
     private final CommandRegistry commands;
     private final Persistence persistence;
     private final WebSocketServer network;
-    private final java.util.concurrent.atomic.AtomicBoolean shutdownSaved = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean shutdownSaved = new AtomicBoolean();
 
     public SatchelNode(ServerConfig config, Clock clock) {
         this.config = config;
@@ -48,12 +52,12 @@ public final class SatchelNode implements AutoCloseable {
         engine.limits(config.limits().maxSessions(), config.limits().maxKeysPerSession(),
                 config.limits().maxStoredBytes(), config.limits().maxResponseBytes());
         this.loop = new CommandLoop(engine, "satchel-loop");
-        List<dev.satchel.engine.Command> all = new ArrayList<>();
+        List<Command> all = new ArrayList<>();
         all.addAll(SessionCommands.all(tokens));
         all.addAll(DataCommands.all());
         all.addAll(ServerCommands.all());
         this.persistence = new Persistence(config.persistPath(), config.persistEnabled(), config.tokenFormat());
-        all.addAll(dev.satchel.engine.PersistCommands.all(persistence, loop));
+        all.addAll(PersistCommands.all(persistence, loop));
         this.commands = new CommandRegistry(all);
         if (config.ops().metricsEnabled()) {
             engine.commandStats(new CommandStats(commands)); // before the loop thread starts
@@ -157,8 +161,8 @@ public final class SatchelNode implements AutoCloseable {
             return;
         }
         try {
-            dev.satchel.engine.PersistCommands.load(persistence, loop, name).get();
-        } catch (java.util.concurrent.ExecutionException e) {
+            PersistCommands.load(persistence, loop, name).get();
+        } catch (ExecutionException e) {
             PersistException p = Persistence.cause(e);
             if (!config.startEmptyOnLoadFailure()) {
                 throw new StartupException("start-up load failed: " + p.getMessage() + " (to start without it, set"
@@ -176,10 +180,10 @@ public final class SatchelNode implements AutoCloseable {
             return; // nothing configured, never started, or already done
         }
         try {
-            dev.satchel.engine.PersistCommands.Saved s =
-                    dev.satchel.engine.PersistCommands.saveAllSessions(persistence, loop, name).get();
+            PersistCommands.Saved s =
+                    PersistCommands.saveAllSessions(persistence, loop, name).get();
             LOG.info("shutdown save of {} sessions to dataset '{}' done in {} ms", s.sessions(), name, s.millis());
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             LOG.error("shutdown save to dataset '{}' failed: {}", name, Persistence.cause(e).getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
