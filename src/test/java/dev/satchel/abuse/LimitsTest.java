@@ -3,9 +3,9 @@ package dev.satchel.abuse;
 import static dev.satchel.abuse.Bystander.parse;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.satchel.testing.TestServer;
-import dev.satchel.testing.RawWebSocket;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.satchel.testing.RawWebSocket;
+import dev.satchel.testing.TestServer;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -3,10 +3,9 @@ package dev.satchel.cli;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.satchel.testing.TestServer;
 import dev.satchel.client.ClientOptions;
 import dev.satchel.client.CloseStatus;
-import dev.satchel.ops.SatchelNode;
+import dev.satchel.testing.TestServer;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.net.InetAddress;

@@ -3,9 +3,9 @@ package dev.satchel.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.satchel.testing.TestServer;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.satchel.ops.SatchelNode;
+import dev.satchel.testing.TestServer;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;

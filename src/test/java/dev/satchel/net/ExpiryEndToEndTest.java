@@ -8,12 +8,12 @@ import static dev.satchel.net.Wire.parse;
 import static dev.satchel.net.Wire.token;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.satchel.testing.TestServer;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.satchel.client.SatchelClient;
 import dev.satchel.client.Token;
 import dev.satchel.engine.Clock;
 import dev.satchel.engine.ManualClock;
+import dev.satchel.testing.TestServer;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;

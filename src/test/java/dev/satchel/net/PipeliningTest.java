@@ -7,12 +7,12 @@ import static dev.satchel.net.Wire.ok;
 import static dev.satchel.net.Wire.parse;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.satchel.testing.TestServer;
-import dev.satchel.testing.RawWebSocket;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.satchel.client.SatchelClient;
 import dev.satchel.client.Token;
+import dev.satchel.testing.RawWebSocket;
+import dev.satchel.testing.TestServer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayList;

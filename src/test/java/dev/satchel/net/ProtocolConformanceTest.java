@@ -12,14 +12,14 @@ import static dev.satchel.net.Wire.quote;
 import static dev.satchel.net.Wire.token;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.satchel.testing.TestServer;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.satchel.client.SatchelClient;
 import dev.satchel.client.Token;
 import dev.satchel.protocol.TokenFormat;
+import dev.satchel.testing.TestServer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;

@@ -10,11 +10,11 @@ import static dev.satchel.net.Wire.quote;
 import static dev.satchel.net.Wire.token;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.satchel.testing.TestServer;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.satchel.client.SatchelClient;
 import dev.satchel.client.Token;
 import dev.satchel.protocol.TokenFormat;
+import dev.satchel.testing.TestServer;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;

@@ -3,13 +3,13 @@ package dev.satchel.net;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.satchel.ops.SatchelNode;
-import dev.satchel.testing.TestServer;
-import dev.satchel.testing.RawWebSocket;
 import dev.satchel.client.ClientOptions;
 import dev.satchel.client.SatchelClient;
 import dev.satchel.client.SatchelClientException;
 import dev.satchel.engine.Clock;
+import dev.satchel.ops.SatchelNode;
+import dev.satchel.testing.RawWebSocket;
+import dev.satchel.testing.TestServer;
 import java.io.InputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;

@@ -16,12 +16,12 @@ import static dev.satchel.net.Wire.ok;
 import static dev.satchel.net.Wire.okExactly;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.satchel.testing.TestServer;
-import dev.satchel.testing.RawWebSocket;
 import dev.satchel.client.CloseStatus;
 import dev.satchel.client.SatchelClient;
 import dev.satchel.client.SatchelClientException;
 import dev.satchel.client.Token;
+import dev.satchel.testing.RawWebSocket;
+import dev.satchel.testing.TestServer;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;

@@ -3,9 +3,9 @@ package dev.satchel.ops;
 import static dev.satchel.ops.OpsFixture.sample;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.satchel.testing.RawWebSocket;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.satchel.testing.RawWebSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;

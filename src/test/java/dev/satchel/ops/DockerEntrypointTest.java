@@ -2,8 +2,8 @@ package dev.satchel.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.satchel.testing.ServerJvm;
 import dev.satchel.testing.RawWebSocket;
+import dev.satchel.testing.ServerJvm;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;

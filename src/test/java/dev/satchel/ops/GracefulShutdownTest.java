@@ -2,9 +2,9 @@ package dev.satchel.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.satchel.testing.RawWebSocket;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.satchel.testing.RawWebSocket;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;

@@ -2,10 +2,10 @@ package dev.satchel.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.satchel.testing.ServerJvm;
-import dev.satchel.testing.RawWebSocket;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.satchel.testing.RawWebSocket;
+import dev.satchel.testing.ServerJvm;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

@@ -1,9 +1,9 @@
 package dev.satchel.ops;
 
-import dev.satchel.testing.RawWebSocket;
-import dev.satchel.testing.TestServer;
 import dev.satchel.config.ServerConfig;
 import dev.satchel.engine.Clock;
+import dev.satchel.testing.RawWebSocket;
+import dev.satchel.testing.TestServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;

@@ -2,7 +2,6 @@ package dev.satchel.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.satchel.testing.RawWebSocket;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
@@ -11,6 +10,7 @@ import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.satchel.testing.RawWebSocket;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -2,10 +2,10 @@ package dev.satchel.persist;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.satchel.testing.ServerJvm;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.satchel.client.ClientOptions;
 import dev.satchel.client.SatchelClient;
+import dev.satchel.testing.ServerJvm;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -3,15 +3,15 @@ package dev.satchel.persist;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.satchel.net.StartupException;
-import dev.satchel.testing.ServerJvm;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.satchel.client.SatchelClient;
 import dev.satchel.config.ConfigException;
 import dev.satchel.config.ConfigLoader;
 import dev.satchel.config.ServerConfig;
 import dev.satchel.engine.Clock;
+import dev.satchel.net.StartupException;
 import dev.satchel.ops.SatchelNode;
+import dev.satchel.testing.ServerJvm;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
