@@ -41,7 +41,8 @@ public final class ConfigLoader {
             new Setting("sessions.tokenFormat", "SATCHEL_TOKEN_FORMAT", "--token-format", "string",
                     "\"string\" (128-bit base64url) or \"uint64\" (NemesisDB-compatible numbers)"),
             new Setting("sessions.sharedSecret", "SATCHEL_SHARED_SECRET", "--shared-secret", "",
-                    "key of the HMAC that turns shared-session names into tokens; empty = random per start"),
+                    "key of the HMAC that turns shared-session names into tokens; empty = kept in persist.path when"
+                    + " persistence is on (generated once), else random per start"),
             new Setting("sessions.expiryTickMs", "SATCHEL_EXPIRY_TICK_MS", "--expiry-tick-ms", "100",
                     "period of the expiry wheel in milliseconds (expired data is hidden on access regardless)"),
             new Setting("persist.enabled", "SATCHEL_PERSIST_ENABLED", "--persist-enabled", "false",

@@ -60,6 +60,9 @@ public final class DataCommands {
         public final void execute(Engine engine, Request r, ResponseWriter out) {
             if (!session) {
                 String problem = limitProblem(engine, null, engine.global(), r);
+                if (problem != null && engine.expireDue()) { // data past its deadline holds no budget
+                    problem = limitProblem(engine, null, engine.global(), r);
+                }
                 if (problem != null) {
                     error(out, Status.LIMIT_EXCEEDED, problem); // refused whole: nothing is written
                     return;
@@ -73,6 +76,16 @@ public final class DataCommands {
                 return;
             }
             String problem = limitProblem(engine, s, s.data != null ? s.data : KeyValues.EMPTY, r);
+            if (problem != null && engine.expireDue()) {
+                // data past its deadline holds no budget; the pass may have reached this session too (its
+                // deadline may have passed since the lookup), so look it up again
+                s = engine.find(r.tknHi, r.tknLo);
+                if (s == null) {
+                    error(out, Status.SESSION_NOT_EXIST, "session does not exist");
+                    return;
+                }
+                problem = limitProblem(engine, s, s.data != null ? s.data : KeyValues.EMPTY, r);
+            }
             if (problem != null) {
                 error(out, Status.LIMIT_EXCEEDED, problem); // refused whole, and not a reason to extend
                 return;

@@ -22,6 +22,12 @@ public final class Engine {
     private final Clock clock;
     private final Tokens tokens;
     private final SessionTable sessions = new SessionTable();
+    /**
+     * Live shared sessions by name. SH_OPEN looks names up here rather than recomputing the HMAC, so a shared
+     * session loaded from a dataset opens by name even when the loading server's sessions.sharedSecret differs
+     * from the one that derived its token; and a name is never held by two shared sessions.
+     */
+    private final java.util.HashMap<String, Session> sharedByName = new java.util.HashMap<>();
     private final KeyValues global = new KeyValues();
     private final ExpiryWheel wheel;
     private final long startedAt;
@@ -205,7 +211,19 @@ public final class Engine {
         return create(t[0], t[1], name, false, durationMillis, deleteSession, extendOnSetAdd, extendOnGet);
     }
 
-    /** Creates a session with a given token, which must not be in use (see {@link #exists}). */
+    /**
+     * The live shared session called {@code name}, or null (a session found past its deadline is expired
+     * first, as by {@link #find}).
+     */
+    public Session findShared(String name) {
+        Session s = sharedByName.get(name);
+        return s == null ? null : find(s.tokenHi, s.tokenLo);
+    }
+
+    /**
+     * Creates a session with a given token, which must not be in use (see {@link #exists}); a shared one's name
+     * must not be in use by a shared session either (see {@link #findShared}).
+     */
     public Session create(long hi, long lo, String name, boolean shared, long durationMillis, boolean deleteSession,
             boolean extendOnSetAdd, boolean extendOnGet) {
         Session s = new Session(hi, lo, name, shared, durationMillis, deleteSession, extendOnSetAdd, extendOnGet);
@@ -215,19 +233,22 @@ public final class Engine {
         }
         s.snapSeq = snapshotSeq; // not part of any snapshot begun before it existed
         sessions.add(s);
+        if (shared) {
+            sharedByName.put(name, s);
+        }
         sessionsCreated++;
         return s;
     }
 
     /**
-     * Adds a session read from a saved dataset (SH_LOAD), unless a live session has its token: then returns
-     * null and changes nothing. An expiring session's period ends {@code remainingMillis} from now (the
-     * time it had left when saved). {@code data} was built off the loop and handed over through the loop's
-     * queue; null or empty means no keys.
+     * Adds a session read from a saved dataset (SH_LOAD), unless a live session has its token, or it is shared
+     * and a live shared session has its name: then returns null and changes nothing. An expiring session's
+     * period ends {@code remainingMillis} from now (the time it had left when saved). {@code data} was built
+     * off the loop and handed over through the loop's queue; null or empty means no keys.
      */
     Session restore(long hi, long lo, String name, boolean shared, long durationMillis, boolean deleteSession,
             boolean extendOnSetAdd, boolean extendOnGet, long remainingMillis, KeyValues data) {
-        if (exists(hi, lo)) {
+        if (exists(hi, lo) || (shared && findShared(name) != null)) {
             return null;
         }
         Session s = new Session(hi, lo, name, shared, durationMillis, deleteSession, extendOnSetAdd, extendOnGet);
@@ -242,6 +263,9 @@ public final class Engine {
         }
         s.snapSeq = snapshotSeq; // not part of any snapshot begun before it existed
         sessions.add(s);
+        if (shared) {
+            sharedByName.put(name, s);
+        }
         sessionsCreated++;
         return s;
     }
@@ -367,6 +391,9 @@ public final class Engine {
             captureBeforeChange(s);
         }
         sessions.remove(s);
+        if (s.shared) {
+            sharedByName.remove(s.name, s);
+        }
         s.ended = true;
         sessionKeys -= s.keyCount();
         if (s.data != null) {
@@ -391,6 +418,7 @@ public final class Engine {
             sessions.forEach(s -> s.ended = true);
         }
         sessions.clear();
+        sharedByName.clear();
         wheel.clear(clock.millis());
         sessionKeys = 0;
         sessionBytes = 0;
@@ -490,10 +518,31 @@ public final class Engine {
         return responseMessage;
     }
 
+    /** The clock reading of the last {@link #expireDue} pass, which left nothing due at that instant. */
+    private long expiredDueAt = Long.MIN_VALUE;
+
+    /**
+     * Expires every session whose deadline has passed, including those the wheel has not reached yet; returns
+     * true if that changed anything. A limit check calls it before it refuses, so that data past its deadline
+     * (never observable) never holds a budget either. Only the refusal path pays for it, and the pass is bounded
+     * by what is due (plus one look at the wheel's next slot); within one clock millisecond a second pass is
+     * skipped, since nothing new can fall due until the clock moves (every deadline set is in the future).
+     */
+    boolean expireDue() {
+        long now = clock.millis();
+        if (now == expiredDueAt) {
+            return false;
+        }
+        long before = sessionsExpired + sessionsCleared;
+        wheel.advance(now, Integer.MAX_VALUE, wheelExpirer);
+        expiredDueAt = now;
+        return sessionsExpired + sessionsCleared != before;
+    }
+
     /** Null if one more session fits under limits.maxSessions, else the 170 message. */
     String newSessionProblem() {
         if (sessions.size() >= maxSessions) {
-            processExpiries(EXPIRY_BUDGET); // sessions past their deadline do not count
+            expireDue(); // sessions past their deadline do not count
             if (sessions.size() >= maxSessions) {
                 return sessionsMessage;
             }
@@ -545,6 +594,14 @@ public final class Engine {
      * whose token is in use and keys it would overwrite as new: a load is refused whole, never half-applied).
      */
     public String loadProblem(long sessions, long bytes, long largestStore) {
+        String problem = loadProblemNow(sessions, bytes, largestStore);
+        if (problem != null && expireDue()) { // data past its deadline does not hold the budget
+            problem = loadProblemNow(sessions, bytes, largestStore);
+        }
+        return problem;
+    }
+
+    private String loadProblemNow(long sessions, long bytes, long largestStore) {
         if (sessions > 0 && sessions > (long) maxSessions - this.sessions.size()) {
             return "loading " + sessions + " sessions would pass limits.maxSessions (" + maxSessions + ")";
         }

@@ -304,7 +304,7 @@ public final class PersistCommands {
                         dataset.file(), dataset.holdsSessions() ? sessions : keys,
                         dataset.holdsSessions() ? "sessions, " + keys + " keys" : "keys",
                         dataset.holdsSessions() && sessions < dataset.count()
-                                ? " (" + (dataset.count() - sessions) + " skipped: token in use)" : "",
+                                ? " (" + (dataset.count() - sessions) + " skipped: token or shared name in use)" : "",
                         loaded.millis(), readMillis);
                 result.complete(loaded);
             });

@@ -21,7 +21,7 @@ public final class SessionCommands {
     }
 
     public static List<Command> all(Tokens tokens) {
-        return List.of(new New(tokens), new Open(tokens), new End(), new EndAll(), new Exists(), new Info(),
+        return List.of(new New(tokens), new Open(), new End(), new EndAll(), new Exists(), new Info(),
                 new InfoAll());
     }
 
@@ -84,7 +84,9 @@ public final class SessionCommands {
             boolean onGet = expires && r.expiryExtendOnGet;
             Session s;
             if (r.tknState == Request.TOKEN_VALID) {
-                if (engine.exists(r.tknHi, r.tknLo)) {
+                // the name is what must be free (a loaded shared session may hold it under another token); the
+                // token is checked too, so that the table never holds two sessions with one token
+                if (engine.findShared(r.name) != null || engine.exists(r.tknHi, r.tknLo)) {
                     error(out, Status.SESSION_NEW_FAIL, "a shared session with this name already exists");
                     return;
                 }
@@ -111,26 +113,25 @@ public final class SessionCommands {
         }
     }
 
-    /** SH_OPEN: the token of an existing shared session, found by name. */
+    /**
+     * SH_OPEN: the token of an existing shared session, found by name in the engine's index of shared sessions
+     * (not by recomputing the HMAC: a shared session loaded from a dataset keeps the token it was saved with,
+     * whatever this server's secret).
+     */
     static final class Open extends Command {
-        private final Tokens tokens;
-
-        Open(Tokens tokens) {
+        Open() {
             super("SH_OPEN");
-            this.tokens = tokens;
         }
 
         @Override
         public void validate(Request r) {
-            if (checkName(r, true, MAX_NAME_BYTES)) {
-                deriveSharedToken(tokens, r);
-            }
+            checkName(r, true, MAX_NAME_BYTES);
         }
 
         @Override
         public void execute(Engine engine, Request r, ResponseWriter out) {
-            Session s = engine.find(r.tknHi, r.tknLo);
-            if (s == null || !s.shared || !r.name.equals(s.name)) {
+            Session s = engine.findShared(r.name);
+            if (s == null) {
                 error(out, Status.SESSION_OPEN_FAIL, "no shared session has this name");
                 return;
             }

@@ -119,19 +119,20 @@ public final class ManagedNode {
     String banner() {
         String scheme = config.security().tls() ? "wss" : "ws";
         String persistence;
+        String load = node.startupLoad(); // what the start-up load did: loaded, or failed and started empty
         if (!config.persistEnabled()) {
-            persistence = "saves off" + (config.loadOnStart().isEmpty() ? ""
-                    : ", loaded '" + config.loadOnStart() + "' from " + config.persistPath());
+            persistence = "saves off"
+                    + (load == null ? "" : ", " + load + " (path " + config.persistPath() + ")");
         } else {
             persistence = "on, path " + config.persistPath().toAbsolutePath()
-                    + (config.loadOnStart().isEmpty() ? "" : ", loaded '" + config.loadOnStart() + "'")
+                    + (load == null ? "" : ", " + load)
                     + (config.saveOnShutdown().isEmpty() ? "" : ", saves '" + config.saveOnShutdown() + "' on shutdown");
         }
         return "Satchel " + SatchelNode.version() + " listening on " + scheme + "://" + config.bind() + ":" + port
                 + " (" + node.transport() + ", I/O threads " + config.effectiveIoThreads() + "); admin http://"
                 + config.ops().adminBind() + ":" + adminPort + " (/health/live /health/ready "
                 + (metrics != null ? "/metrics" : "metrics disabled") + "); tokens " + config.tokenFormat().configName()
-                + "; shared secret " + (config.sharedSecret().isEmpty() ? "random per start" : "set")
+                + "; shared secret " + node.sharedSecretSource().label()
                 + "; client auth " + LogSafe.secret(config.security().authSecret())
                 + "; persistence " + persistence + "; shutdown timeout " + config.ops().shutdownTimeoutMillis()
                 + " ms; log format " + config.ops().logFormat() + "; config " + config.source();

@@ -16,8 +16,7 @@ import dev.satchel.net.StartupException;
 import dev.satchel.net.WebSocketServer;
 import dev.satchel.persist.PersistException;
 import dev.satchel.persist.Persistence;
-import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
+import dev.satchel.persist.SharedSecret;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -43,11 +42,26 @@ public final class SatchelNode implements AutoCloseable {
     private final WebSocketServer network;
     private final AtomicBoolean shutdownSaved = new AtomicBoolean();
 
+    /** The shared-session secret and its source (configured, file in persist.path, or random). */
+    private final SharedSecret sharedSecret;
+    /** Why the secret could not be kept in persist.path; start() reports it (null: no problem). */
+    private final PersistException sharedSecretProblem;
+    /** What the start-up load did, for the banner (null: none configured). */
+    private volatile String startupLoad;
+
     public SatchelNode(ServerConfig config, Clock clock) {
         this.config = config;
-        byte[] secret = config.sharedSecret().isEmpty() ? randomSecret()
-                : config.sharedSecret().getBytes(StandardCharsets.UTF_8);
-        Tokens tokens = new Tokens(config.tokenFormat(), secret);
+        SharedSecret secret;
+        PersistException secretProblem = null;
+        try {
+            secret = SharedSecret.resolve(config.sharedSecret(), config.persistEnabled(), config.persistPath());
+        } catch (PersistException e) {
+            secret = SharedSecret.random(); // never used: start() refuses to run
+            secretProblem = e;
+        }
+        this.sharedSecret = secret;
+        this.sharedSecretProblem = secretProblem;
+        Tokens tokens = new Tokens(config.tokenFormat(), secret.key());
         this.engine = new Engine(clock, tokens, config.expiryTickMillis(), version(), config.persistEnabled());
         engine.limits(config.limits().maxSessions(), config.limits().maxKeysPerSession(),
                 config.limits().maxStoredBytes(), config.limits().maxResponseBytes());
@@ -65,10 +79,17 @@ public final class SatchelNode implements AutoCloseable {
         this.network = new WebSocketServer(config, commands, loop);
     }
 
-    private static byte[] randomSecret() {
-        byte[] b = new byte[32];
-        new SecureRandom().nextBytes(b);
-        return b;
+    /** Where the shared-session secret came from. */
+    public SharedSecret.Source sharedSecretSource() {
+        return sharedSecret.source();
+    }
+
+    /**
+     * What the start-up load did, one phrase for the banner ("loaded 'x' (3 sessions, 5 keys)", or "start-up
+     * load of 'x' failed, started empty: ..."); null when none is configured or before start().
+     */
+    public String startupLoad() {
+        return startupLoad;
     }
 
     /** The version from the jar manifest, or "dev" when run from classes. */
@@ -156,12 +177,18 @@ public final class SatchelNode implements AutoCloseable {
         } catch (PersistException e) {
             throw new StartupException(e.getMessage(), e);
         }
+        if (sharedSecretProblem != null) {
+            throw new StartupException(sharedSecretProblem.getMessage(), sharedSecretProblem);
+        }
+        LOG.info(sharedSecret.describe());
         String name = config.loadOnStart();
         if (name.isEmpty()) {
             return;
         }
         try {
-            PersistCommands.load(persistence, loop, name).get();
+            PersistCommands.Loaded l = PersistCommands.load(persistence, loop, name).get();
+            startupLoad = "loaded '" + name + "' (" + (l.sessions() ? l.count() + " sessions, " : "") + l.keys()
+                    + " keys)";
         } catch (ExecutionException e) {
             PersistException p = Persistence.cause(e);
             if (!config.startEmptyOnLoadFailure()) {
@@ -170,6 +197,7 @@ public final class SatchelNode implements AutoCloseable {
             }
             LOG.warn("start-up load failed: {}; starting without it (persist.startEmptyOnLoadFailure)",
                     p.getMessage());
+            startupLoad = "start-up load of '" + name + "' failed, started empty: " + p.getMessage();
         }
     }
 

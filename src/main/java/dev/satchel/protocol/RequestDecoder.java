@@ -578,12 +578,16 @@ public final class RequestDecoder {
         }
         int s = sc.pos;
         sc.scanNumber();
+        final byte[] b = sc.buffer();
+        if (sc.numberIsNegative && sc.numberIsInteger && sc.pos - s == 2 && b[s + 1] == '0') {
+            r.expiryDurationSeconds = 0; // -0 is zero (the only negative spelling of it: JSON has no -00)
+            return;
+        }
         if (sc.numberIsNegative || !sc.numberIsInteger) {
             expiryProblem(r, Status.VALUE_TYPE_INVALID,
                     "expiry.duration must be a whole number of seconds, 0 or more");
             return;
         }
-        final byte[] b = sc.buffer();
         long v = 0;
         for (int i = s; i < sc.pos; i++) {
             v = v * 10 + (b[i] - '0');

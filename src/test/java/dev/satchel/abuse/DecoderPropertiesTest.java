@@ -32,12 +32,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AfterContainer;
+import java.util.function.Function;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Property-based: generated requests, the same requests mutated byte by byte, and arbitrary bytes, fed to the
@@ -45,8 +45,18 @@ import net.jqwik.api.lifecycle.AfterContainer;
  * exactly one well-formed response, never an exception and never a hang, and never status 1000. Jackson, in
  * strict mode, is the oracle for JSON syntax: what it accepts is never answered 3, what it rejects always is
  * (or 170, when a limit stopped the scan first), and duplicate member names are never accepted.
+ *
+ * <p>Seeded random generation in plain JUnit 5: each property runs {@link #BATCHES} batches (the parameterized
+ * invocations), each with its own {@link Random} seeded from the run's seed, the property and the batch, and
+ * its own fresh engine and decoder, so a batch replays exactly on its own. The run's seed is random unless
+ * {@code -Dsatchel.seed=N} fixes it; it is printed at the start and named in every failure together with the
+ * command that replays it.
  */
 class DecoderPropertiesTest {
+    /** The run's seed: {@code -Dsatchel.seed=N} replays a run (or one failing batch of it). */
+    private static final long SEED = Long.getLong("satchel.seed", new java.security.SecureRandom().nextLong());
+    /** Invocations per property; a property's tries are spread evenly over them. */
+    private static final int BATCHES = 10;
     private static final ObjectMapper STRICT = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -73,26 +83,61 @@ class DecoderPropertiesTest {
         "1e", ".", " ", "\n", "\t", "null", "true", "tru", "\u00e9", "\ud83d\ude00", "\u0001", "[[[[[[[[", "{\"a\":",
         "\"tkn\":", "\"keys\":{}", "9999999999999999999999", "}}}", "\"\"", "/*", "'"};
 
-    private static final Engine ENGINE;
-    private static final RequestDecoder DECODER;
-    private static final ResponseWriter OUT = new ResponseWriter(TokenFormat.STRING);
+    /** The engine and decoder under test, with server-like limits; used on {@link #WORKER} only. */
+    private static final class Target {
+        final Engine engine;
+        final RequestDecoder decoder;
+        final ResponseWriter out = new ResponseWriter(TokenFormat.STRING);
 
-    static {
-        Tokens tokens = new Tokens(TokenFormat.STRING, "property".getBytes(StandardCharsets.UTF_8));
-        ENGINE = new Engine(new ManualClock(1_000_000L), tokens, 100, "test", false);
-        ENGINE.limits(10_000, 1000, 8 << 20, 1 << 20);
-        List<Command> all = new ArrayList<>();
-        all.addAll(SessionCommands.all(tokens));
-        all.addAll(DataCommands.all());
-        all.addAll(ServerCommands.all());
-        all.addAll(PersistCommands.all());
-        DECODER = new RequestDecoder(new CommandRegistry(all), TokenFormat.STRING,
-                new RequestDecoder.Limits(32, 2048, 64, 128, 64, 4096));
+        Target() {
+            Tokens tokens = new Tokens(TokenFormat.STRING, "property".getBytes(StandardCharsets.UTF_8));
+            engine = new Engine(new ManualClock(1_000_000L), tokens, 100, "test", false);
+            engine.limits(10_000, 1000, 8 << 20, 1 << 20);
+            List<Command> all = new ArrayList<>();
+            all.addAll(SessionCommands.all(tokens));
+            all.addAll(DataCommands.all());
+            all.addAll(ServerCommands.all());
+            all.addAll(PersistCommands.all());
+            decoder = new RequestDecoder(new CommandRegistry(all), TokenFormat.STRING,
+                    new RequestDecoder.Limits(32, 2048, 64, 128, 64, 4096));
+        }
     }
 
-    @AfterContainer
+    @BeforeAll
+    static void printSeed() {
+        System.out.println("DecoderPropertiesTest: seed " + SEED + " (replay with -Dsatchel.seed=" + SEED + ")");
+    }
+
+    @AfterAll
     static void stopWorker() {
         WORKER.shutdownNow();
+    }
+
+    static IntStream batches() {
+        return IntStream.range(0, BATCHES);
+    }
+
+    /**
+     * Runs {@code tries} cases of a property, spread over the batches: batch {@code b} draws its inputs from a
+     * Random seeded by (run seed, property, b) and feeds them to a fresh engine. A failure names the seed and
+     * the case, with the input, and how to replay it.
+     */
+    private static void check(String property, int batch, int tries, Function<Random, byte[]> generator)
+            throws Exception {
+        long seed = SEED ^ (property.hashCode() * 0x9E3779B97F4A7C15L) ^ ((batch + 1) * 0xC2B2AE3D27D4EB4FL);
+        Random random = new Random(seed);
+        Target target = WORKER.submit(Target::new).get();
+        int cases = tries / BATCHES + (batch < tries % BATCHES ? 1 : 0);
+        for (int i = 0; i < cases; i++) {
+            byte[] input = generator.apply(random);
+            try {
+                answer(target, input, property.equals("everyGeneratedRequestGetsOneWellFormedAnswer"));
+            } catch (AssertionError | Exception e) {
+                throw new AssertionError(property + " failed at case " + i + " of batch " + batch + " (run seed "
+                        + SEED + "; replay: mvn -B test -Dtest=DecoderPropertiesTest#" + property + " -Dsatchel.seed="
+                        + SEED + ") for input " + printable(input) + ": " + e.getMessage(), e);
+            }
+        }
     }
 
     // ---- generators ----
@@ -199,42 +244,64 @@ class DecoderPropertiesTest {
         return s.toString();
     }
 
-    @Provide
-    Arbitrary<String> requests() {
-        return Arbitraries.randomValue(DecoderPropertiesTest::request);
+    /** Bytes that matter to a JSON decoder or to UTF-8, besides the extremes. */
+    private static final byte[] EDGE_BYTES = {0, 1, -1, 127, -128, '{', '}', '[', ']', '"', '\\', ':', ',', ' ',
+        (byte) 0xC3, (byte) 0xED, (byte) 0xF0, (byte) 0x80, (byte) 0xBF};
+
+    /**
+     * Arbitrary bytes as the former jqwik {@code @ForAll byte[]} drew them: 0 to 255 bytes, any values, with
+     * edge cases mixed in (empty and one-byte arrays, extreme and structural byte values).
+     */
+    static byte[] bytes(Random r) {
+        int n = switch (r.nextInt(20)) {
+            case 0 -> 0;
+            case 1 -> 1;
+            case 2 -> 255;
+            default -> r.nextInt(256);
+        };
+        byte[] b = new byte[n];
+        boolean edgy = r.nextInt(4) == 0;
+        for (int i = 0; i < n; i++) {
+            b[i] = edgy && r.nextInt(3) == 0 ? EDGE_BYTES[r.nextInt(EDGE_BYTES.length)] : (byte) r.nextInt(256);
+        }
+        return b;
     }
 
-    @Provide
-    Arbitrary<String> mutatedRequests() {
-        return Arbitraries.randomValue(r -> mutate(request(r), r));
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    // ---- properties ----
+    // ---- properties (tries as with jqwik before: 3000, 5000 and 2000) ----
 
-    @Property(tries = 3000)
-    void everyGeneratedRequestGetsOneWellFormedAnswer(@ForAll("requests") String json) throws Exception {
-        int st = answer(json.getBytes(StandardCharsets.UTF_8));
-        assertThat(st).as("a generated request is valid JSON: %s", json).isNotEqualTo(3);
+    @ParameterizedTest(name = "batch {0}")
+    @MethodSource("batches")
+    void everyGeneratedRequestGetsOneWellFormedAnswer(int batch) throws Exception {
+        check("everyGeneratedRequestGetsOneWellFormedAnswer", batch, 3000, r -> utf8(request(r)));
     }
 
-    @Property(tries = 5000)
-    void everyMutatedRequestGetsOneWellFormedAnswerThatAgreesWithJackson(@ForAll("mutatedRequests") String json)
-            throws Exception {
-        answer(json.getBytes(StandardCharsets.UTF_8));
+    @ParameterizedTest(name = "batch {0}")
+    @MethodSource("batches")
+    void everyMutatedRequestGetsOneWellFormedAnswerThatAgreesWithJackson(int batch) throws Exception {
+        check("everyMutatedRequestGetsOneWellFormedAnswerThatAgreesWithJackson", batch, 5000,
+                r -> utf8(mutate(request(r), r)));
     }
 
-    @Property(tries = 2000)
-    void arbitraryBytesNeverBreakTheDecoder(@ForAll byte[] bytes) throws Exception {
-        answer(bytes);
+    @ParameterizedTest(name = "batch {0}")
+    @MethodSource("batches")
+    void arbitraryBytesNeverBreakTheDecoder(int batch) throws Exception {
+        check("arbitraryBytesNeverBreakTheDecoder", batch, 2000, DecoderPropertiesTest::bytes);
     }
 
-    /** Decodes and executes as the server does; checks the response and the syntax verdict. Returns st. */
-    private static int answer(byte[] message) throws Exception {
+    /**
+     * Decodes and executes as the server does; checks the response and the syntax verdict. A generated
+     * (unmutated) request must moreover be valid JSON: never answered 3.
+     */
+    private static void answer(Target target, byte[] message, boolean generated) throws Exception {
         Future<String> done = WORKER.submit(() -> {
-            Request r = DECODER.decode(message, message.length);
-            OUT.reset();
-            ENGINE.execute(r, OUT);
-            return OUT.toString();
+            Request r = target.decoder.decode(message, message.length);
+            target.out.reset();
+            target.engine.execute(r, target.out);
+            return target.out.toString();
         });
         String response;
         try {
@@ -256,7 +323,9 @@ class DecoderPropertiesTest {
             assertThat(inner.get("m").asText()).as("m in %s", response).isNotBlank();
         }
         agreeWithJackson(message, st, response);
-        return st;
+        if (generated) {
+            assertThat(st).as("a generated request is valid JSON: %s", printable(message)).isNotEqualTo(3);
+        }
     }
 
     private static void agreeWithJackson(byte[] message, int st, String response) {

@@ -127,6 +127,96 @@ class EngineLimitsTest {
         assertThat(st(h.run("{\"SH_NEW\":{}}"))).isEqualTo(170);
     }
 
+    /**
+     * Data past its deadline is never observable, so it must not hold a budget either, even where the wheel
+     * (here: a 60 s tick, never run) has not reached it: every limit check expires what is due before it refuses.
+     */
+    @Test
+    void dataPastItsDeadlineDoesNotCountAgainstTheStoredBytesBudget() {
+        for (boolean deleteSession : new boolean[] {true, false}) {
+            CommandHarness w = new CommandHarness(dev.satchel.protocol.TokenFormat.STRING, "s", 60_000, 64);
+            String v = "\"" + "x".repeat(1500) + "\"";
+            w.engine.limits(Integer.MAX_VALUE, Integer.MAX_VALUE, 2048, Integer.MAX_VALUE);
+            String t = w.newSession("{\"expiry\":{\"duration\":1,\"deleteSession\":" + deleteSession + "}}");
+            assertThat(st(w.run("{\"SH_SET\":{\"tkn\":" + t + ",\"keys\":{\"a\":" + v + "}}}"))).isEqualTo(1);
+            String live = w.newSession("{}");
+            assertThat(st(w.run("{\"KV_SET\":{\"keys\":{\"g\":" + v + "}}}"))).as("over budget while live")
+                    .isEqualTo(170);
+            w.clock.advanceMillis(1500);
+            assertThat(w.run("{\"KV_SET\":{\"keys\":{\"g\":" + v + "}}}")).as("deleteSession %s", deleteSession)
+                    .isEqualTo("{\"KV_SET_RSP\":{\"st\":1}}");
+            assertThat(w.engine.storedBytes()).isEqualTo(entry("g", v));
+            // the same for a write into another session (SET, ADD, CLEAR_SET), and for KV_ADD / KV_CLEAR_SET
+            w.run("{\"KV_CLEAR\":{}}");
+            for (String write : new String[] {"SH_SET", "SH_ADD", "SH_CLEAR_SET", "KV_ADD", "KV_CLEAR_SET", "KV_SET"}) {
+                String filler = w.newSession("{\"expiry\":{\"duration\":1,\"deleteSession\":" + deleteSession + "}}");
+                assertThat(st(w.run("{\"SH_SET\":{\"tkn\":" + filler + ",\"keys\":{\"f\":" + v + "}}}")))
+                        .isEqualTo(1);
+                w.clock.advanceMillis(1500);
+                String target = write.startsWith("SH_") ? "\"tkn\":" + live + "," : "";
+                assertThat(st(w.run("{\"" + write + "\":{" + target + "\"keys\":{\"k\":" + v + "}}}")))
+                        .as("%s with deleteSession %s", write, deleteSession).isEqualTo(1);
+                w.run("{\"SH_CLEAR\":{\"tkn\":" + live + "}}");
+                w.run("{\"KV_CLEAR\":{}}");
+                assertThat(w.engine.storedBytes()).isZero();
+            }
+        }
+    }
+
+    @Test
+    void aWriteIntoASessionThatIsItselfPastItsDeadlineCountsFromAnEmptyStore() {
+        CommandHarness w = new CommandHarness(dev.satchel.protocol.TokenFormat.STRING, "s", 60_000, 64);
+        w.engine.limits(Integer.MAX_VALUE, 2, 2048, Integer.MAX_VALUE);
+        String t = w.newSession("{\"expiry\":{\"duration\":1}}");
+        String v = "\"" + "x".repeat(1500) + "\"";
+        assertThat(st(w.run("{\"SH_SET\":{\"tkn\":" + t + ",\"keys\":{\"a\":1,\"b\":" + v + "}}}"))).isEqualTo(1);
+        assertThat(st(w.run("{\"SH_ADD\":{\"tkn\":" + t + ",\"keys\":{\"c\":1}}}"))).isEqualTo(170);
+        w.clock.advanceMillis(1500);
+        // its old period's keys are gone: two new keys of 1500 bytes fit the key and byte limits again
+        assertThat(st(w.run("{\"SH_ADD\":{\"tkn\":" + t + ",\"keys\":{\"c\":1,\"d\":" + v + "}}}")))
+                .isEqualTo(1);
+        assertThat(w.run("{\"SH_KEYS\":{\"tkn\":" + t + "}}")).contains("[\"c\",\"d\"]");
+    }
+
+    @Test
+    void sessionsPastTheirDeadlineDoNotCountForSessionsOrLoadsWhateverTheWheelTick() {
+        CommandHarness w = new CommandHarness(dev.satchel.protocol.TokenFormat.STRING, "s", 60_000, 64);
+        w.engine.limits(3, Integer.MAX_VALUE, 4096, Integer.MAX_VALUE);
+        String v = "\"" + "x".repeat(1500) + "\"";
+        for (int i = 0; i < 3; i++) {
+            String t = w.newSession("{\"expiry\":{\"duration\":1,\"deleteSession\":true}}");
+            w.run("{\"SH_SET\":{\"tkn\":" + t + ",\"keys\":{\"a\":" + v + "}}}");
+        }
+        assertThat(w.engine.loadProblem(2, 0, 0)).isEqualTo("loading 2 sessions would pass limits.maxSessions (3)");
+        assertThat(w.engine.loadProblem(0, 1500, 0)).contains("limits.maxStoredBytes");
+        w.clock.advanceMillis(1500);
+        assertThat(w.engine.loadProblem(0, 1500, 0)).as("KV_LOAD of 1.5 KB: only expired data held the budget")
+                .isNull();
+        assertThat(w.engine.storedBytes()).isZero();
+        assertThat(w.engine.loadProblem(2, 0, 0)).as("SH_LOAD of 2 sessions").isNull();
+        assertThat(w.engine.sessionCount()).isZero();
+        assertThat(w.engine.loadProblem(4, 0, 0)).as("still a limit").isNotNull();
+        // SH_NEW, for the same state reached again
+        for (int i = 0; i < 3; i++) {
+            w.newSession("{\"expiry\":{\"duration\":1,\"deleteSession\":true}}");
+        }
+        w.clock.advanceMillis(1500);
+        for (int i = 0; i < 3; i++) {
+            assertThat(st(w.run("{\"SH_NEW\":{}}"))).isEqualTo(1);
+        }
+        assertThat(st(w.run("{\"SH_NEW\":{}}"))).isEqualTo(170);
+    }
+
+    @Test
+    void minusZeroIsAZeroDuration() {
+        String t = h.newSession("{\"expiry\":{\"duration\":-0,\"deleteSession\":true}}");
+        assertThat(h.run("{\"SH_INFO\":{\"tkn\":" + t + "}}")).contains("\"expires\":false")
+                .doesNotContain("\"expiry\"");
+        assertThat(st(h.run("{\"SH_NEW\":{\"expiry\":{\"duration\":-1}}}"))).isEqualTo(41);
+        assertThat(st(h.run("{\"SH_NEW\":{\"expiry\":{\"duration\":-0.0}}}"))).isEqualTo(41);
+        assertThat(st(h.run("{\"SH_NEW\":{\"expiry\":{\"duration\":-0e0}}}"))).isEqualTo(41);
+    }
+
     @Test
     void responsesLargerThanTheLimitAre170AndDoNotExtend() {
         h.engine.limits(Integer.MAX_VALUE, Integer.MAX_VALUE, Long.MAX_VALUE, 200);

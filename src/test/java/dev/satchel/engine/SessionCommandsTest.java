@@ -212,7 +212,7 @@ class SessionCommandsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"-1", "-0", "-9999999999999999999999", "1.5", "10.0", "1e3", "1E+1", "0.0",
+    @ValueSource(strings = {"-1", "-0.0", "-9999999999999999999999", "1.5", "10.0", "1e3", "1E+1", "0.0",
         "'10'", "null", "true", "[10]", "{}"})
     void newExpiryDurationNotAWholeNumberIs41(String v) {
         assertError(h.run(j("{'SH_NEW':{'expiry':{'duration':" + v + "}}}")), "SH_NEW_RSP", 41);

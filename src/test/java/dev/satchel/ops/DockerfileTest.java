@@ -187,6 +187,10 @@ class DockerfileTest {
         Matcher m = Pattern.compile("((?:--[a-z-]+=\\S+\\s+)*)CMD\\s+(\\[.*])").matcher(hc.args());
         assertThat(m.matches()).as("HEALTHCHECK [options] CMD [exec form]: %s", hc.args()).isTrue();
         assertThat(m.group(1)).contains("--interval=", "--timeout=", "--start-period=");
+        // healthy within a second or two of being ready, not after the first 15 s interval (Engine 25+)
+        Matcher startInterval = Pattern.compile("--start-interval=(\\d+)s\\b").matcher(m.group(1));
+        assertThat(startInterval.find()).as("--start-interval in %s", hc.args()).isTrue();
+        assertThat(Integer.parseInt(startInterval.group(1))).isBetween(1, 2);
         List<String> check = execForm(m.group(2));
         assertThat(check).containsSubsequence("java", "-jar", "/opt/satchel/satchel.jar", "health");
         assertThat(String.join(" ", check).toLowerCase(Locale.ROOT))
@@ -234,6 +238,102 @@ class DockerfileTest {
         }
         assertThat(waits).as("a service waits for service_healthy").isTrue();
         assertThat(Path.of("docker/prometheus.yml")).content().contains("satchel:1988");
+    }
+
+    /** Where a service mounts something: volume targets ("src:target[:mode]" or long form) and tmpfs paths. */
+    private static Set<String> mountTargets(JsonNode service) {
+        Set<String> targets = new TreeSet<>();
+        JsonNode volumes = service.get("volumes");
+        if (volumes != null) {
+            for (JsonNode v : volumes) {
+                if (v.isTextual()) {
+                    String[] p = v.asText().split(":");
+                    targets.add(p.length == 1 ? p[0] : p[1]);
+                } else {
+                    targets.add(v.get("target").asText());
+                }
+            }
+        }
+        JsonNode tmpfs = service.get("tmpfs");
+        if (tmpfs != null) {
+            if (tmpfs.isTextual()) {
+                targets.add(tmpfs.asText().split(":")[0]);
+            } else {
+                tmpfs.forEach(t -> targets.add(t.asText().split(":")[0]));
+            }
+        }
+        return targets;
+    }
+
+    /**
+     * The example service stops at once on SIGTERM (exit 0, not killed after 10 s with 137), does not inherit
+     * the image's health check, and no service leaves an anonymous volume behind at each `up`.
+     */
+    @Test
+    void composeServicesStopCleanlyAndLeaveNoAnonymousVolumes() throws Exception {
+        JsonNode services = new ObjectMapper(new YAMLFactory()).readTree(COMPOSE.toFile()).get("services");
+        List<List<Instruction>> stages = stages(parse(DOCKERFILE));
+        List<String> imageVolumes = execForm(only(stages.get(stages.size() - 1), "VOLUME").args());
+        String image = services.get("satchel").get("image").asText();
+        int others = 0;
+        for (var it = services.fields(); it.hasNext(); ) {
+            var e = it.next();
+            JsonNode svc = e.getValue();
+            String name = e.getKey();
+            if (image.equals(svc.path("image").asText())) {
+                assertThat(mountTargets(svc)).as("%s mounts the image's VOLUME paths (else an anonymous volume"
+                        + " per container)", name).containsAll(imageVolumes);
+            }
+            if (svc.path("image").asText().startsWith("prom/prometheus:")) {
+                assertThat(mountTargets(svc)).as("prom/prometheus declares VOLUME /prometheus").contains("/prometheus");
+            }
+            if (name.equals("satchel") || !image.equals(svc.path("image").asText())) {
+                continue;
+            }
+            others++;
+            // the server's image, running something else (a shell loop)
+            assertThat(svc.path("init").asBoolean()).as("%s: init: true, so that PID 1 forwards SIGTERM", name)
+                    .isTrue();
+            assertThat(svc.path("healthcheck").path("disable").asBoolean())
+                    .as("%s: the image's HEALTHCHECK (Satchel's admin port) does not apply", name).isTrue();
+            String script = String.join("\n", texts(svc.get("command")));
+            assertThat(script).as("%s ends its loop on SIGTERM", name).containsPattern("trap '[^']*exit 0[^']*' TERM");
+        }
+        assertThat(others).as("the example service runs the Satchel image").isEqualTo(1);
+    }
+
+    private static List<String> texts(JsonNode n) {
+        List<String> out = new ArrayList<>();
+        if (n.isTextual()) {
+            out.add(n.asText());
+        } else {
+            n.forEach(x -> out.add(x.asText()));
+        }
+        return out;
+    }
+
+    /** The example service's shell loop, run by bash here (as under init: true): SIGTERM ends it with status 0. */
+    @Test
+    void theExampleServiceLoopExitsZeroOnSigterm() throws Exception {
+        JsonNode app = new ObjectMapper(new YAMLFactory()).readTree(COMPOSE.toFile()).get("services").get("app");
+        List<String> entrypoint = texts(app.get("entrypoint"));
+        assertThat(entrypoint).containsExactly("bash", "-c");
+        // compose's $$ is a literal $; the jar is not here, so each round's cli fails at once and the loop sleeps
+        String script = texts(app.get("command")).get(0).replace("$$", "$")
+                .replace("/opt/satchel/satchel.jar", "/nonexistent/satchel.jar");
+        ProcessBuilder pb = new ProcessBuilder("bash", "-c", script).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().put("JAVA_TOOL_OPTIONS", "-Xmx16m");
+        Process p = pb.start();
+        try {
+            Thread.sleep(1500); // into its first sleep (or still in java: the trap then runs right after)
+            assertThat(p.isAlive()).as("the loop runs").isTrue();
+            p.destroy(); // SIGTERM
+            assertThat(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).as("stopped on SIGTERM").isTrue();
+            assertThat(p.exitValue()).as("exit status after SIGTERM").isZero();
+        } finally {
+            p.destroyForcibly();
+        }
     }
 
     @Test
