@@ -57,7 +57,7 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
             ctx.pipeline().remove(this);
             return;
         }
-        dev.satchel.ops.NetStats.rejected(ch, refused.contains("PerAddress") ? "too_many_connections_per_address"
+        NetStats.rejected(ch, refused.contains("PerAddress") ? "too_many_connections_per_address"
                 : "too_many_connections");
         warnRefused(refused);
         String body = "too many connections: " + refused + "\n";

@@ -1,5 +1,6 @@
 package dev.satchel.net;
 
+import dev.satchel.net.ws.WebSocketFrames;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
@@ -144,7 +145,7 @@ final class IdleHandler extends ChannelDuplexHandler {
         if (!upgraded) {
             LOG.debug("closing {}: no WebSocket handshake within {} s (limits.handshakeTimeoutSeconds)",
                     ctx.channel().remoteAddress(), TimeUnit.NANOSECONDS.toSeconds(handshakeNanos));
-            dev.satchel.ops.NetStats.rejected(ctx.channel(), "handshake_timeout");
+            NetStats.rejected(ctx.channel(), "handshake_timeout");
             io.netty.handler.ssl.SslHandler tls = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
             if (tls != null && !tls.handshakeFuture().isDone()) {
                 ctx.close(); // still in the TLS handshake: no channel to answer on
@@ -171,7 +172,7 @@ final class IdleHandler extends ChannelDuplexHandler {
             } else if (now - pingSent >= pingNanos) {
                 LOG.debug("closing {}: silent for {} s after a ping (limits.idleTimeoutSeconds, pingTimeoutSeconds)",
                         ctx.channel().remoteAddress(), TimeUnit.NANOSECONDS.toSeconds(now - lastRead));
-                dev.satchel.ops.NetStats.rejected(ctx.channel(), "idle_timeout");
+                NetStats.rejected(ctx.channel(), "idle_timeout");
                 closeRequested = true;
                 ctx.fireUserEventTriggered(IDLE_TIMEOUT);
                 schedule(pingNanos);
@@ -185,7 +186,7 @@ final class IdleHandler extends ChannelDuplexHandler {
         if (idleFor >= idleNanos) {
             pingSent = now;
             ByteBuf ping = ctx.alloc().buffer(2 + PING_PAYLOAD.length);
-            ping.writeByte(0x80 | TextFrames.OP_PING).writeByte(PING_PAYLOAD.length).writeBytes(PING_PAYLOAD);
+            WebSocketFrames.writeControl(ping, WebSocketFrames.OP_PING, PING_PAYLOAD, PING_PAYLOAD.length);
             ctx.writeAndFlush(ping, ctx.voidPromise());
             schedule(pingNanos);
         } else {

@@ -1,6 +1,7 @@
 package dev.satchel.ops;
 
 import dev.satchel.engine.CommandLoop;
+import dev.satchel.net.NetStats;
 import dev.satchel.protocol.Status;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
