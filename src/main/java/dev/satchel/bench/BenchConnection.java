@@ -3,13 +3,12 @@ package dev.satchel.bench;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import dev.satchel.net.ws.WebSocketFrames;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.net.URI;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.Base64;
 import java.util.List;
@@ -18,7 +17,8 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * One benchmark connection: its own WebSocket handshake and framing (no Netty WebSocket codec), a ring of the
+ * One benchmark connection: its own WebSocket handshake, frames through the server's codec
+ * ({@link WebSocketFrames}; no Netty WebSocket codec), a ring of the
  * requests in flight, and the workload's request sequence.
  *
  * <p>Everything runs on the connection's event loop. Requests written while a batch of responses is read are
@@ -33,7 +33,8 @@ final class BenchConnection extends ByteToMessageDecoder {
     private static final byte SETUP_NEW = -1;
     private static final byte SETUP_FILL = -2;
 
-    private static final String WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    private static final byte[] EMPTY = new byte[0];
+    private static final byte[] CLOSE_NORMAL = {(byte) (WebSocketFrames.CLOSE_NORMAL >> 8), (byte) WebSocketFrames.CLOSE_NORMAL};
     private static final byte[] CRLFCRLF = {'\r', '\n', '\r', '\n'};
     private static final byte[] ST = Templates.ascii("\"st\":");
     private static final byte[] TKN = Templates.ascii("\"tkn\":");
@@ -73,6 +74,8 @@ final class BenchConnection extends ByteToMessageDecoder {
     private int globalFillNext;
     private int sessionFillNext;
     private ByteBuf fragments;
+    /** The header of the frame being read (reused). */
+    private final WebSocketFrames.Header header = new WebSocketFrames.Header();
 
     // Results: written on the event loop, read by the main thread after the drained signal.
     final long[] errorsByOp = new long[Op.ALL.length];
@@ -195,14 +198,14 @@ final class BenchConnection extends ByteToMessageDecoder {
         ensureOut();
         if (cleanUp) {
             if (token != null) {
-                WsFrames.writeText(out, templates.endPrefix, token, templates.endSuffix, maskKey());
+                WebSocketFrames.writeMaskedText(out, templates.endPrefix, token, templates.endSuffix, maskKey());
             }
             for (byte[] churn : churnTokens) {
-                WsFrames.writeText(out, templates.endPrefix, churn, templates.endSuffix, maskKey());
+                WebSocketFrames.writeMaskedText(out, templates.endPrefix, churn, templates.endSuffix, maskKey());
             }
             churnTokens.clear();
         }
-        WsFrames.writeClose(out, 1000, maskKey());
+        WebSocketFrames.writeMaskedControl(out, WebSocketFrames.OP_CLOSE, CLOSE_NORMAL, maskKey());
         flushOut();
     }
 
@@ -213,40 +216,28 @@ final class BenchConnection extends ByteToMessageDecoder {
         if (phase == Phase.HANDSHAKE && !readHandshake(in)) {
             return;
         }
-        while (phase != Phase.DEAD && in.isReadable(2)) {
-            int r = in.readerIndex();
-            int b0 = in.getUnsignedByte(r);
-            int b1 = in.getUnsignedByte(r + 1);
-            if ((b1 & 0x80) != 0 || (b0 & 0x70) != 0) {
+        WebSocketFrames.Header h = header;
+        while (phase != Phase.DEAD && WebSocketFrames.parseHeader(in, h)) {
+            if (h.masked || h.rsv != 0) {
                 fail("connection " + index + ": the server sent a masked frame or reserved bits");
                 ctx.close();
                 return;
             }
-            long length = b1 & 0x7F;
-            int header = 2;
-            if (length == 126) {
-                if (!in.isReadable(4)) {
-                    return;
-                }
-                length = in.getUnsignedShort(r + 2);
-                header = 4;
-            } else if (length == 127) {
-                if (!in.isReadable(10)) {
-                    return;
-                }
-                length = in.getLong(r + 2);
-                header = 10;
+            if (h.headerLength == 0) {
+                return; // the extended length has not arrived
             }
+            long length = h.length;
             if (length < 0 || length > MAX_MESSAGE_BYTES) {
                 fail("connection " + index + ": the server sent a frame of " + length + " bytes");
                 ctx.close();
                 return;
             }
-            if (in.readableBytes() < header + length) {
+            if (in.readableBytes() < h.headerLength + length) {
                 return;
             }
-            onFrame((b0 & 0x80) != 0, b0 & 0x0F, in.slice(r + header, (int) length));
-            in.readerIndex(r + header + (int) length);
+            int r = in.readerIndex();
+            onFrame(h.fin, h.opcode, in.slice(r + h.headerLength, (int) length));
+            in.readerIndex(r + h.headerLength + (int) length);
         }
     }
 
@@ -274,7 +265,7 @@ final class BenchConnection extends ByteToMessageDecoder {
             ctx.close();
             return false;
         }
-        String expected = acceptKey(wsKey);
+        String expected = WebSocketFrames.acceptKey(wsKey);
         boolean accepted = false;
         for (String line : lines) {
             int colon = line.indexOf(':');
@@ -293,7 +284,7 @@ final class BenchConnection extends ByteToMessageDecoder {
 
     private void onFrame(boolean fin, int opcode, ByteBuf payload) {
         switch (opcode) {
-            case WsFrames.OP_TEXT, WsFrames.OP_CONTINUATION -> {
+            case WebSocketFrames.OP_TEXT, WebSocketFrames.OP_CONTINUATION -> {
                 if (!fin || fragments != null) {
                     if (fragments == null) {
                         fragments = ctx.alloc().heapBuffer();
@@ -313,7 +304,7 @@ final class BenchConnection extends ByteToMessageDecoder {
                     onMessage(payload);
                 }
             }
-            case WsFrames.OP_CLOSE -> {
+            case WebSocketFrames.OP_CLOSE -> {
                 if (phase != Phase.CLOSING) {
                     int code = payload.readableBytes() >= 2 ? payload.getUnsignedShort(payload.readerIndex()) : 1005;
                     String reason = payload.readableBytes() > 2
@@ -323,11 +314,11 @@ final class BenchConnection extends ByteToMessageDecoder {
                 }
                 ctx.close();
             }
-            case WsFrames.OP_PING -> {
+            case WebSocketFrames.OP_PING -> {
                 byte[] data = new byte[payload.readableBytes()];
                 payload.getBytes(payload.readerIndex(), data);
                 ensureOut();
-                WsFrames.writeControl(out, WsFrames.OP_PONG, data, maskKey());
+                WebSocketFrames.writeMaskedControl(out, WebSocketFrames.OP_PONG, data, maskKey());
             }
             default -> {
                 // pong or an unknown opcode: ignored
@@ -383,7 +374,7 @@ final class BenchConnection extends ByteToMessageDecoder {
     private void startSetup() {
         phase = Phase.SETUP;
         if (settings.workload().needsSession(settings.mix())) {
-            write(SETUP_NEW, templates.newRequest, WsFrames.empty(), WsFrames.empty(), false);
+            write(SETUP_NEW, templates.newRequest, EMPTY, EMPTY, false);
         } else {
             fill();
         }
@@ -478,7 +469,7 @@ final class BenchConnection extends ByteToMessageDecoder {
         if (churn != null) {
             write(Op.END, templates.endPrefix, churn, templates.endSuffix, measure);
         } else {
-            write(Op.NEW, templates.newRequest, WsFrames.empty(), WsFrames.empty(), measure);
+            write(Op.NEW, templates.newRequest, EMPTY, EMPTY, measure);
         }
     }
 
@@ -488,7 +479,7 @@ final class BenchConnection extends ByteToMessageDecoder {
 
     private void write(byte code, byte[] a, byte[] b, byte[] c, boolean measure) {
         ensureOut();
-        WsFrames.writeText(out, a, b, c, maskKey());
+        WebSocketFrames.writeMaskedText(out, a, b, c, maskKey());
         int slot = (head + inFlight) & ringMask;
         ops[slot] = code;
         measured[slot] = measure;
@@ -635,15 +626,6 @@ final class BenchConnection extends ByteToMessageDecoder {
         int n = Math.min(payload.readableBytes(), 200);
         String text = payload.toString(payload.readerIndex(), n, UTF_8);
         return n < payload.readableBytes() ? text + "..." : text;
-    }
-
-    private static String acceptKey(String key) {
-        try {
-            MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
-            return Base64.getEncoder().encodeToString(sha1.digest((key + WS_GUID).getBytes(US_ASCII)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     private static String describe(Throwable t) {

@@ -3,6 +3,7 @@ package dev.satchel.net;
 import dev.satchel.engine.Engine;
 import dev.satchel.engine.Request;
 import dev.satchel.json.ResponseWriter;
+import dev.satchel.net.ws.WebSocketFrames;
 import io.netty.buffer.ByteBuf;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -18,13 +19,16 @@ import java.util.concurrent.CompletableFuture;
  * sequence of framed buffers and promised responses, which the connection writes strictly in order.
  *
  * <p>Backpressure reaches the loop: a batch runs only while its connection's unsent responses stay under the
- * high-water mark ({@link ClientConnection#outputBudget}). The requests left over, and every later batch of
+ * high-water mark ({@link OutboundFlow#outputBudget}). The requests left over, and every later batch of
  * that connection, are held back on the loop in order until the I/O thread reports that the responses have
  * drained; so a client that does not read makes the server hold at most the high-water mark plus one response
  * for it, however many requests it pipelines, and never gets an answer out of order.
+ *
+ * <p>Threads: built on the I/O thread, executed on the loop, delivered and released on the I/O thread; the
+ * hand-offs between them go through the loop's queue and the event loop's task queue, which publish its fields.
  */
 final class Batch {
-    private final ClientConnection connection;
+    private final OutboundFlow flow;
     private final Request[] requests;
     /** Requests this batch answers: all of them, or those run before the rest was held back. */
     private int count;
@@ -35,8 +39,8 @@ final class Batch {
     /** Null unless a response was deferred: ByteBuf and CompletableFuture&lt;byte[]&gt; items, in order. */
     private List<Object> segments;
 
-    Batch(ClientConnection connection, Request[] requests, int count) {
-        this.connection = connection;
+    Batch(OutboundFlow flow, Request[] requests, int count) {
+        this.flow = flow;
         this.requests = requests;
         this.count = count;
     }
@@ -53,8 +57,9 @@ final class Batch {
         return outputBytes;
     }
 
-    ClientConnection connection() {
-        return connection;
+    /** The flow of the connection that sent these requests. */
+    OutboundFlow flow() {
+        return flow;
     }
 
     /**
@@ -62,8 +67,8 @@ final class Batch {
      * connection are held back (then this whole batch waits behind them and answers nothing now).
      */
     void execute(Engine engine, ResponseWriter out) {
-        if (connection.holdingBack()) {
-            connection.holdBack(split(0));
+        if (flow.holdingBack()) {
+            flow.holdBack(split(0));
             return;
         }
         executeSome(engine, out);
@@ -75,12 +80,12 @@ final class Batch {
      * if it ran them all.
      */
     boolean executeSome(Engine engine, ResponseWriter out) {
-        long budget = connection.outputBudget();
+        long budget = flow.outputBudget();
         if (budget <= 0) {
-            connection.stallOnLoop(split(0));
+            flow.stallOnLoop(split(0));
             return false;
         }
-        ByteBuf buf = connection.allocator().directBuffer((int) Math.min(count * 64L, 1 << 16));
+        ByteBuf buf = flow.allocator().directBuffer((int) Math.min(count * 64L, 1 << 16));
         long done = 0; // bytes of the buffers already moved to segments
         int stoppedAt = -1;
         try {
@@ -95,7 +100,7 @@ final class Batch {
                 requests[i] = null;
                 CompletableFuture<byte[]> promised = out.takeDeferred();
                 if (promised == null) {
-                    TextFrames.write(buf, out.array(), out.length());
+                    WebSocketFrames.writeText(buf, out.array(), out.length());
                 } else {
                     if (segments == null) {
                         segments = new ArrayList<>();
@@ -103,13 +108,13 @@ final class Batch {
                     done += buf.readableBytes();
                     segments.add(buf);
                     segments.add(promised);
-                    buf = connection.allocator().directBuffer(Math.max(64, (count - i) * 64));
+                    buf = flow.allocator().directBuffer(Math.max(64, (count - i) * 64));
                 }
             }
         } catch (Throwable t) {
             buf.release();
             releaseSegments();
-            connection.eventLoop().execute(connection::closeOnInternalError); // never leave a client waiting
+            flow.failedOnLoop(); // never leave a client waiting
             throw t;
         }
         if (segments != null) {
@@ -118,9 +123,9 @@ final class Batch {
             output = buf;
         }
         outputBytes = done + buf.readableBytes();
-        connection.produced(outputBytes);
+        flow.produced(outputBytes);
         if (stoppedAt >= 0) {
-            connection.stallOnLoop(split(stoppedAt));
+            flow.stallOnLoop(split(stoppedAt));
             return false;
         }
         return true;
@@ -128,7 +133,7 @@ final class Batch {
 
     /** Moves requests {@code [from, count)} to a new batch; this one keeps (and answers) those before. */
     private Batch split(int from) {
-        Batch rest = new Batch(connection, Arrays.copyOfRange(requests, from, count), count - from);
+        Batch rest = new Batch(flow, Arrays.copyOfRange(requests, from, count), count - from);
         Arrays.fill(requests, from, count, null);
         count = from;
         return rest;

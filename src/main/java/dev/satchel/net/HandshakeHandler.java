@@ -1,14 +1,10 @@
 package dev.satchel.net;
 
-import dev.satchel.config.ServerConfig;
-import dev.satchel.engine.CommandLoop;
-import dev.satchel.engine.CommandRegistry;
-import dev.satchel.protocol.RequestDecoder;
+import dev.satchel.net.ws.WebSocketFrames;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
-import io.netty.channel.EventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -32,7 +28,6 @@ import java.util.Base64;
  */
 final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(HandshakeHandler.class);
-    private static final String GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
     private final ConnectionSettings settings;
 
@@ -91,7 +86,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest
         rsp.headers()
                 .set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET)
                 .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE)
-                .set(HttpHeaderNames.SEC_WEBSOCKET_ACCEPT, accept(key.trim()));
+                .set(HttpHeaderNames.SEC_WEBSOCKET_ACCEPT, WebSocketFrames.acceptKey(key.trim()));
         ChannelPipeline p = ctx.pipeline();
         // the response is encoded synchronously here, so the HTTP codec can go right after
         ctx.writeAndFlush(rsp).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
@@ -188,14 +183,6 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest
         }
     }
 
-    static String accept(String key) {
-        try {
-            MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
-            return Base64.getEncoder().encodeToString(sha1.digest((key + GUID).getBytes(StandardCharsets.US_ASCII)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-1 is required by RFC 6455 and missing from this JDK", e);
-        }
-    }
 
     private static FullHttpResponse text(HttpResponseStatus status, String body) {
         FullHttpResponse rsp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
@@ -208,43 +195,5 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest
 
     private static void reply(ChannelHandlerContext ctx, HttpResponseStatus status, String body) {
         ctx.writeAndFlush(text(status, body)).addListener(ChannelFutureListener.CLOSE);
-    }
-
-    /**
-     * What every connection of one server shares.
-     *
-     * @param outboundHighWater  unsent response bytes above which reading stops and the loop holds back
-     * @param outboundHardLimit  unsent response bytes above which the connection is closed at once
-     * @param outboundStallMillis time above the high-water mark before the connection is closed
-     * @param authSecretDigest   SHA-256 of server.authSecret, or null when no authentication is required
-     * @param allowedOrigins     lower-case origins allowed to connect; empty = any
-     */
-    record ConnectionSettings(DecoderPool decoders, CommandLoop loop, int maxMessageBytes, int maxInFlight,
-            java.util.concurrent.ConcurrentHashMap<EventLoop, LoopBridge> bridges, int outboundHighWater,
-            int outboundHardLimit, long outboundStallMillis, byte[] authSecretDigest,
-            java.util.List<String> allowedOrigins) {
-        ConnectionSettings(DecoderPool decoders, CommandLoop loop, int maxMessageBytes, int maxInFlight) {
-            this(decoders, loop, maxMessageBytes, maxInFlight, new java.util.concurrent.ConcurrentHashMap<>(),
-                    1 << 20, Integer.MAX_VALUE, Long.MAX_VALUE, null, java.util.List.of());
-        }
-
-        /** The settings of a server with this configuration. */
-        static ConnectionSettings of(ServerConfig config, CommandRegistry commands,
-                CommandLoop loop) {
-            ServerConfig.Limits l = config.limits();
-            RequestDecoder.Limits decoding = new RequestDecoder.Limits(
-                    config.maxDepth(), l.maxStringBytes(), l.maxNumberChars(), l.maxKeyBytes(),
-                    l.maxKeysPerRequest(), l.maxValueBytes());
-            String secret = config.security().authSecret();
-            return new ConnectionSettings(new DecoderPool(commands, config.tokenFormat(), decoding), loop,
-                    config.maxMessageBytes(), config.maxInFlight(), new java.util.concurrent.ConcurrentHashMap<>(),
-                    l.outboundHighWaterBytes(), l.outboundHardLimitBytes(), l.outboundStallSeconds() * 1000L,
-                    secret.isEmpty() ? null : digest(secret), config.security().allowedOrigins());
-        }
-
-        /** The hand-off of the I/O thread running {@code eventLoop} (one per I/O thread). */
-        LoopBridge bridge(EventLoop eventLoop) {
-            return bridges.computeIfAbsent(eventLoop, el -> new LoopBridge(loop, el));
-        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.satchel.net;
 
+import dev.satchel.net.ws.WebSocketFrames;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
@@ -185,7 +186,7 @@ final class IdleHandler extends ChannelDuplexHandler {
         if (idleFor >= idleNanos) {
             pingSent = now;
             ByteBuf ping = ctx.alloc().buffer(2 + PING_PAYLOAD.length);
-            ping.writeByte(0x80 | TextFrames.OP_PING).writeByte(PING_PAYLOAD.length).writeBytes(PING_PAYLOAD);
+            WebSocketFrames.writeControl(ping, WebSocketFrames.OP_PING, PING_PAYLOAD, PING_PAYLOAD.length);
             ctx.writeAndFlush(ping, ctx.voidPromise());
             schedule(pingNanos);
         } else {

@@ -81,7 +81,7 @@ final class LoopBridge implements Runnable {
         public void run() {
             for (int i = 0; i < batches.size(); i++) {
                 Batch b = batches.get(i);
-                b.connection().deliver(b);
+                b.flow().deliver(b);
             }
         }
     }

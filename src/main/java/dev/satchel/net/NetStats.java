@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Connection counters of one server, updated by the I/O threads (thread-safe, never touched by the command
- * loop). Every accepted channel carries its server's instance as the attribute {@link #KEY}, so connection
+ * loop); the operations layer reads them for /metrics. Every accepted channel carries its server's instance as the attribute {@link #KEY}, so connection
  * code can count without a reference: {@code NetStats.rejected(channel, "message_too_big")}.
  */
 public final class NetStats {

@@ -39,7 +39,7 @@ final class ServerGuards {
         this.limiter = new ConnectionLimiter(limits.maxConnections(), limits.maxConnectionsPerAddress());
     }
 
-    /** Checks the configuration and builds the guards; a problem is a one-line {@link SatchelServer.StartupException}. */
+    /** Checks the configuration and builds the guards; a problem is a one-line {@link StartupException}. */
     static ServerGuards create(ServerConfig config) {
         ServerConfig.Security security = config.security();
         checkProtectedMode(config.bind(), security);
@@ -107,7 +107,7 @@ final class ServerGuards {
             return; // binding fails with its own message
         }
         if (!address.isLoopbackAddress()) {
-            throw new SatchelServer.StartupException("refusing to listen on " + bind + " without authentication:"
+            throw new StartupException("refusing to listen on " + bind + " without authentication:"
                     + " set server.authSecret (SATCHEL_AUTH_SECRET, --auth-secret), or allow unauthenticated clients"
                     + " on a trusted network with server.allowUnauthenticated (--allow-unauthenticated)", null);
         }
@@ -131,7 +131,7 @@ final class ServerGuards {
             return SslContextBuilder.forServer(new File(s.tlsCertFile()), new File(s.tlsKeyFile()),
                     s.tlsKeyPassword().isEmpty() ? null : s.tlsKeyPassword()).build();
         } catch (java.nio.file.NoSuchFileException e) {
-            throw new SatchelServer.StartupException("TLS: cannot read " + what + ": no such file", e);
+            throw new StartupException("TLS: cannot read " + what + ": no such file", e);
         } catch (Exception e) {
             String reason = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
             Throwable root = e;
@@ -141,7 +141,7 @@ final class ServerGuards {
             if (root != e && root.getMessage() != null) {
                 reason += " (" + root.getMessage() + ")";
             }
-            throw new SatchelServer.StartupException("TLS: cannot use " + what + ": " + reason.replace('\n', ' '), e);
+            throw new StartupException("TLS: cannot use " + what + ": " + reason.replace('\n', ' '), e);
         }
     }
 }

@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * and are deleted by the next save of that dataset. Stateless: concurrency is the caller's business (one
  * save at a time per dataset, see {@link Persistence}).
  */
-final class DatasetStore {
+public final class DatasetStore {
     private static final Logger LOG = LoggerFactory.getLogger(DatasetStore.class);
     private static final Pattern SAVE = Pattern.compile("save-(\\d{19})\\.sat");
     private static final Pattern PART = Pattern.compile("save-(\\d{19})\\.sat\\.part");
@@ -211,7 +211,8 @@ final class DatasetStore {
         }
     }
 
-    static void syncDirectory(Path dir) throws IOException {
+    /** fsyncs a directory so that new, renamed and deleted entries are durable (also used by the journal). */
+    public static void syncDirectory(Path dir) throws IOException {
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
             ch.force(true);
         }
@@ -225,8 +226,11 @@ final class DatasetStore {
         }
     }
 
-    /** An exception as a short reason: the JDK's file exceptions carry only the path as their message. */
-    static String describe(Throwable e) {
+    /**
+     * An exception as a short reason: the JDK's file exceptions carry only the path as their message (also
+     * used by the journal).
+     */
+    public static String describe(Throwable e) {
         String type = switch (e.getClass().getSimpleName()) {
             case "AccessDeniedException" -> "permission denied";
             case "NoSuchFileException" -> "no such file or directory";

@@ -4,6 +4,8 @@ import static dev.satchel.abuse.Bystander.parse;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.satchel.testing.RawWebSocket;
+import dev.satchel.testing.TestServer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -33,7 +35,7 @@ class AbuseTest {
     void start() throws IOException {
         server = TestServer.start("--handshake-timeout-seconds", "1", "--max-connections-per-address", "2000",
                 "--max-connections", "3000");
-        bystander = new Bystander(server.port);
+        bystander = new Bystander(server.port());
     }
 
     @AfterEach
@@ -62,7 +64,7 @@ class AbuseTest {
         return inner.get("m").asText();
     }
 
-    private static void usable(Ws ws) throws IOException {
+    private static void usable(RawWebSocket ws) throws IOException {
         assertThat(parse(ws.call("{\"SV_INFO\":{}}")).get("SV_INFO_RSP").get("st").asInt()).isEqualTo(1);
     }
 
@@ -73,16 +75,16 @@ class AbuseTest {
 
     static void awaitOpenConnections(TestServer server, int expected) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (server.server.openConnections() != expected && System.nanoTime() < deadline) {
+        while (server.server().openConnections() != expected && System.nanoTime() < deadline) {
             java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
         }
-        assertThat(server.server.openConnections()).as("open connections").isEqualTo(expected);
+        assertThat(server.server().openConnections()).as("open connections").isEqualTo(expected);
     }
 
     @Test
     void binaryFrameIsErr2AndTheConnectionStaysUsable() throws IOException {
-        try (Ws ws = Ws.open(server.port)) {
-            ws.send(Ws.frame(true, Ws.BINARY, "{\"SV_INFO\":{}}".getBytes(StandardCharsets.UTF_8)));
+        try (RawWebSocket ws = RawWebSocket.open(server.port())) {
+            ws.send(RawWebSocket.frame(true, RawWebSocket.OP_BINARY, "{\"SV_INFO\":{}}".getBytes(StandardCharsets.UTF_8)));
             error(ws.readText(), "ERR", 2);
             usable(ws);
         }
@@ -90,7 +92,7 @@ class AbuseTest {
 
     @Test
     void invalidJsonIsErr3() throws IOException {
-        try (Ws ws = Ws.open(server.port)) {
+        try (RawWebSocket ws = RawWebSocket.open(server.port())) {
             for (String bad : List.of("{\"SV_INFO\":{},}", "{'SV_INFO':{}}", "{\"SV_INFO\":{}} x", "not json", "",
                     "{\"KV_SET\":{\"keys\":{\"a\":NaN}}}", "{\"KV_SET\":{\"keys\":{\"a\":01}}}", "\u0000")) {
                 error(ws.call(bad), "ERR", 3);
@@ -102,7 +104,7 @@ class AbuseTest {
     @Test
     void truncatedJsonIsErr3() throws IOException {
         String whole = "{\"SH_SET\":{\"tkn\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"keys\":{\"a\":[1,{\"b\":\"x\"}]}}}";
-        try (Ws ws = Ws.open(server.port)) {
+        try (RawWebSocket ws = RawWebSocket.open(server.port())) {
             for (int n = 1; n < whole.length(); n += 3) {
                 error(ws.call(whole.substring(0, n)), "ERR", 3);
             }
@@ -112,7 +114,7 @@ class AbuseTest {
 
     @Test
     void topLevelThatIsNotAnObjectIsErr13() throws IOException {
-        try (Ws ws = Ws.open(server.port)) {
+        try (RawWebSocket ws = RawWebSocket.open(server.port())) {
             for (String v : List.of("[]", "[{\"SV_INFO\":{}}]", "\"SV_INFO\"", "1", "true", "null", "{}")) {
                 error(ws.call(v), "ERR", 13);
             }
@@ -122,7 +124,7 @@ class AbuseTest {
 
     @Test
     void twoCommandsInOneObjectAreErr13AndNeitherRuns() throws IOException {
-        try (Ws ws = Ws.open(server.port)) {
+        try (RawWebSocket ws = RawWebSocket.open(server.port())) {
             error(ws.call("{\"KV_SET\":{\"keys\":{\"two-cmds\":1}},\"SH_END_ALL\":{}}"), "ERR", 13);
             error(ws.call("{\"SV_INFO\":{},\"SV_INFO\":{}}"), "ERR", 13);
             assertThat(ws.call("{\"KV_GET\":{\"keys\":[\"two-cmds\"]}}")).isEqualTo("{\"KV_GET_RSP\":{\"st\":1,\"keys\":{}}}");
@@ -131,7 +133,7 @@ class AbuseTest {
 
     @Test
     void duplicateMemberNamesAnywhereAre13AndWriteNothing() throws IOException {
-        try (Ws ws = Ws.open(server.port)) {
+        try (RawWebSocket ws = RawWebSocket.open(server.port())) {
             error(ws.call("{\"KV_SET\":{\"keys\":{\"dup\":1,\"dup\":2}}}"), "KV_SET_RSP", 13);
             error(ws.call("{\"KV_SET\":{\"keys\":{\"dup\":1,\"d\\u0075p\":2}}}"), "KV_SET_RSP", 13);
             error(ws.call("{\"KV_SET\":{\"keys\":{\"dup\":{\"a\":[{\"x\":1,\"x\":1}]}}}}"), "KV_SET_RSP", 13);
@@ -144,7 +146,7 @@ class AbuseTest {
 
     @Test
     void tenThousandDeepNestingIsErr170() throws IOException {
-        try (Ws ws = Ws.open(server.port)) {
+        try (RawWebSocket ws = RawWebSocket.open(server.port())) {
             String deep = "{\"KV_SET\":{\"keys\":{\"deep\":" + "[".repeat(10_000) + "]".repeat(10_000) + "}}}";
             assertThat(error(ws.call(deep), "ERR", 170)).contains("limits.maxDepth");
             String deepObjects = "{\"KV_SET\":{\"keys\":{\"deep\":" + "{\"a\":".repeat(10_000) + "1"
@@ -158,20 +160,20 @@ class AbuseTest {
 
     @Test
     void hundredMegabyteStringAnnouncedInAFrameHeaderClosesWith1009AtOnce() throws IOException {
-        try (Ws ws = Ws.open(server.port)) {
-            ws.send(Ws.text("{\"SV_INFO\":{}}"));
+        try (RawWebSocket ws = RawWebSocket.open(server.port())) {
+            ws.send(RawWebSocket.text("{\"SV_INFO\":{}}"));
             // the header only: the server must not wait for (or buffer) the 100 MB
             byte[] head = "{\"KV_SET\":{\"keys\":{\"big\":\"".getBytes(StandardCharsets.UTF_8);
-            ws.send(Ws.header64(Ws.TEXT, 100_000_000L));
+            ws.send(RawWebSocket.header64(RawWebSocket.OP_TEXT, 100_000_000L));
             ws.send(head); // unmasked with the zero mask
             assertThat(parse(ws.readText()).has("SV_INFO_RSP")).isTrue();
-            assertThat(ws.readClose(1009)).contains("limit");
+            assertThat(ws.readClose(1009).closeReason()).contains("limit");
             ws.assertEndOfStream();
         }
-        try (Ws ws = Ws.open(server.port)) {
+        try (RawWebSocket ws = RawWebSocket.open(server.port())) {
             // the same announced in fragments: a continuation that would pass the limit
-            ws.send(Ws.frame(false, Ws.TEXT, "{\"KV_SET\":{\"keys\":{\"big\":\"".getBytes(StandardCharsets.UTF_8)));
-            ws.send(Ws.header64(0x0, 100_000_000L));
+            ws.send(RawWebSocket.frame(false, RawWebSocket.OP_TEXT, "{\"KV_SET\":{\"keys\":{\"big\":\"".getBytes(StandardCharsets.UTF_8)));
+            ws.send(RawWebSocket.header64(0x0, 100_000_000L));
             ws.readClose(1009);
             ws.assertEndOfStream();
         }
@@ -179,7 +181,7 @@ class AbuseTest {
 
     @Test
     void hugeNumbersArePassedThroughUpToTheLimitAndErr170Beyond() throws IOException {
-        try (Ws ws = Ws.open(server.port)) {
+        try (RawWebSocket ws = RawWebSocket.open(server.port())) {
             String digits1000 = "9".repeat(1000);
             assertThat(ws.call("{\"KV_SET\":{\"keys\":{\"huge\":[" + digits1000 + ",1e999999999,-0.0e-999999999]}}}"))
                     .isEqualTo("{\"KV_SET_RSP\":{\"st\":1}}");
@@ -232,7 +234,7 @@ class AbuseTest {
 
     @Test
     void wrongTypesInEveryParameterOfEveryCommandAreRefusedAndChangeNothing() throws IOException {
-        try (Ws ws = Ws.open(server.port)) {
+        try (RawWebSocket ws = RawWebSocket.open(server.port())) {
             JsonNode before = parse(ws.call("{\"SH_INFO_ALL\":{}}"));
             int checked = 0;
             for (Map.Entry<String, Map<String, String>> cmd : PARAMS.entrySet()) {
@@ -275,7 +277,7 @@ class AbuseTest {
 
     @Test
     void tokensOfTheWrongFormatAre101AndUnknownWellFormedOnes100() throws IOException {
-        try (Ws ws = Ws.open(server.port)) {
+        try (RawWebSocket ws = RawWebSocket.open(server.port())) {
             for (String bad : List.of("\"\"", "\"short\"", "\"AAAAAAAAAAAAAAAAAAAAA\"", "\"AAAAAAAAAAAAAAAAAAAAAAA\"",
                     "\"AAAAAAAAAAAAAAAAAAAA+A\"", "\"AAAAAAAAAAAAAAAAAAAA/A\"", "\"AAAAAAAAAAAAAAAAAAAAA=\"",
                     "\"AAAAAAAAAAAAAAAAAAAAAB\"", "\"AAAAAAAAAAAAAAAAAAAA A\"", "\"12345\"", "12345",
@@ -296,22 +298,22 @@ class AbuseTest {
 
     @Test
     void invalidUtf8ClosesWith1007AfterEarlierResponses() throws IOException {
-        try (Ws ws = Ws.open(server.port)) {
+        try (RawWebSocket ws = RawWebSocket.open(server.port())) {
             byte[] bad = {'{', '"', 'K', 'V', '_', 'G', 'E', 'T', '"', ':', '{', '"', 'k', 'e', 'y', 's', '"', ':',
                     '[', '"', (byte) 0xC3, (byte) 0x28, '"', ']', '}', '}'};
-            ws.send(concat(Ws.text("{\"SV_INFO\":{}}"), Ws.frame(true, Ws.TEXT, bad),
-                    Ws.text("{\"KV_SET\":{\"keys\":{\"after-1007\":1}}}")));
+            ws.send(concat(RawWebSocket.text("{\"SV_INFO\":{}}"), RawWebSocket.frame(true, RawWebSocket.OP_TEXT, bad),
+                    RawWebSocket.text("{\"KV_SET\":{\"keys\":{\"after-1007\":1}}}")));
             assertThat(parse(ws.readText()).has("SV_INFO_RSP")).isTrue();
             ws.readClose(1007);
             ws.assertEndOfStream();
         }
-        try (Ws ws = Ws.open(server.port)) {
+        try (RawWebSocket ws = RawWebSocket.open(server.port())) {
             // overlong encodings, surrogates and truncated sequences are invalid too
-            ws.send(Ws.frame(true, Ws.TEXT, new byte[] {'"', (byte) 0xED, (byte) 0xA0, (byte) 0x80, '"'}));
+            ws.send(RawWebSocket.frame(true, RawWebSocket.OP_TEXT, new byte[] {'"', (byte) 0xED, (byte) 0xA0, (byte) 0x80, '"'}));
             ws.readClose(1007);
-            assertThat(ws.in.read()).isEqualTo(-1);
+            assertThat(ws.input().read()).isEqualTo(-1);
         }
-        try (Ws ws = Ws.open(server.port)) {
+        try (RawWebSocket ws = RawWebSocket.open(server.port())) {
             assertThat(ws.call("{\"KV_GET\":{\"keys\":[\"after-1007\"]}}"))
                     .as("nothing after the offending frame ran").isEqualTo("{\"KV_GET_RSP\":{\"st\":1,\"keys\":{}}}");
         }
@@ -327,11 +329,11 @@ class AbuseTest {
 
     @Test
     void abruptDisconnectsMidMessageLeaveNothingBehind() throws IOException {
-        int baseline = server.server.openConnections();
-        byte[] message = Ws.text("{\"KV_SET\":{\"keys\":{\"half\":\"" + "x".repeat(5000) + "\"}}}");
+        int baseline = server.server().openConnections();
+        byte[] message = RawWebSocket.text("{\"KV_SET\":{\"keys\":{\"half\":\"" + "x".repeat(5000) + "\"}}}");
         for (int cut : new int[] {1, 2, 5, 14, 100, message.length - 1}) {
             for (boolean reset : new boolean[] {true, false}) {
-                Ws ws = Ws.open(server.port);
+                RawWebSocket ws = RawWebSocket.open(server.port());
                 ws.send(java.util.Arrays.copyOf(message, cut));
                 if (reset) {
                     ws.reset();
@@ -341,14 +343,14 @@ class AbuseTest {
             }
         }
         // mid-fragment, and mid-handshake
-        Ws ws = Ws.open(server.port);
-        ws.send(Ws.frame(false, Ws.TEXT, "{\"KV_SET\":{\"keys\":{\"half\":".getBytes(StandardCharsets.UTF_8)));
+        RawWebSocket ws = RawWebSocket.open(server.port());
+        ws.send(RawWebSocket.frame(false, RawWebSocket.OP_TEXT, "{\"KV_SET\":{\"keys\":{\"half\":".getBytes(StandardCharsets.UTF_8)));
         ws.reset();
-        Ws http = Ws.tcp(server.port);
+        RawWebSocket http = RawWebSocket.tcp(server.port());
         http.writeAscii("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nSec-WebSocket-");
         http.reset();
         awaitOpenConnections(baseline);
-        try (Ws check = Ws.open(server.port)) {
+        try (RawWebSocket check = RawWebSocket.open(server.port())) {
             assertThat(check.call("{\"KV_GET\":{\"keys\":[\"half\"]}}")).isEqualTo("{\"KV_GET_RSP\":{\"st\":1,\"keys\":{}}}");
         }
     }
@@ -357,17 +359,17 @@ class AbuseTest {
     void thousandConnectionsOpenedAndDroppedLeaveTheServerAsItWas() throws IOException {
         // its own server: with the default 10 s handshake timeout the half-open ones stay while we count
         try (TestServer own = TestServer.start("--max-connections-per-address", "2000");
-                Bystander local = new Bystander(own.port)) {
-            int baseline = own.server.openConnections();
-            List<Ws> all = new ArrayList<>();
+                Bystander local = new Bystander(own.port())) {
+            int baseline = own.server().openConnections();
+            List<RawWebSocket> all = new ArrayList<>();
             try {
                 for (int i = 0; i < 1000; i++) {
                     if (i % 2 == 0) {
-                        Ws ws = Ws.open(own.port);
-                        ws.send(Ws.text("{\"SV_INFO\":{}}"));
+                        RawWebSocket ws = RawWebSocket.open(own.port());
+                        ws.send(RawWebSocket.text("{\"SV_INFO\":{}}"));
                         all.add(ws);
                     } else {
-                        Ws ws = Ws.tcp(own.port);
+                        RawWebSocket ws = RawWebSocket.tcp(own.port());
                         ws.writeAscii("GET / HTTP/1.1\r\n"); // and never the rest
                         all.add(ws);
                     }
@@ -391,11 +393,11 @@ class AbuseTest {
     @Test
     void slowLorisHandshakeIsCutOffAtTheHandshakeTimeout() throws Exception {
         ScheduledExecutorService dribble = Executors.newSingleThreadScheduledExecutor();
-        try (Ws ws = Ws.tcp(server.port)) {
+        try (RawWebSocket ws = RawWebSocket.tcp(server.port())) {
             long start = System.nanoTime();
             byte[] request = ("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                     + "X-Padding: " + "p".repeat(200) + "\r\n").getBytes(StandardCharsets.US_ASCII);
-            OutputStream out = ws.out;
+            OutputStream out = ws.output();
             int[] next = {0};
             dribble.scheduleAtFixedRate(() -> {
                 try {
@@ -412,7 +414,7 @@ class AbuseTest {
             assertThat(head).startsWith("HTTP/1.1 408 ");
             assertThat(tookMillis).as("cut off after the 1 s handshake timeout").isBetween(900L, 5000L);
             assertThat(next[0]).as("it was still dribbling").isLessThan(request.length);
-            String body = new String(ws.in.readAllBytes(), StandardCharsets.UTF_8);
+            String body = new String(ws.input().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(body).contains("limits.handshakeTimeoutSeconds");
         } finally {
             dribble.shutdownNow();
@@ -422,7 +424,7 @@ class AbuseTest {
 
     @Test
     void silentConnectionThatNeverHandshakesIsClosedToo() throws IOException {
-        try (Ws ws = Ws.tcp(server.port)) {
+        try (RawWebSocket ws = RawWebSocket.tcp(server.port())) {
             assertThat(ws.readHttpHead()).startsWith("HTTP/1.1 408 ");
         }
     }

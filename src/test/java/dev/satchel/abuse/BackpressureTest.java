@@ -6,6 +6,8 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.satchel.net.ServerProbe;
+import dev.satchel.testing.RawWebSocket;
+import dev.satchel.testing.TestServer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -47,7 +49,7 @@ class BackpressureTest {
     /** Stores bp0..bp9, each a 10 KiB string naming its key, in the global key space. */
     private static byte[][] storeValuesAndExpectedResponses(int port) throws IOException {
         byte[][] expected = new byte[KEYS][];
-        try (Ws setup = Ws.open(port)) {
+        try (RawWebSocket setup = RawWebSocket.open(port)) {
             for (int k = 0; k < KEYS; k++) {
                 String value = "\"bp" + k + ":" + "x".repeat(VALUE_BYTES - 6) + "\"";
                 assertThat(setup.call("{\"KV_SET\":{\"keys\":{\"bp" + k + "\":" + value + "}}}"))
@@ -62,17 +64,17 @@ class BackpressureTest {
     private static byte[][] getFrames() {
         byte[][] frames = new byte[KEYS][];
         for (int k = 0; k < KEYS; k++) {
-            frames[k] = Ws.text("{\"KV_GET\":{\"keys\":[\"bp" + k + "\"]}}");
+            frames[k] = RawWebSocket.text("{\"KV_GET\":{\"keys\":[\"bp" + k + "\"]}}");
         }
         return frames;
     }
 
     /** Writes {@code count} GETs (cycling over the keys) on a thread of its own; counts what was written. */
-    private static Thread pipeline(Ws ws, int count, AtomicLong written, AtomicReference<Throwable> failure) {
+    private static Thread pipeline(RawWebSocket ws, int count, AtomicLong written, AtomicReference<Throwable> failure) {
         byte[][] frames = getFrames();
         Thread t = new Thread(() -> {
             try {
-                OutputStream out = new java.io.BufferedOutputStream(ws.out, 8192);
+                OutputStream out = new java.io.BufferedOutputStream(ws.output(), 8192);
                 for (int i = 0; i < count; i++) {
                     out.write(frames[i % KEYS]);
                     written.incrementAndGet();
@@ -109,9 +111,9 @@ class BackpressureTest {
     void clientPipelining200000GetsOf10KiBWithoutReadingHoldsBoundedMemoryAndOthersAreServed() throws Exception {
         int count = 200_000;
         try (TestServer s = TestServer.start("--outbound-stall-seconds", "600");
-                Bystander other = new Bystander(s.port)) {
-            byte[][] expected = storeValuesAndExpectedResponses(s.port);
-            try (Ws hog = Ws.open(s.port, 64 * 1024, null)) {
+                Bystander other = new Bystander(s.port())) {
+            byte[][] expected = storeValuesAndExpectedResponses(s.port());
+            try (RawWebSocket hog = RawWebSocket.open(s.port(), 64 * 1024, null)) {
                 AtomicLong written = new AtomicLong();
                 AtomicReference<Throwable> failure = new AtomicReference<>();
                 Thread writer = pipeline(hog, count, written, failure);
@@ -121,7 +123,7 @@ class BackpressureTest {
                 assertThat(stuckAt).as("requests written before the server stopped reading").isLessThan(count);
                 long peak = 0;
                 for (int i = 0; i < 20; i++) {
-                    peak = Math.max(peak, ServerProbe.largestUnsentBytes(s.server));
+                    peak = Math.max(peak, ServerProbe.largestUnsentBytes(s.server().network()));
                     other.assertIntact(); // the other client is answered meanwhile
                     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
                 }
@@ -129,12 +131,12 @@ class BackpressureTest {
                 // without backpressure on the loop, 4096 requests in flight would hold 40 MiB of responses
                 assertThat(peak).as("response bytes held for the client that does not read")
                         .isGreaterThan(512 * 1024).isLessThan((1 << 20) + 64 * 1024);
-                assertThat(s.server.openConnections()).as("the slow client is slowed, not dropped").isEqualTo(2);
+                assertThat(s.server().openConnections()).as("the slow client is slowed, not dropped").isEqualTo(2);
 
                 // now it reads: every response arrives, complete and in order
                 for (int i = 0; i < count; i++) {
-                    Ws.Frame f = hog.readFrame();
-                    if (f.opcode() != Ws.TEXT || !Arrays.equals(f.payload(), expected[i % KEYS])) {
+                    RawWebSocket.Frame f = hog.readFrame();
+                    if (f.opcode() != RawWebSocket.OP_TEXT || !Arrays.equals(f.payload(), expected[i % KEYS])) {
                         throw new AssertionError("response " + i + " is not the GET of bp" + (i % KEYS) + ": " + f);
                     }
                 }
@@ -151,9 +153,9 @@ class BackpressureTest {
     @Test
     void clientThatReadsNothingIsClosedAfterTheStallTimeoutWithAWarning() throws Exception {
         try (TestServer s = TestServer.start("--outbound-stall-seconds", "1");
-                Bystander other = new Bystander(s.port)) {
-            storeValuesAndExpectedResponses(s.port);
-            Ws hog = Ws.open(s.port, 16 * 1024, null);
+                Bystander other = new Bystander(s.port())) {
+            storeValuesAndExpectedResponses(s.port());
+            RawWebSocket hog = RawWebSocket.open(s.port(), 16 * 1024, null);
             AtomicLong written = new AtomicLong();
             Thread writer = pipeline(hog, 5_000, written, new AtomicReference<>());
             long start = System.nanoTime();
@@ -174,9 +176,9 @@ class BackpressureTest {
     void responsesPastTheHardLimitCloseTheConnectionAtOnceWithAWarning() throws Exception {
         try (TestServer s = TestServer.start("--outbound-hard-limit-bytes", String.valueOf(2 << 20),
                 "--max-response-bytes", String.valueOf(64 << 20), "--outbound-stall-seconds", "600");
-                Bystander other = new Bystander(s.port)) {
+                Bystander other = new Bystander(s.port())) {
             StringBuilder keys = new StringBuilder();
-            try (Ws setup = Ws.open(s.port)) {
+            try (RawWebSocket setup = RawWebSocket.open(s.port())) {
                 String value = "\"" + "h".repeat(1_000_000) + "\"";
                 for (int k = 0; k < 16; k++) {
                     assertThat(setup.call("{\"KV_SET\":{\"keys\":{\"hard" + k + "\":" + value + "}}}")).contains("\"st\":1");
@@ -184,8 +186,8 @@ class BackpressureTest {
                 }
             }
             // one 16 MB response to a client that does not read: far past the 2 MiB hard limit
-            Ws hog = Ws.open(s.port, 8 * 1024, null);
-            hog.send(Ws.text("{\"KV_GET\":{\"keys\":[" + keys + "]}}"));
+            RawWebSocket hog = RawWebSocket.open(s.port(), 8 * 1024, null);
+            hog.send(RawWebSocket.text("{\"KV_GET\":{\"keys\":[" + keys + "]}}"));
             AbuseTest.awaitOpenConnections(s, 1);
             assertThat(warnings.list).singleElement().satisfies(e -> {
                 assertThat(e.getLevel().toString()).isEqualTo("WARN");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.satchel.testing.RawWebSocket;
 import java.io.IOException;
 
 /**
@@ -15,12 +16,12 @@ final class Bystander implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
     private static final String DATA = "{\"user\":\"bob\",\"cart\":[{\"sku\":17,\"n\":2}],\"note\":\"caf\\u00e9 \\\"q\\\"\"}";
 
-    private final Ws ws;
+    private final RawWebSocket ws;
     private final String token;
     private final String globalKey;
 
     Bystander(int port) throws IOException {
-        this.ws = Ws.open(port);
+        this.ws = RawWebSocket.open(port);
         JsonNode rsp = parse(ws.call("{\"SH_NEW\":{\"name\":\"bystander\"}}")).get("SH_NEW_RSP");
         assertThat(rsp.get("st").asInt()).as("bystander SH_NEW: %s", rsp).isEqualTo(1);
         this.token = rsp.get("tkn").toString();

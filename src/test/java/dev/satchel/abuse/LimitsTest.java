@@ -4,6 +4,8 @@ import static dev.satchel.abuse.Bystander.parse;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.satchel.testing.RawWebSocket;
+import dev.satchel.testing.TestServer;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,7 +34,7 @@ class LimitsTest {
                 "--max-number-chars", "30", "--max-key-bytes", "32", "--max-keys-per-request", "8",
                 "--max-value-bytes", "600", "--max-response-bytes", "4096", "--max-sessions", "20",
                 "--max-keys-per-session", "10", "--max-stored-bytes", "20000");
-        bystander = new Bystander(server.port);
+        bystander = new Bystander(server.port());
     }
 
     @AfterEach
@@ -63,7 +65,7 @@ class LimitsTest {
     }
 
     /** A session of the test's own, answered on a WebSocket of its own. */
-    private static String newSession(Ws ws) throws IOException {
+    private static String newSession(RawWebSocket ws) throws IOException {
         JsonNode r = parse(ws.call("{\"SH_NEW\":{}}")).get("SH_NEW_RSP");
         assertThat(r.get("st").asInt()).as("%s", r).isEqualTo(1);
         return r.get("tkn").toString();
@@ -72,7 +74,7 @@ class LimitsTest {
     @Test
     void messageSizeClosesWith1009() throws IOException {
         String head = "{\"SV_INFO\":{\"pad\":\"";
-        try (Ws ws = Ws.open(server.port)) {
+        try (RawWebSocket ws = RawWebSocket.open(server.port())) {
             // exactly the limit is fine (strings of at most 300 bytes, so several of them)
             StringBuilder pad = new StringBuilder("{\"SV_INFO\":{\"pad\":[");
             while (4096 - pad.length() - 3 > 300) {
@@ -82,15 +84,15 @@ class LimitsTest {
             pad.append("\"").append("p".repeat(last)).append("\"]}}");
             assertThat(pad.length()).isEqualTo(4096);
             assertThat(parse(ws.call(pad.toString())).get("SV_INFO_RSP").get("st").asInt()).isEqualTo(1);
-            ws.send(Ws.text(head + "p".repeat(4096) + "\"}}"));
-            assertThat(ws.readClose(1009)).contains("4096");
+            ws.send(RawWebSocket.text(head + "p".repeat(4096) + "\"}}"));
+            assertThat(ws.readClose(1009).closeReason()).contains("4096");
             ws.assertEndOfStream();
         }
     }
 
     @Test
     void stringLengthIsErr170NamingTheSetting() throws IOException {
-        try (Ws ws = Ws.open(server.port)) {
+        try (RawWebSocket ws = RawWebSocket.open(server.port())) {
             assertThat(ws.call("{\"KV_SET\":{\"keys\":{\"s\":\"" + "x".repeat(300) + "\"}}}")).isEqualTo(ok("KV_SET_RSP"));
             assertThat(limit(ws.call("{\"KV_SET\":{\"keys\":{\"s\":\"" + "x".repeat(301) + "\"}}}"), "ERR"))
                     .isEqualTo("string longer than limits.maxStringBytes (300)");
@@ -104,7 +106,7 @@ class LimitsTest {
 
     @Test
     void numberLengthIsErr170NamingTheSetting() throws IOException {
-        try (Ws ws = Ws.open(server.port)) {
+        try (RawWebSocket ws = RawWebSocket.open(server.port())) {
             assertThat(ws.call("{\"KV_SET\":{\"keys\":{\"n\":" + "1".repeat(30) + "}}}")).isEqualTo(ok("KV_SET_RSP"));
             assertThat(limit(ws.call("{\"KV_SET\":{\"keys\":{\"n\":-" + "1".repeat(30) + "}}}"), "ERR"))
                     .isEqualTo("number longer than limits.maxNumberChars (30)");
@@ -116,7 +118,7 @@ class LimitsTest {
 
     @Test
     void keyAndMemberNameLengthAreErr170NamingTheSetting() throws IOException {
-        try (Ws ws = Ws.open(server.port)) {
+        try (RawWebSocket ws = RawWebSocket.open(server.port())) {
             String key32 = "k".repeat(32);
             assertThat(ws.call("{\"KV_SET\":{\"keys\":{\"" + key32 + "\":1}}}")).isEqualTo(ok("KV_SET_RSP"));
             assertThat(limit(ws.call("{\"KV_SET\":{\"keys\":{\"" + key32 + "k\":1}}}"), "KV_SET_RSP"))
@@ -141,7 +143,7 @@ class LimitsTest {
 
     @Test
     void keysPerRequestIs170NamingTheSetting() throws IOException {
-        try (Ws ws = Ws.open(server.port)) {
+        try (RawWebSocket ws = RawWebSocket.open(server.port())) {
             StringBuilder eight = new StringBuilder();
             StringBuilder names = new StringBuilder();
             for (int i = 0; i < 8; i++) {
@@ -162,7 +164,7 @@ class LimitsTest {
 
     @Test
     void valueSizeIs170NamingTheSetting() throws IOException {
-        try (Ws ws = Ws.open(server.port)) {
+        try (RawWebSocket ws = RawWebSocket.open(server.port())) {
             String v598 = "[" + "1,".repeat(298) + "1]";
             assertThat(v598.length()).isEqualTo(599);
             assertThat(ws.call("{\"KV_SET\":{\"keys\":{\"big\":" + v598 + "}}}")).isEqualTo(ok("KV_SET_RSP"));
@@ -180,7 +182,7 @@ class LimitsTest {
 
     @Test
     void responseSizeIs170NamingTheSetting() throws IOException {
-        try (Ws ws = Ws.open(server.port)) {
+        try (RawWebSocket ws = RawWebSocket.open(server.port())) {
             String value = "[" + "1,".repeat(289) + "1]"; // 581 bytes
             List<String> keys = new ArrayList<>();
             for (int i = 0; i < 7; i++) {
@@ -198,7 +200,7 @@ class LimitsTest {
 
     @Test
     void sessionsInTotalIs170NamingTheSetting() throws IOException {
-        try (Ws ws = Ws.open(server.port)) {
+        try (RawWebSocket ws = RawWebSocket.open(server.port())) {
             int live = parse(ws.call("{\"SH_INFO_ALL\":{}}")).get("SH_INFO_ALL_RSP").get("totalSessions").asInt();
             List<String> mine = new ArrayList<>();
             for (int i = live; i < 20; i++) {
@@ -217,7 +219,7 @@ class LimitsTest {
 
     @Test
     void keysPerSessionIs170AndTheWriteIsRefusedWhole() throws IOException {
-        try (Ws ws = Ws.open(server.port)) {
+        try (RawWebSocket ws = RawWebSocket.open(server.port())) {
             String t = newSession(ws);
             for (int i = 0; i < 10; i += 5) {
                 assertThat(ws.call("{\"SH_SET\":{\"tkn\":" + t + ",\"keys\":{\"a" + i + "\":1,\"a" + (i + 1) + "\":1,\"a"
@@ -239,7 +241,7 @@ class LimitsTest {
 
     @Test
     void storedBytesBudgetRefusesWritesWholeAndNeverEvicts() throws IOException {
-        try (Ws ws = Ws.open(server.port)) {
+        try (RawWebSocket ws = RawWebSocket.open(server.port())) {
             String value = "[" + "1,".repeat(239) + "1]"; // 481 bytes
             int stored = 0;
             String refused = null;
@@ -279,11 +281,11 @@ class LimitsTest {
 
     @Test
     void idleConnectionIsPingedThenClosedWith1001() throws IOException {
-        try (TestServer idle = idleServer(); Ws ws = Ws.open(idle.port)) {
+        try (TestServer idle = idleServer(); RawWebSocket ws = RawWebSocket.open(idle.port())) {
             long start = System.nanoTime();
-            Ws.Frame ping = ws.readFrame();
-            assertThat(ping.opcode()).as("a Ping after 1 s of silence: %s", ping).isEqualTo(Ws.PING);
-            assertThat(ws.readClose(1001)).contains("idle");
+            RawWebSocket.Frame ping = ws.readFrame();
+            assertThat(ping.opcode()).as("a Ping after 1 s of silence: %s", ping).isEqualTo(RawWebSocket.OP_PING);
+            assertThat(ws.readClose(1001).closeReason()).contains("idle");
             ws.assertEndOfStream();
             assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isBetween(1500L, 6000L);
         }
@@ -295,11 +297,11 @@ class LimitsTest {
 
     @Test
     void idleConnectionThatAnswersThePingStaysOpen() throws IOException {
-        try (TestServer idle = idleServer(); Ws ws = Ws.open(idle.port)) {
+        try (TestServer idle = idleServer(); RawWebSocket ws = RawWebSocket.open(idle.port())) {
             for (int round = 0; round < 2; round++) {
-                Ws.Frame ping = ws.readFrame();
-                assertThat(ping.opcode()).isEqualTo(Ws.PING);
-                ws.send(Ws.frame(true, Ws.PONG, ping.payload())); // what every WebSocket stack does by itself
+                RawWebSocket.Frame ping = ws.readFrame();
+                assertThat(ping.opcode()).isEqualTo(RawWebSocket.OP_PING);
+                ws.send(RawWebSocket.frame(true, RawWebSocket.OP_PONG, ping.payload())); // what every WebSocket stack does by itself
             }
             assertThat(parse(ws.call("{\"SV_INFO\":{}}")).get("SV_INFO_RSP").get("st").asInt()).isEqualTo(1);
         }
@@ -308,33 +310,33 @@ class LimitsTest {
     @Test
     void connectionCapsAnswer503NamingTheSetting() throws IOException {
         try (TestServer capped = TestServer.start("--max-connections", "5", "--max-connections-per-address", "3")) {
-            List<Ws> open = new ArrayList<>();
+            List<RawWebSocket> open = new ArrayList<>();
             try {
                 for (int i = 0; i < 3; i++) {
-                    open.add(Ws.open(capped.port));
+                    open.add(RawWebSocket.open(capped.port()));
                 }
-                try (Ws fourth = Ws.tcp(capped.port)) {
+                try (RawWebSocket fourth = RawWebSocket.tcp(capped.port())) {
                     String head = fourth.readHttpHead();
                     assertThat(head).startsWith("HTTP/1.1 503 ");
-                    assertThat(new String(fourth.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8))
+                    assertThat(new String(fourth.input().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8))
                             .contains("limits.maxConnectionsPerAddress (3)");
                 }
                 // other addresses may still connect, up to the total
-                open.add(Ws.open(capped.port, 0, "127.0.0.2"));
-                open.add(Ws.open(capped.port, 0, "127.0.0.2"));
-                try (Ws sixth = Ws.tcp(capped.port, 0, "127.0.0.3")) {
+                open.add(RawWebSocket.open(capped.port(), 0, "127.0.0.2"));
+                open.add(RawWebSocket.open(capped.port(), 0, "127.0.0.2"));
+                try (RawWebSocket sixth = RawWebSocket.tcp(capped.port(), 0, "127.0.0.3")) {
                     assertThat(sixth.handshake("/", "")).startsWith("HTTP/1.1 503 ");
-                    assertThat(new String(sixth.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8))
+                    assertThat(new String(sixth.input().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8))
                             .contains("limits.maxConnections (5)");
                 }
-                for (Ws ws : open) {
+                for (RawWebSocket ws : open) {
                     assertThat(parse(ws.call("{\"SV_INFO\":{}}")).get("SV_INFO_RSP").get("st").asInt()).isEqualTo(1);
                 }
                 open.remove(0).close();
                 AbuseTest.awaitOpenConnections(capped, 4);
-                open.add(Ws.open(capped.port)); // a slot is free again
+                open.add(RawWebSocket.open(capped.port())); // a slot is free again
             } finally {
-                for (Ws ws : open) {
+                for (RawWebSocket ws : open) {
                     ws.close();
                 }
             }
@@ -343,7 +345,7 @@ class LimitsTest {
 
     @Test
     void loadsThatWouldPassALimitAreRefusedWhole(@TempDir Path dir) throws IOException {
-        try (TestServer a = TestServer.start("--persist-path", dir.toString()); Ws ws = Ws.open(a.port)) {
+        try (TestServer a = TestServer.start("--persist-path", dir.toString()); RawWebSocket ws = RawWebSocket.open(a.port())) {
             for (int i = 0; i < 5; i++) {
                 String t = newSession(ws);
                 assertThat(ws.call("{\"SH_SET\":{\"tkn\":" + t + ",\"keys\":{\"k\":\"" + "v".repeat(100) + "\"}}}"))
@@ -352,19 +354,19 @@ class LimitsTest {
             assertThat(ws.call("{\"SH_SAVE\":{\"name\":\"five\"}}")).contains("\"st\":121");
         }
         try (TestServer b = TestServer.start("--persist-path", dir.toString(), "--max-sessions", "3");
-                Ws ws = Ws.open(b.port)) {
+                RawWebSocket ws = RawWebSocket.open(b.port())) {
             assertThat(limit(ws.call("{\"SH_LOAD\":{\"name\":\"five\"}}"), "SH_LOAD_RSP"))
                     .contains("limits.maxSessions (3)");
             assertThat(ws.call("{\"SH_INFO_ALL\":{}}")).contains("\"totalSessions\":0");
         }
         try (TestServer c = TestServer.start("--persist-path", dir.toString(), "--max-stored-bytes", "300");
-                Ws ws = Ws.open(c.port)) {
+                RawWebSocket ws = RawWebSocket.open(c.port())) {
             assertThat(limit(ws.call("{\"SH_LOAD\":{\"name\":\"five\"}}"), "SH_LOAD_RSP"))
                     .contains("limits.maxStoredBytes (300 bytes)");
             assertThat(ws.call("{\"SH_INFO_ALL\":{}}")).contains("\"totalSessions\":0");
         }
         try (TestServer d = TestServer.start("--persist-path", dir.toString(), "--max-sessions", "5");
-                Ws ws = Ws.open(d.port)) {
+                RawWebSocket ws = RawWebSocket.open(d.port())) {
             assertThat(ws.call("{\"SH_LOAD\":{\"name\":\"five\"}}")).contains("\"st\":141").contains("\"sessions\":5");
         }
     }

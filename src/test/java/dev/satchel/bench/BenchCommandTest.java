@@ -1,13 +1,12 @@
 package dev.satchel.bench;
 
-import dev.satchel.TestServers;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.satchel.client.SatchelClient;
-import dev.satchel.net.SatchelServer;
+import dev.satchel.testing.TestServer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -27,12 +26,12 @@ import picocli.CommandLine;
 class BenchCommandTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static SatchelServer server;
+    private static TestServer server;
     private static String url;
 
     @BeforeAll
     static void startServer() throws Exception {
-        server = TestServers.start(0);
+        server = TestServer.start();
         url = "ws://127.0.0.1:" + server.port();
     }
 

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.satchel.net.ws.WebSocketFrames;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.Test;
@@ -43,7 +44,7 @@ class BenchFramesTest {
             for (int mask : new int[] {0, 0x01020304, 0xA5C3F00F, -1}) {
                 String middle = "x".repeat(size);
                 ByteBuf frame = Unpooled.buffer();
-                WsFrames.writeText(frame, b("{\"a\":\""), b(middle), b("\"}"), mask);
+                WebSocketFrames.writeMaskedText(frame, b("{\"a\":\""), b(middle), b("\"}"), mask);
                 assertThat(decode(frame)).as("size %d mask %x", size, mask).isEqualTo("{\"a\":\"" + middle + "\"}");
             }
         }
@@ -52,7 +53,7 @@ class BenchFramesTest {
     @Test
     void closeFramesCarryTheCode() {
         ByteBuf frame = Unpooled.buffer();
-        WsFrames.writeClose(frame, 1000, 0x11223344);
+        WebSocketFrames.writeMaskedControl(frame, WebSocketFrames.OP_CLOSE, new byte[] {0x03, (byte) 0xE8}, 0x11223344);
         assertThat(frame.readUnsignedByte()).isEqualTo((short) 0x88);
         assertThat(frame.readUnsignedByte()).isEqualTo((short) 0x82);
         int key = frame.readInt();

@@ -3,8 +3,10 @@ package dev.satchel.bench;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import dev.satchel.net.ws.WebSocketFrames;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -20,8 +22,6 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.net.InetSocketAddress;
-import java.security.MessageDigest;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -89,16 +89,8 @@ public final class TrivialServer implements AutoCloseable {
 
     private static byte[] frame(byte[] payload) {
         ByteBuf buf = Unpooled.buffer();
-        buf.writeByte(0x81);
-        if (payload.length < 126) {
-            buf.writeByte(payload.length);
-        } else {
-            buf.writeByte(126).writeShort(payload.length);
-        }
-        buf.writeBytes(payload);
-        byte[] out = new byte[buf.readableBytes()];
-        buf.readBytes(out);
-        return out;
+        WebSocketFrames.writeText(buf, payload, payload.length);
+        return ByteBufUtil.getBytes(buf);
     }
 
     /** Handshake, then one canned frame per text frame; close frames are echoed. */
@@ -108,6 +100,7 @@ public final class TrivialServer implements AutoCloseable {
         private boolean upgraded;
         private int answered;
         private ByteBuf out;
+        private final WebSocketFrames.Header header = new WebSocketFrames.Header();
 
         Handler(byte[] response, int closeAfter) {
             this.response = response;
@@ -129,45 +122,27 @@ public final class TrivialServer implements AutoCloseable {
                         key = line.substring(line.indexOf(':') + 1).trim();
                     }
                 }
-                String accept = Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-1")
-                        .digest((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").getBytes(US_ASCII)));
+                String accept = WebSocketFrames.acceptKey(key);
                 ctx.writeAndFlush(Unpooled.copiedBuffer("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                         + "Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + "\r\n\r\n", US_ASCII));
                 upgraded = true;
             }
-            while (in.isReadable(2)) {
-                int r = in.readerIndex();
-                int opcode = in.getByte(r) & 0x0F;
-                long length = in.getByte(r + 1) & 0x7F;
-                int header = 2;
-                if (length == 126) {
-                    if (!in.isReadable(4)) {
-                        return;
-                    }
-                    length = in.getUnsignedShort(r + 2);
-                    header = 4;
-                } else if (length == 127) {
-                    if (!in.isReadable(10)) {
-                        return;
-                    }
-                    length = in.getLong(r + 2);
-                    header = 10;
+            while (WebSocketFrames.parseHeader(in, header)) {
+                if (header.headerLength == 0 || in.readableBytes() < header.headerLength + header.length) {
+                    return; // the rest of the frame has not arrived
                 }
-                header += 4; // client frames are masked
-                if (in.readableBytes() < header + length) {
-                    return;
-                }
-                in.skipBytes((int) (header + length));
+                int opcode = header.opcode;
+                in.skipBytes((int) (header.headerLength + header.length));
                 if (out == null) {
                     out = ctx.alloc().directBuffer();
                 }
-                if (opcode == 0x8) {
-                    out.writeBytes(new byte[] {(byte) 0x88, 2, 0x03, (byte) 0xE8});
+                if (opcode == WebSocketFrames.OP_CLOSE) {
+                    WebSocketFrames.writeClose(out, WebSocketFrames.CLOSE_NORMAL, "");
                     ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
                     out = null;
                     return;
                 }
-                if (opcode == 0x1) {
+                if (opcode == WebSocketFrames.OP_TEXT) {
                     if (closeAfter > 0 && answered == closeAfter) {
                         ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
                         out = null;

@@ -1,13 +1,10 @@
 package dev.satchel.cli;
 
-import dev.satchel.TestServers;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.satchel.client.SatchelClient;
-import dev.satchel.config.ConfigLoader;
-import dev.satchel.engine.Clock;
-import dev.satchel.net.SatchelServer;
+import dev.satchel.testing.TestServer;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
@@ -19,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
@@ -32,12 +28,12 @@ import picocli.CommandLine;
 class CliCommandTest {
 
     private static final AtomicInteger UNIQUE = new AtomicInteger();
-    private static SatchelServer server;
+    private static TestServer server;
     private static String url;
 
     @BeforeAll
     static void startServer() throws Exception {
-        server = TestServers.start(0);
+        server = TestServer.start();
         url = "ws://127.0.0.1:" + server.port();
     }
 
@@ -229,8 +225,8 @@ class CliCommandTest {
 
     @Test
     void aConnectionLostMidScriptExitsWithThree() throws Exception {
-        SatchelServer own = new SatchelServer(ConfigLoader.load(null, Map.of(), Map.of("--port", "0")), Clock.system());
-        int port = own.start();
+        TestServer own = TestServer.start();
+        int port = own.port();
         AtomicBoolean ownClosed = new AtomicBoolean();
         // Line 1 runs; reading line 2 stops the server first.
         InputStream stdin = new InputStream() {
@@ -270,7 +266,7 @@ class CliCommandTest {
         }
     }
 
-    private static void closeOnce(SatchelServer server, AtomicBoolean closed) {
+    private static void closeOnce(TestServer server, AtomicBoolean closed) {
         if (closed.compareAndSet(false, true)) {
             server.close();
         }

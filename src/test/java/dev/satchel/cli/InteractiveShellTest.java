@@ -1,12 +1,11 @@
 package dev.satchel.cli;
 
-import dev.satchel.TestServers;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.satchel.client.ClientOptions;
 import dev.satchel.client.CloseStatus;
-import dev.satchel.net.SatchelServer;
+import dev.satchel.testing.TestServer;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.net.InetAddress;
@@ -55,7 +54,7 @@ class InteractiveShellTest {
 
     @Test
     void theShellPrettyPrintsResponsesAndKeepsHistory(@TempDir Path dir) throws Exception {
-        SatchelServer server = TestServers.start(0);
+        TestServer server = TestServer.start();
         Path history = dir.resolve("history");
         try (CliSession session = new CliSession(URI.create("ws://127.0.0.1:" + server.port()),
                 ClientOptions.defaults(), false, true)) {
@@ -96,7 +95,7 @@ class InteractiveShellTest {
 
     @Test
     void theSessionReconnectsAfterAServerRestart() throws Exception {
-        SatchelServer first = TestServers.start(0);
+        TestServer first = TestServer.start();
         AtomicBoolean firstClosed = new AtomicBoolean();
         int port = first.port();
         try (CliSession session = new CliSession(URI.create("ws://127.0.0.1:" + port), ClientOptions.defaults(),
@@ -109,7 +108,7 @@ class InteractiveShellTest {
             // generous: in the full suite this wait once took over 5 s; alone it takes milliseconds
             assertThat(lost.get(30, TimeUnit.SECONDS).code()).isIn(CloseStatus.ABNORMAL_CLOSURE, 1001);
             assertThat(session.isConnected()).isFalse();
-            SatchelServer second = TestServers.startOn(port);
+            TestServer second = TestServer.startOn(port);
             try {
                 CliSession.Outcome outcome = session.execute("SH_GET $tkn a");
                 assertThat(outcome.kind()).as("reconnected; the old session is gone").isEqualTo(CliSession.Kind.FAILED);
@@ -123,7 +122,7 @@ class InteractiveShellTest {
         }
     }
 
-    private static void closeOnce(SatchelServer server, AtomicBoolean closed) {
+    private static void closeOnce(TestServer server, AtomicBoolean closed) {
         if (closed.compareAndSet(false, true)) {
             server.close();
         }
@@ -140,7 +139,7 @@ class InteractiveShellTest {
 
     @Test
     void tabCompletesCommandNamesAndTheTokenInTheShell() throws Exception {
-        SatchelServer server = TestServers.start(0);
+        TestServer server = TestServer.start();
         try (CliSession session = new CliSession(URI.create("ws://127.0.0.1:" + server.port()),
                 ClientOptions.defaults(), false, true)) {
             session.connect();

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.satchel.TestServers;
-import dev.satchel.net.SatchelServer;
+import dev.satchel.ops.SatchelNode;
+import dev.satchel.testing.TestServer;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,16 +16,16 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The client against a real {@link SatchelServer}: typed helpers, pipelining, and a server restart. */
+/** The client against a real {@link SatchelNode}: typed helpers, pipelining, and a server restart. */
 class SatchelClientServerTest {
 
-    private SatchelServer server;
+    private TestServer server;
     private URI uri;
     private final List<SatchelClient> clients = new ArrayList<>();
 
     @BeforeEach
     void start() throws Exception {
-        server = TestServers.start(0);
+        server = TestServer.start();
         uri = URI.create("ws://127.0.0.1:" + server.port() + "/");
     }
 
@@ -33,7 +33,7 @@ class SatchelClientServerTest {
     void stop() {
         clients.forEach(SatchelClient::close);
         if (server != null) {
-            server.close(); // SatchelServer.close() must run once only
+            server.close(); // SatchelNode.close() must run once only
         }
     }
 
@@ -140,7 +140,7 @@ class SatchelClientServerTest {
                 .hasCauseInstanceOf(SatchelClientException.class)
                 .hasMessageContaining("connection to " + uri + " is closed");
 
-        server = TestServers.startOn(port);
+        server = TestServer.startOn(port);
         SatchelClient fresh = connect();
         assertThat(Status.of(Await.result(fresh.get(token, "a")))).as("the data died with the old server")
                 .isEqualTo(Status.SESSION_NOT_EXIST);

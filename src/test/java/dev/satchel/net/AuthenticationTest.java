@@ -12,6 +12,9 @@ import dev.satchel.client.SatchelClient;
 import dev.satchel.client.SatchelClientException;
 import dev.satchel.config.ServerConfig;
 import dev.satchel.engine.Clock;
+import dev.satchel.ops.SatchelNode;
+import dev.satchel.testing.RawWebSocket;
+import dev.satchel.testing.TestServer;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -35,7 +38,7 @@ import org.slf4j.LoggerFactory;
 @ExtendWith(NoThreadLeaks.class)
 class AuthenticationTest {
     private static final String SECRET = "s3cret-Δ-token";
-    private ServerFixture server;
+    private TestServer server;
     private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
     private final Logger satchelLog = (Logger) LoggerFactory.getLogger("dev.satchel");
     private Level oldLevel;
@@ -46,7 +49,7 @@ class AuthenticationTest {
         oldLevel = satchelLog.getLevel();
         satchelLog.setLevel(Level.DEBUG); // everything the server says, to check the secret is never in it
         satchelLog.addAppender(logs);
-        server = ServerFixture.start(ServerFixture.config(Map.of("--auth-secret", SECRET,
+        server = TestServer.start(TestServer.config(Map.of("--auth-secret", SECRET,
                 "--allowed-origins", "https://app.example.com, HTTPS://Admin.Example.com:8443/")));
     }
 
@@ -110,7 +113,7 @@ class AuthenticationTest {
         // Netty's WebSocket client sends an Origin of its own (http://127.0.0.1:port): give it an allowed one
         String asBytes = new String(SECRET.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
         try (SatchelClient c = server.connect(ClientOptions.builder().header("Authorization", "Bearer " + asBytes)
-                .header("Origin", "https://app.example.com").requestTimeout(ServerFixture.REQUEST_TIMEOUT).build())) {
+                .header("Origin", "https://app.example.com").requestTimeout(TestServer.REQUEST_TIMEOUT).build())) {
             Wire.assertUsable(c);
         }
         try (SatchelClient c = SatchelClient.connect(URI.create("ws://127.0.0.1:" + server.port() + "/?token="
@@ -138,20 +141,20 @@ class AuthenticationTest {
 
     @Test
     void withoutASecretANonLoopbackAddressIsRefusedAtStartWithOneLine() {
-        ServerConfig open = ServerFixture.config(Map.of("--bind", "0.0.0.0"));
-        SatchelServer s = new SatchelServer(open, Clock.system());
-        assertThatThrownBy(s::start).isInstanceOf(SatchelServer.StartupException.class)
+        ServerConfig open = TestServer.config(Map.of("--bind", "0.0.0.0"));
+        SatchelNode s = new SatchelNode(open, Clock.system());
+        assertThatThrownBy(s::start).isInstanceOf(StartupException.class)
                 .hasMessage("refusing to listen on 0.0.0.0 without authentication: set server.authSecret"
                         + " (SATCHEL_AUTH_SECRET, --auth-secret), or allow unauthenticated clients on a trusted"
                         + " network with server.allowUnauthenticated (--allow-unauthenticated)");
         // what may listen: loopback without a secret, anything with a secret or when explicitly allowed
         for (String loopback : Set.of("127.0.0.1", "127.8.9.10", "::1", "localhost")) {
-            ServerGuards.checkProtectedMode(loopback, ServerFixture.config(Map.of()).security());
+            ServerGuards.checkProtectedMode(loopback, TestServer.config(Map.of()).security());
         }
-        ServerGuards.checkProtectedMode("0.0.0.0", ServerFixture.config(Map.of("--auth-secret", "x")).security());
+        ServerGuards.checkProtectedMode("0.0.0.0", TestServer.config(Map.of("--auth-secret", "x")).security());
         ServerGuards.checkProtectedMode("0.0.0.0",
-                ServerFixture.config(Map.of("--allow-unauthenticated", "true")).security());
-        assertThatThrownBy(() -> ServerGuards.checkProtectedMode("::", ServerFixture.config(Map.of()).security()))
+                TestServer.config(Map.of("--allow-unauthenticated", "true")).security());
+        assertThatThrownBy(() -> ServerGuards.checkProtectedMode("::", TestServer.config(Map.of()).security()))
                 .hasMessageContaining("refusing to listen on ::");
     }
 

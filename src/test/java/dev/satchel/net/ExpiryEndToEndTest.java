@@ -13,6 +13,7 @@ import dev.satchel.client.SatchelClient;
 import dev.satchel.client.Token;
 import dev.satchel.engine.Clock;
 import dev.satchel.engine.ManualClock;
+import dev.satchel.testing.TestServer;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -28,15 +29,15 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @ExtendWith(NoThreadLeaks.class)
 class ExpiryEndToEndTest {
-    private ServerFixture realTime;
-    private ServerFixture manual;
+    private TestServer realTime;
+    private TestServer manual;
     private ManualClock clock;
     private SatchelClient c;
 
     @BeforeAll
     void start() {
-        realTime = ServerFixture.start(ServerFixture.config(Map.of()), Clock.system());
-        manual = ServerFixture.start(ServerFixture.config(Map.of()), new ManualClock(1_000_000L));
+        realTime = TestServer.start(TestServer.config(Map.of()), Clock.system());
+        manual = TestServer.start(TestServer.config(Map.of()), new ManualClock(1_000_000L));
         clock = manual.clock();
         c = manual.connect();
     }

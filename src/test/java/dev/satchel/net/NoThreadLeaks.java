@@ -2,6 +2,7 @@ package dev.satchel.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.satchel.testing.TestServer;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -12,7 +13,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 /**
  * Class-level check that every server and client thread started by a test class ({@code satchel-*}: the
  * command loop, accept and I/O threads, client event loops) has ended once the class is done. Runs after the
- * class's own {@code @AfterAll} methods, which close the {@link ServerFixture}s. Waits for each thread with
+ * class's own {@code @AfterAll} methods, which close the {@link TestServer}s. Waits for each thread with
  * {@link Thread#join(long)}, never by sleeping.
  */
 final class NoThreadLeaks implements BeforeAllCallback, AfterAllCallback {

@@ -11,6 +11,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.satchel.client.SatchelClient;
 import dev.satchel.client.Token;
+import dev.satchel.testing.RawWebSocket;
+import dev.satchel.testing.TestServer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayList;
@@ -36,14 +38,14 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class PipeliningTest {
     private static final int N = 1000;
 
-    private ServerFixture server;
+    private TestServer server;
     /** A server that lets only 8 requests per connection wait for the command loop. */
-    private ServerFixture tightServer;
+    private TestServer tightServer;
 
     @BeforeAll
     void start() {
-        server = ServerFixture.start(ServerFixture.config(Map.of()));
-        tightServer = ServerFixture.start(ServerFixture.config(Map.of("--max-in-flight", "8")));
+        server = TestServer.start(TestServer.config(Map.of()));
+        tightServer = TestServer.start(TestServer.config(Map.of("--max-in-flight", "8")));
     }
 
     @AfterAll

@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.satchel.client.SatchelClient;
 import dev.satchel.client.Token;
 import dev.satchel.json.TokenFormat;
+import dev.satchel.testing.TestServer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,7 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @ExtendWith(NoThreadLeaks.class)
 class ProtocolConformanceTest {
-    protected ServerFixture server;
+    protected TestServer server;
     protected SatchelClient c;
 
     /** Token format of this class's server. */
@@ -49,7 +50,7 @@ class ProtocolConformanceTest {
 
     @BeforeAll
     void startServer() {
-        server = ServerFixture.start(tokenFormat());
+        server = TestServer.start(tokenFormat());
         c = server.connect();
     }
 
@@ -859,7 +860,7 @@ class ProtocolConformanceTest {
 
     @Test
     void svInfoReportsPersistenceWhenEnabled(@TempDir Path dir) {
-        try (ServerFixture persisting = ServerFixture.start(ServerFixture.config(
+        try (TestServer persisting = TestServer.start(TestServer.config(
                 Map.of("--persist-path", dir.toString(), "--token-format", tokenFormat().configName())))) {
             JsonNode info = ok(Wire.call(persisting.connect(), "{\"SV_INFO\":{}}"), "SV_INFO_RSP");
             assertThat(info.get("persistEnabled").asBoolean()).isTrue();

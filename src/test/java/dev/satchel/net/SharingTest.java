@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.satchel.client.SatchelClient;
 import dev.satchel.client.Token;
 import dev.satchel.json.TokenFormat;
+import dev.satchel.testing.TestServer;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -35,23 +36,23 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @ExtendWith(NoThreadLeaks.class)
 class SharingTest {
-    private ServerFixture server;
-    private ServerFixture sameSecret;
-    private ServerFixture otherSecret;
-    private ServerFixture uint64Server;
+    private TestServer server;
+    private TestServer sameSecret;
+    private TestServer otherSecret;
+    private TestServer uint64Server;
 
     @BeforeAll
     void start() {
-        server = ServerFixture.start(ServerFixture.config(Map.of("--shared-secret", "x")));
-        sameSecret = ServerFixture.start(ServerFixture.config(Map.of("--shared-secret", "x")));
-        otherSecret = ServerFixture.start(ServerFixture.config(Map.of("--shared-secret", "y")));
-        uint64Server = ServerFixture.start(
-                ServerFixture.config(Map.of("--shared-secret", "x", "--token-format", "uint64")));
+        server = TestServer.start(TestServer.config(Map.of("--shared-secret", "x")));
+        sameSecret = TestServer.start(TestServer.config(Map.of("--shared-secret", "x")));
+        otherSecret = TestServer.start(TestServer.config(Map.of("--shared-secret", "y")));
+        uint64Server = TestServer.start(
+                TestServer.config(Map.of("--shared-secret", "x", "--token-format", "uint64")));
     }
 
     @AfterAll
     void stop() {
-        for (ServerFixture f : new ServerFixture[] {server, sameSecret, otherSecret, uint64Server}) {
+        for (TestServer f : new TestServer[] {server, sameSecret, otherSecret, uint64Server}) {
             if (f != null) {
                 f.close();
             }

@@ -7,6 +7,9 @@ import dev.satchel.client.ClientOptions;
 import dev.satchel.client.SatchelClient;
 import dev.satchel.client.SatchelClientException;
 import dev.satchel.engine.Clock;
+import dev.satchel.ops.SatchelNode;
+import dev.satchel.testing.RawWebSocket;
+import dev.satchel.testing.TestServer;
 import java.io.InputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -63,13 +66,13 @@ class TlsTest {
                 + "\n-----END " + type + "-----\n";
     }
 
-    private static URI wss(ServerFixture s, String query) {
+    private static URI wss(TestServer s, String query) {
         return URI.create("wss://127.0.0.1:" + s.port() + "/" + query);
     }
 
     @Test
     void pkcs12KeyStoreServesWssWithAuthentication() {
-        try (ServerFixture s = ServerFixture.start(ServerFixture.config(Map.of("--tls-key-store", keyStore.toString(),
+        try (TestServer s = TestServer.start(TestServer.config(Map.of("--tls-key-store", keyStore.toString(),
                 "--tls-key-store-password", PASSWORD, "--auth-secret", "tls-secret")))) {
             try (SatchelClient c = SatchelClient.connect(wss(s, ""), ClientOptions.builder().insecureTrustAll(true)
                     .header("Authorization", "Bearer tls-secret").build())) {
@@ -94,7 +97,7 @@ class TlsTest {
 
     @Test
     void aClientThatNeverCompletesTheTlsHandshakeIsCutOffAtTheHandshakeTimeout() throws Exception {
-        try (ServerFixture s = ServerFixture.start(ServerFixture.config(Map.of("--tls-key-store", keyStore.toString(),
+        try (TestServer s = TestServer.start(TestServer.config(Map.of("--tls-key-store", keyStore.toString(),
                 "--tls-key-store-password", PASSWORD, "--handshake-timeout-seconds", "1")));
                 RawWebSocket raw = RawWebSocket.tcp(s.port())) {
             long start = System.nanoTime();
@@ -106,7 +109,7 @@ class TlsTest {
 
     @Test
     void pemCertificateAndKeyServeWss() {
-        try (ServerFixture s = ServerFixture.start(ServerFixture.config(Map.of("--tls-cert-file", certPem.toString(),
+        try (TestServer s = TestServer.start(TestServer.config(Map.of("--tls-cert-file", certPem.toString(),
                 "--tls-key-file", keyPem.toString())));
                 SatchelClient c = SatchelClient.connect(wss(s, ""), ClientOptions.builder().insecureTrustAll(true).build())) {
             Wire.assertUsable(c);
@@ -115,18 +118,18 @@ class TlsTest {
 
     @Test
     void unreadableKeyMaterialStopsTheStartWithOneLineAndNoPassword() {
-        SatchelServer wrongPassword = new SatchelServer(ServerFixture.config(Map.of("--tls-key-store",
+        SatchelNode wrongPassword = new SatchelNode(TestServer.config(Map.of("--tls-key-store",
                 keyStore.toString(), "--tls-key-store-password", "not-the-password")), Clock.system());
-        assertThatThrownBy(wrongPassword::start).isInstanceOf(SatchelServer.StartupException.class)
+        assertThatThrownBy(wrongPassword::start).isInstanceOf(StartupException.class)
                 .hasMessageStartingWith("TLS: cannot use tls.keyStore " + keyStore)
                 .hasMessageNotContaining("not-the-password");
-        SatchelServer missing = new SatchelServer(ServerFixture.config(Map.of("--tls-cert-file",
+        SatchelNode missing = new SatchelNode(TestServer.config(Map.of("--tls-cert-file",
                 dir.resolve("nope.pem").toString(), "--tls-key-file", keyPem.toString())), Clock.system());
-        assertThatThrownBy(missing::start).isInstanceOf(SatchelServer.StartupException.class)
+        assertThatThrownBy(missing::start).isInstanceOf(StartupException.class)
                 .hasMessageStartingWith("TLS: cannot use tls.certFile " + dir.resolve("nope.pem"));
-        SatchelServer swapped = new SatchelServer(ServerFixture.config(Map.of("--tls-cert-file", keyPem.toString(),
+        SatchelNode swapped = new SatchelNode(TestServer.config(Map.of("--tls-cert-file", keyPem.toString(),
                 "--tls-key-file", certPem.toString())), Clock.system());
-        assertThatThrownBy(swapped::start).isInstanceOf(SatchelServer.StartupException.class)
+        assertThatThrownBy(swapped::start).isInstanceOf(StartupException.class)
                 .hasMessageStartingWith("TLS: cannot use");
     }
 }

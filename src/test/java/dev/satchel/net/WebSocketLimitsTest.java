@@ -1,25 +1,27 @@
 package dev.satchel.net;
 
-import static dev.satchel.net.RawWebSocket.OP_BINARY;
-import static dev.satchel.net.RawWebSocket.OP_CLOSE;
-import static dev.satchel.net.RawWebSocket.OP_CONT;
-import static dev.satchel.net.RawWebSocket.OP_PING;
-import static dev.satchel.net.RawWebSocket.OP_PONG;
-import static dev.satchel.net.RawWebSocket.OP_TEXT;
-import static dev.satchel.net.RawWebSocket.frame;
-import static dev.satchel.net.RawWebSocket.text;
 import static dev.satchel.net.Wire.await;
 import static dev.satchel.net.Wire.awaitFailure;
 import static dev.satchel.net.Wire.call;
 import static dev.satchel.net.Wire.error;
 import static dev.satchel.net.Wire.ok;
 import static dev.satchel.net.Wire.okExactly;
+import static dev.satchel.testing.RawWebSocket.OP_BINARY;
+import static dev.satchel.testing.RawWebSocket.OP_CLOSE;
+import static dev.satchel.testing.RawWebSocket.OP_CONT;
+import static dev.satchel.testing.RawWebSocket.OP_PING;
+import static dev.satchel.testing.RawWebSocket.OP_PONG;
+import static dev.satchel.testing.RawWebSocket.OP_TEXT;
+import static dev.satchel.testing.RawWebSocket.frame;
+import static dev.satchel.testing.RawWebSocket.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.satchel.client.CloseStatus;
 import dev.satchel.client.SatchelClient;
 import dev.satchel.client.SatchelClientException;
 import dev.satchel.client.Token;
+import dev.satchel.testing.RawWebSocket;
+import dev.satchel.testing.TestServer;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
@@ -48,13 +50,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class WebSocketLimitsTest {
     private static final int LIMIT = 1024;
 
-    private ServerFixture server;
+    private TestServer server;
     private SatchelClient bystander;
     private Token bystanderSession;
 
     @BeforeAll
     void start() {
-        server = ServerFixture.start(ServerFixture.config(Map.of("--max-message-bytes", Integer.toString(LIMIT))));
+        server = TestServer.start(TestServer.config(Map.of("--max-message-bytes", Integer.toString(LIMIT))));
         bystander = server.connect();
         bystanderSession = Wire.newSession(bystander);
         ok(call(bystander, "{\"SH_SET\":{\"tkn\":" + bystanderSession + ",\"keys\":{\"safe\":\"and sound\"}}}"),

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.satchel.testing.RawWebSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -90,26 +91,26 @@ class AdminEndpointsTest {
             assertThat(sample(before, "satchel_sessions_created_total")).isZero();
 
             String tkn;
-            try (WsClient c = s.connect()) {
-                c.sendNow("{\"SH_NEW\":{}}");
+            try (RawWebSocket c = s.connect()) {
+                c.sendText("{\"SH_NEW\":{}}");
                 tkn = JSON.readTree(c.readText()).get("SH_NEW_RSP").get("tkn").asText();
-                c.sendNow("{\"SH_SET\":{\"tkn\":\"" + tkn + "\",\"keys\":{\"k\":\"vvvv\",\"n\":12}}}");
+                c.sendText("{\"SH_SET\":{\"tkn\":\"" + tkn + "\",\"keys\":{\"k\":\"vvvv\",\"n\":12}}}");
                 assertThat(c.readText()).contains("\"st\":1");
-                c.sendNow("{\"SH_GET\":{\"tkn\":\"" + tkn + "\",\"keys\":[\"k\"]}}");
+                c.sendText("{\"SH_GET\":{\"tkn\":\"" + tkn + "\",\"keys\":[\"k\"]}}");
                 c.readText();
-                c.sendNow("{\"SH_GET\":{\"tkn\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"keys\":[\"k\"]}}");
+                c.sendText("{\"SH_GET\":{\"tkn\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"keys\":[\"k\"]}}");
                 assertThat(c.readText()).contains("\"st\":100");
-                c.sendNow("{\"KV_SET\":{\"keys\":{\"g\":[1,2,3]}}}");
+                c.sendText("{\"KV_SET\":{\"keys\":{\"g\":[1,2,3]}}}");
                 c.readText();
-                c.sendNow("not json");
+                c.sendText("not json");
                 c.readText();
-                c.sendNow("{\"NOPE\":{}}");
+                c.sendText("{\"NOPE\":{}}");
                 c.readText();
-                c.sendNow("{\"SH_NEW\":{\"expiry\":{\"duration\":1,\"deleteSession\":true}}}");
+                c.sendText("{\"SH_NEW\":{\"expiry\":{\"duration\":1,\"deleteSession\":true}}}");
                 c.readText();
-                c.sendNow("{\"SH_NEW\":{\"expiry\":{\"duration\":1,\"deleteSession\":false}}}");
+                c.sendText("{\"SH_NEW\":{\"expiry\":{\"duration\":1,\"deleteSession\":false}}}");
                 String cleared = JSON.readTree(c.readText()).get("SH_NEW_RSP").get("tkn").asText();
-                c.sendNow("{\"SH_SET\":{\"tkn\":\"" + cleared + "\",\"keys\":{\"x\":1}}}");
+                c.sendText("{\"SH_SET\":{\"tkn\":\"" + cleared + "\",\"keys\":{\"x\":1}}}");
                 c.readText();
                 String m = s.metrics();
                 assertThat(sample(m, "satchel_connections_active")).isEqualTo(1);
@@ -121,9 +122,9 @@ class AdminEndpointsTest {
                 assertThat(sample(m, "satchel_stored_bytes{space=\"global\"}")).isEqualTo(1 + 1 + 7);
             }
             // a message over limits.maxMessageBytes closes with 1009 and is counted
-            try (WsClient big = s.connect()) {
-                big.sendNow("{\"KV_SET\":{\"keys\":{\"big\":\"" + "x".repeat(2000) + "\"}}}");
-                assertThat(big.read().closeCode()).isEqualTo(1009);
+            try (RawWebSocket big = s.connect()) {
+                big.sendText("{\"KV_SET\":{\"keys\":{\"big\":\"" + "x".repeat(2000) + "\"}}}");
+                assertThat(big.readFrame().closeCode()).isEqualTo(1009);
             }
             // the two expiring sessions expire through the wheel (1 s, ticks of 10 ms)
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -169,7 +170,7 @@ class AdminEndpointsTest {
         try (OpsFixture s = OpsFixture.start("--metrics-enabled", "false")) {
             assertThat(s.get("/metrics").statusCode()).isEqualTo(404);
             assertThat(s.get("/health/ready").statusCode()).isEqualTo(200);
-            assertThat(s.service.server().loop().call(e -> e.observer() == null).get(5, TimeUnit.SECONDS))
+            assertThat(s.service.node().loop().call(e -> e.observer() == null).get(5, TimeUnit.SECONDS))
                     .isTrue();
         }
     }
@@ -177,16 +178,16 @@ class AdminEndpointsTest {
     @Test
     void notReadyWhileTheStartUpLoadRuns() throws Exception {
         try (OpsFixture first = OpsFixture.start("--persist-path", dir.toString());
-                WsClient c = first.connect()) {
-            c.sendNow("{\"SH_NEW\":{\"name\":\"boot\"}}");
+                RawWebSocket c = first.connect()) {
+            c.sendText("{\"SH_NEW\":{\"name\":\"boot\"}}");
             c.readText();
-            c.sendNow("{\"SH_SAVE\":{\"name\":\"boot\"}}");
+            c.sendText("{\"SH_SAVE\":{\"name\":\"boot\"}}");
             assertThat(c.readText()).contains("\"st\":121");
         }
         OpsFixture second = OpsFixture.create("--persist-path", dir.toString(), "--load", "boot");
         // hold the command loop: the start-up load inserts on it, so start() cannot finish until released
         CountDownLatch release = new CountDownLatch(1);
-        second.service.server().loop().submit((engine, out) -> {
+        second.service.node().loop().submit((engine, out) -> {
             try {
                 release.await(30, TimeUnit.SECONDS);
             } catch (InterruptedException e) {

@@ -2,6 +2,8 @@ package dev.satchel.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.satchel.testing.RawWebSocket;
+import dev.satchel.testing.ServerJvm;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -73,13 +75,13 @@ class DockerEntrypointTest {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (status != 0 && System.nanoTime() < deadline) {
                 try (ServerJvm check = ServerJvm.command(local(healthcheck, false), env)) {
-                    assertThat(check.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
-                    status = check.process.exitValue();
+                    assertThat(check.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+                    status = check.process().exitValue();
                 }
             }
             assertThat(status).as("HEALTHCHECK exit status; server stderr:\n%s", server.stderr()).isZero();
-            try (WsClient c = new WsClient(port)) {
-                c.sendNow("{\"SH_NEW\":{}}");
+            try (RawWebSocket c = RawWebSocket.open(port)) {
+                c.sendText("{\"SH_NEW\":{}}");
                 assertThat(c.readText()).contains("\"st\":1");
             }
             assertThat(server.terminate()).as("exit status after SIGTERM; stderr:\n%s", server.stderr()).isZero();
@@ -87,8 +89,8 @@ class DockerEntrypointTest {
         }
         assertThat(data.resolve("on-stop")).as("the shutdown save went to the volume").isDirectory();
         try (ServerJvm check = ServerJvm.command(local(healthcheck, false), env)) {
-            assertThat(check.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
-            assertThat(check.process.exitValue()).as("HEALTHCHECK of a stopped server").isEqualTo(1);
+            assertThat(check.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(check.process().exitValue()).as("HEALTHCHECK of a stopped server").isEqualTo(1);
         }
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.satchel.testing.RawWebSocket;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -20,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The graceful shutdown the SIGTERM / SIGINT hook runs ({@link SatchelService#shutdown()}), in process: every
+ * The graceful shutdown the SIGTERM / SIGINT hook runs ({@link ManagedNode#shutdown()}), in process: every
  * request the server read gets its response, then Close 1001; the port stops accepting; readiness is false.
  */
 class GracefulShutdownTest {
@@ -33,15 +34,15 @@ class GracefulShutdownTest {
     void aPipeliningClientGetsEveryResponseThenGoingAway() throws Exception {
         OpsFixture s = OpsFixture.start();
         int port = s.port();
-        WsClient c = new WsClient(port);
+        RawWebSocket c = RawWebSocket.open(port);
         AtomicBoolean stop = new AtomicBoolean();
         AtomicInteger sent = new AtomicInteger();
         // request 2i sets n = i, request 2i+1 reads it back: each GET response proves which request it answers
         Thread writer = new Thread(() -> {
             try {
                 for (int i = 0; !stop.get(); i++) {
-                    c.send("{\"KV_SET\":{\"keys\":{\"n\":" + i + "}}}");
-                    c.send("{\"KV_GET\":{\"keys\":[\"n\"]}}");
+                    c.queue("{\"KV_SET\":{\"keys\":{\"n\":" + i + "}}}");
+                    c.queue("{\"KV_GET\":{\"keys\":[\"n\"]}}");
                     sent.addAndGet(2);
                     if ((i & 63) == 63) {
                         c.flush();
@@ -54,15 +55,15 @@ class GracefulShutdownTest {
         writer.start();
 
         int received = 0;
-        WsClient.Frame close = null;
-        CompletableFuture<SatchelService.Result> shutdown = null;
+        RawWebSocket.Frame close = null;
+        CompletableFuture<ManagedNode.Result> shutdown = null;
         while (true) {
-            WsClient.Frame f = c.read();
-            if (f.opcode() == WsClient.OP_CLOSE) {
+            RawWebSocket.Frame f = c.readFrame();
+            if (f.opcode() == RawWebSocket.OP_CLOSE) {
                 close = f;
                 break;
             }
-            assertThat(f.opcode()).isEqualTo(WsClient.OP_TEXT);
+            assertThat(f.opcode()).isEqualTo(RawWebSocket.OP_TEXT);
             JsonNode r = JSON.readTree(f.text());
             int i = received / 2;
             if (received % 2 == 0) {
@@ -78,7 +79,7 @@ class GracefulShutdownTest {
         stop.set(true);
         writer.join(10_000);
         c.close();
-        SatchelService.Result result = shutdown.get(30, TimeUnit.SECONDS);
+        ManagedNode.Result result = shutdown.get(30, TimeUnit.SECONDS);
 
         assertThat(close.closeCode()).isEqualTo(1001);
         assertThat(received).isGreaterThan(20_000);
@@ -95,21 +96,21 @@ class GracefulShutdownTest {
     @Test
     void notReadyDuringShutdownAndPendingRequestsStillAnswered() throws Exception {
         OpsFixture s = OpsFixture.start();
-        try (WsClient c = s.connect()) {
-            c.sendNow("{\"KV_SET\":{\"keys\":{\"a\":1}}}");
+        try (RawWebSocket c = s.connect()) {
+            c.sendText("{\"KV_SET\":{\"keys\":{\"a\":1}}}");
             c.readText();
             // hold the loop, then send a request: it is read, and waits for the loop during the shutdown
             CountDownLatch release = new CountDownLatch(1);
-            s.service.server().loop().submit((engine, out) -> {
+            s.service.node().loop().submit((engine, out) -> {
                 try {
                     release.await(30, TimeUnit.SECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
             });
-            c.sendNow("{\"KV_GET\":{\"keys\":[\"a\"]}}");
+            c.sendText("{\"KV_GET\":{\"keys\":[\"a\"]}}");
             Thread.sleep(100); // let the I/O thread read it
-            CompletableFuture<SatchelService.Result> shutdown = CompletableFuture.supplyAsync(s.service::shutdown);
+            CompletableFuture<ManagedNode.Result> shutdown = CompletableFuture.supplyAsync(s.service::shutdown);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (s.service.health().state() != Health.State.STOPPING && System.nanoTime() < deadline) {
                 Thread.sleep(5);
@@ -120,8 +121,8 @@ class GracefulShutdownTest {
             assertRefused(s.port()); // no longer accepting
             release.countDown();
             assertThat(JSON.readTree(c.readText()).get("KV_GET_RSP").get("keys").get("a").asInt()).isEqualTo(1);
-            WsClient.Frame close = c.read();
-            assertThat(close.opcode()).isEqualTo(WsClient.OP_CLOSE);
+            RawWebSocket.Frame close = c.readFrame();
+            assertThat(close.opcode()).isEqualTo(RawWebSocket.OP_CLOSE);
             assertThat(close.closeCode()).isEqualTo(1001);
             assertThat(shutdown.get(30, TimeUnit.SECONDS).exitStatus()).isZero();
         }
@@ -130,16 +131,16 @@ class GracefulShutdownTest {
     @Test
     void aClientThatDoesNotReadIsCutAtTheTimeoutAndTheExitStatusSaysSo() throws Exception {
         OpsFixture s = OpsFixture.start("--shutdown-timeout-ms", "500");
-        try (WsClient c = new WsClient(s.port(), 10_000, 4096)) {
-            c.sendNow("{\"KV_SET\":{\"keys\":{\"big\":\"" + "x".repeat(100_000) + "\"}}}");
+        try (RawWebSocket c = RawWebSocket.open(s.port(), 10_000, 4096, "")) {
+            c.sendText("{\"KV_SET\":{\"keys\":{\"big\":\"" + "x".repeat(100_000) + "\"}}}");
             c.readText();
             for (int i = 0; i < 400; i++) { // 40 MB of responses that the client never reads
-                c.send("{\"KV_GET\":{\"keys\":[\"big\"]}}");
+                c.queue("{\"KV_GET\":{\"keys\":[\"big\"]}}");
             }
             c.flush();
             Thread.sleep(200);
             long t0 = System.nanoTime();
-            SatchelService.Result r = s.service.shutdown();
+            ManagedNode.Result r = s.service.shutdown();
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
             assertThat(r.connectionsCut()).isEqualTo(1);
             assertThat(r.exitStatus()).isEqualTo(1);
@@ -150,11 +151,11 @@ class GracefulShutdownTest {
     @Test
     void theShutdownSaveRunsAfterTheConnectionsAreDone() throws Exception {
         OpsFixture s = OpsFixture.start("--persist-path", dir.toString(), "--save-on-shutdown", "last");
-        try (WsClient c = s.connect()) {
-            c.sendNow("{\"SH_NEW\":{\"name\":\"kept\"}}");
+        try (RawWebSocket c = s.connect()) {
+            c.sendText("{\"SH_NEW\":{\"name\":\"kept\"}}");
             c.readText();
             s.service.shutdown();
-            assertThat(c.read().closeCode()).isEqualTo(1001);
+            assertThat(c.readFrame().closeCode()).isEqualTo(1001);
         }
         assertThat(dir.resolve("last")).isDirectory();
         try (Stream files = new Stream(Files.list(dir.resolve("last")))) {

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.satchel.testing.RawWebSocket;
+import dev.satchel.testing.ServerJvm;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -27,14 +29,14 @@ class LoggingProcessTest {
         try (ServerJvm jvm = ServerJvm.satchel(List.of("-Xmx128m"), env, args)) {
             int port = jvm.awaitListening();
             String tkn;
-            try (WsClient c = new WsClient(port)) {
-                c.sendNow("{\"SH_NEW\":{\"name\":\"cart\"}}");
+            try (RawWebSocket c = RawWebSocket.open(port)) {
+                c.sendText("{\"SH_NEW\":{\"name\":\"cart\"}}");
                 tkn = JSON.readTree(c.readText()).get("SH_NEW_RSP").get("tkn").asText();
-                c.sendNow("{\"SH_SET\":{\"tkn\":\"" + tkn + "\",\"keys\":{\"a\":1}}}");
+                c.sendText("{\"SH_SET\":{\"tkn\":\"" + tkn + "\",\"keys\":{\"a\":1}}}");
                 c.readText();
-                c.sendNow("{\"SH_GET\":{\"tkn\":\"" + tkn + "x\",\"keys\":[\"a\"]}}");
+                c.sendText("{\"SH_GET\":{\"tkn\":\"" + tkn + "x\",\"keys\":[\"a\"]}}");
                 c.readText();
-                c.sendNow("{\"SH_END\":{\"tkn\":\"" + tkn + "\"}}");
+                c.sendText("{\"SH_END\":{\"tkn\":\"" + tkn + "\"}}");
                 c.readText();
             }
             assertThat(jvm.terminate()).as("exit status after SIGTERM; stderr:\n%s", jvm.stderr()).isZero();

@@ -1,8 +1,9 @@
 package dev.satchel.ops;
 
-import dev.satchel.config.ConfigLoader;
 import dev.satchel.config.ServerConfig;
 import dev.satchel.engine.Clock;
+import dev.satchel.testing.RawWebSocket;
+import dev.satchel.testing.TestServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -15,46 +16,48 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** A {@link SatchelService} on 127.0.0.1 with ephemeral WebSocket and admin ports, and HTTP helpers. */
+/**
+ * A {@link ManagedNode} (the node with its admin port) on 127.0.0.1 with ephemeral WebSocket and admin ports,
+ * configured like {@link TestServer}, and HTTP helpers for the admin endpoints.
+ */
 final class OpsFixture implements AutoCloseable {
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    final SatchelService service;
+    final ManagedNode service;
 
-    private OpsFixture(SatchelService service) {
+    private OpsFixture(ManagedNode service) {
         this.service = service;
     }
 
+    /** {@link TestServer#config} with the admin port on 127.0.0.1 and an ephemeral port too. */
     static ServerConfig config(String... flags) {
         Map<String, String> all = new LinkedHashMap<>();
-        all.put("--bind", "127.0.0.1");
-        all.put("--port", "0");
         all.put("--admin-bind", "127.0.0.1");
         all.put("--admin-port", "0");
         for (int i = 0; i < flags.length; i += 2) {
             all.put(flags[i], flags[i + 1]);
         }
-        return ConfigLoader.load(null, Map.of(), all);
+        return TestServer.config(all);
     }
 
     /** A started service with these flags on top of the defaults. */
     static OpsFixture start(String... flags) throws InterruptedException {
-        SatchelService s = new SatchelService(config(flags), Clock.system());
+        ManagedNode s = new ManagedNode(config(flags), Clock.system());
         s.start();
         return new OpsFixture(s);
     }
 
     /** Not started: for tests that start it themselves. */
     static OpsFixture create(String... flags) {
-        return new OpsFixture(new SatchelService(config(flags), Clock.system()));
+        return new OpsFixture(new ManagedNode(config(flags), Clock.system()));
     }
 
     int port() {
         return service.port();
     }
 
-    WsClient connect() throws IOException {
-        return new WsClient(service.port());
+    RawWebSocket connect() throws IOException {
+        return RawWebSocket.open(service.port());
     }
 
     HttpResponse<String> get(String path) {

@@ -10,6 +10,7 @@ import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.satchel.testing.RawWebSocket;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -68,8 +69,8 @@ class TokenLoggingTest {
         return b.toString();
     }
 
-    private static String call(WsClient c, String json) throws IOException {
-        c.sendNow(json);
+    private static String call(RawWebSocket c, String json) throws IOException {
+        c.sendText(json);
         return c.readText();
     }
 
@@ -83,12 +84,12 @@ class TokenLoggingTest {
         try (OpsFixture s = OpsFixture.start("--token-format", format, "--persist-path", dir.toString(),
                 "--save-on-shutdown", "final", "--auth-secret", secret, "--shared-secret", shared,
                 "--max-message-bytes", "1024")) {
-            try (WsClient wrong = new WsClient(s.port(), 5000, 0, "Authorization: Bearer not-" + secret + "\r\n")) {
+            try (RawWebSocket wrong = RawWebSocket.open(s.port(), 5000, 0, "Authorization: Bearer not-" + secret + "\r\n")) {
                 throw new AssertionError("a wrong secret was accepted");
             } catch (IOException refused) {
                 // 401
             }
-            try (WsClient c = new WsClient(s.port(), 10_000, 0, "Authorization: Bearer " + secret + "\r\n")) {
+            try (RawWebSocket c = RawWebSocket.open(s.port(), 10_000, 0, "Authorization: Bearer " + secret + "\r\n")) {
                 JsonNode n = JSON.readTree(call(c, "{\"SH_NEW\":{\"expiry\":{\"duration\":600}}}"));
                 String tkn = n.get("SH_NEW_RSP").get("tkn").toString(); // JSON: "abc" or 123
                 tokens.add(n.get("SH_NEW_RSP").get("tkn").asText());
@@ -106,8 +107,8 @@ class TokenLoggingTest {
                 call(c, "{\"SH_END\":{\"tkn\":" + tkn + "}}");
                 call(c, "{\"SH_GET\":{\"tkn\":" + tkn + ",\"keys\":[\"a\"]}}"); // ended
                 // too big: closed with 1009, after the earlier answers
-                c.sendNow("{\"SH_SET\":{\"tkn\":" + opened + ",\"keys\":{\"x\":\"" + "y".repeat(2000) + "\"}}}");
-                assertThat(c.read().closeCode()).isEqualTo(1009);
+                c.sendText("{\"SH_SET\":{\"tkn\":" + opened + ",\"keys\":{\"x\":\"" + "y".repeat(2000) + "\"}}}");
+                assertThat(c.readFrame().closeCode()).isEqualTo(1009);
             }
         } // shutdown with a save of every session
         assertThat(events.list).isNotEmpty();
@@ -123,15 +124,15 @@ class TokenLoggingTest {
     @Test
     void ordinaryCommandsLogNothingAtInfo() throws Exception {
         satchel.setLevel(Level.INFO);
-        try (OpsFixture s = OpsFixture.start(); WsClient c = s.connect()) {
+        try (OpsFixture s = OpsFixture.start(); RawWebSocket c = s.connect()) {
             int before = events.list.size();
             String tkn = JSON.readTree(call(c, "{\"SH_NEW\":{}}")).get("SH_NEW_RSP").get("tkn").toString();
             for (int i = 0; i < 500; i++) {
-                c.send("{\"SH_SET\":{\"tkn\":" + tkn + ",\"keys\":{\"k" + i + "\":" + i + "}}}");
-                c.send("{\"SH_GET\":{\"tkn\":" + tkn + ",\"keys\":[\"k" + i + "\"]}}");
-                c.send("{\"KV_SET\":{\"keys\":{\"g\":" + i + "}}}");
-                c.send("{\"SH_GET\":{\"tkn\":\"nope\",\"keys\":[\"a\"]}}");
-                c.send("{\"NOPE\":{}}");
+                c.queue("{\"SH_SET\":{\"tkn\":" + tkn + ",\"keys\":{\"k" + i + "\":" + i + "}}}");
+                c.queue("{\"SH_GET\":{\"tkn\":" + tkn + ",\"keys\":[\"k" + i + "\"]}}");
+                c.queue("{\"KV_SET\":{\"keys\":{\"g\":" + i + "}}}");
+                c.queue("{\"SH_GET\":{\"tkn\":\"nope\",\"keys\":[\"a\"]}}");
+                c.queue("{\"NOPE\":{}}");
             }
             c.flush();
             for (int i = 0; i < 2500; i++) {

@@ -4,7 +4,7 @@ import dev.satchel.client.SatchelClient;
 import dev.satchel.config.ConfigLoader;
 import dev.satchel.config.ServerConfig;
 import dev.satchel.engine.Clock;
-import dev.satchel.net.SatchelServer;
+import dev.satchel.ops.SatchelNode;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.util.ArrayList;
@@ -46,7 +46,7 @@ public final class MemoryFootprint {
         // measures shapes beyond the default limits (1,000,000 keys in one session)
         ServerConfig cfg = ConfigLoader.load(null, Map.of(), Map.of("--port", "0", "--max-sessions", "2000000000",
                 "--max-keys-per-session", "2000000000"));
-        try (SatchelServer server = new SatchelServer(cfg, Clock.system())) {
+        try (SatchelNode server = new SatchelNode(cfg, Clock.system())) {
             int port = server.start();
             try (SatchelClient client = SatchelClient.connect(URI.create("ws://127.0.0.1:" + port))) {
                 long before = usedHeapAfterGc();

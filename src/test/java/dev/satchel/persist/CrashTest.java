@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.satchel.client.ClientOptions;
 import dev.satchel.client.SatchelClient;
+import dev.satchel.testing.ServerJvm;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,7 +62,7 @@ class CrashTest {
         List<String> bigTokens = new ArrayList<>();
         List<String> smallTokens = new ArrayList<>();
         Path dataset = dir.resolve("crash");
-        try (ServerProcess server = ServerProcess.start(List.of("-Xmx2g", "-XX:+UseG1GC"), "--port", "0",
+        try (ServerJvm server = ServerJvm.startServer(List.of("-Xmx2g", "-XX:+UseG1GC"), "--port", "0",
                 "--persist-path", dir.toString());
                 SatchelClient c = connect(server.port())) {
             // ---- fill: a few hundred MB in big values, and many small sessions ----

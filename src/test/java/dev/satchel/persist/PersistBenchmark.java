@@ -6,7 +6,7 @@ import dev.satchel.config.ConfigLoader;
 import dev.satchel.config.ServerConfig;
 import dev.satchel.engine.Clock;
 import dev.satchel.engine.CommandLoop;
-import dev.satchel.net.SatchelServer;
+import dev.satchel.ops.SatchelNode;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
@@ -120,7 +120,7 @@ public final class PersistBenchmark {
         System.out.printf("persist benchmark: %,d sessions x %d keys (10-byte keys, 100-byte values) in %s, %d CPUs,"
                 + " max heap %d MB%n", sessions, keys, dir, Runtime.getRuntime().availableProcessors(),
                 Runtime.getRuntime().maxMemory() >> 20);
-        try (SatchelServer server = new SatchelServer(cfg, Clock.system())) {
+        try (SatchelNode server = new SatchelNode(cfg, Clock.system())) {
             int port = server.start();
             ClientOptions opts = ClientOptions.builder().requestTimeout(Duration.ofMinutes(10)).build();
             URI uri = URI.create("ws://127.0.0.1:" + port);

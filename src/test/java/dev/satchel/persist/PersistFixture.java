@@ -4,40 +4,36 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.satchel.client.ClientOptions;
 import dev.satchel.client.SatchelClient;
-import dev.satchel.config.ConfigLoader;
 import dev.satchel.config.ServerConfig;
 import dev.satchel.engine.Clock;
-import dev.satchel.net.SatchelServer;
+import dev.satchel.ops.SatchelNode;
+import dev.satchel.testing.TestServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** A real server on 127.0.0.1 with a dataset directory, and one client connected to it. */
+/** The tests' {@link TestServer} with a dataset directory, one client connected to it, and persistence helpers. */
 final class PersistFixture implements AutoCloseable {
     static final ObjectMapper MAPPER = new ObjectMapper();
 
-    final SatchelServer server;
+    final TestServer testServer;
+    final SatchelNode server;
     final SatchelClient client;
     final int port;
 
-    private PersistFixture(ServerConfig config, Clock clock) throws InterruptedException {
-        server = new SatchelServer(config, clock);
-        port = server.start();
+    private PersistFixture(ServerConfig config, Clock clock) {
+        testServer = TestServer.start(config, clock);
+        server = testServer.server();
+        port = testServer.port();
         client = connect();
     }
 
     /** Flags on top of the built-in defaults, bound to 127.0.0.1 on an ephemeral port. */
     static ServerConfig config(Map<String, String> flags) {
-        Map<String, String> all = new LinkedHashMap<>();
-        all.put("--bind", "127.0.0.1");
-        all.put("--port", "0");
-        all.putAll(flags);
-        return ConfigLoader.load(null, Map.of(), all);
+        return TestServer.config(flags);
     }
 
     /** Persistence enabled in {@code dir}. */
@@ -46,17 +42,12 @@ final class PersistFixture implements AutoCloseable {
     }
 
     static PersistFixture start(ServerConfig config, Clock clock) {
-        try {
-            return new PersistFixture(config, clock);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return new PersistFixture(config, clock);
     }
 
+    /** A client with a 30 s request timeout (saves and loads of large datasets take a while); closed by close(). */
     SatchelClient connect() {
-        return SatchelClient.connect(URI.create("ws://127.0.0.1:" + port + "/"),
-                ClientOptions.builder().requestTimeout(Duration.ofSeconds(30)).build());
+        return testServer.connect(ClientOptions.builder().requestTimeout(Duration.ofSeconds(30)).build());
     }
 
     /** Sends one raw request and returns the raw response text. */
@@ -98,7 +89,6 @@ final class PersistFixture implements AutoCloseable {
 
     @Override
     public void close() {
-        client.close();
-        server.close();
+        testServer.close(); // its clients, then the server
     }
 }

@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.satchel.client.SatchelClient;
 import dev.satchel.engine.Clock;
-import dev.satchel.net.SatchelServer;
+import dev.satchel.net.StartupException;
+import dev.satchel.ops.SatchelNode;
+import dev.satchel.testing.ServerJvm;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -100,8 +102,8 @@ class SharedSecretTest {
     @Test
     void anUnusableSecretFileStopsTheStartWithOneLine() throws Exception {
         Files.writeString(dir.resolve(SharedSecret.FILE_NAME), " \n");
-        SatchelServer server = new SatchelServer(PersistFixture.config(flags()), Clock.system());
-        assertThatThrownBy(server::start).isInstanceOfSatisfying(SatchelServer.StartupException.class,
+        SatchelNode server = new SatchelNode(PersistFixture.config(flags()), Clock.system());
+        assertThatThrownBy(server::start).isInstanceOfSatisfying(StartupException.class,
                 e -> assertThat(e.getMessage()).contains(SharedSecret.FILE_NAME).contains("is empty")
                         .contains("sessions.sharedSecret").doesNotContain("\n"));
         assertThat(Files.readString(dir.resolve(SharedSecret.FILE_NAME))).as("never overwritten").isEqualTo(" \n");
@@ -147,7 +149,7 @@ class SharedSecretTest {
     void theServerLogsWhereTheSecretCameFromAndTheDockerStyleRestartKeepsSharedSessions() throws Exception {
         String team;
         String probe;
-        try (ServerProcess p = ServerProcess.start(List.of("-Xmx256m"), "--port", "0", "--persist-path",
+        try (ServerJvm p = ServerJvm.startServer(List.of("-Xmx256m"), "--port", "0", "--persist-path",
                 dir.toString(), "--save-on-shutdown", "sessions", "--load", "sessions",
                 "--start-empty-on-load-failure")) {
             try (SatchelClient c = SatchelClient.connect(URI.create("ws://127.0.0.1:" + p.port()))) {
@@ -163,7 +165,7 @@ class SharedSecretTest {
                     .contains("start-up load of 'sessions' failed, started empty").doesNotContain("loaded 'sessions'");
             assertThat(p.terminate()).isIn(0, 143);
         }
-        try (ServerProcess p = ServerProcess.start(List.of("-Xmx256m"), "--port", "0", "--persist-path",
+        try (ServerJvm p = ServerJvm.startServer(List.of("-Xmx256m"), "--port", "0", "--persist-path",
                 dir.toString(), "--save-on-shutdown", "sessions", "--load", "sessions",
                 "--start-empty-on-load-failure");
                 SatchelClient c = SatchelClient.connect(URI.create("ws://127.0.0.1:" + p.port()))) {

@@ -9,7 +9,9 @@ import dev.satchel.config.ConfigException;
 import dev.satchel.config.ConfigLoader;
 import dev.satchel.config.ServerConfig;
 import dev.satchel.engine.Clock;
-import dev.satchel.net.SatchelServer;
+import dev.satchel.net.StartupException;
+import dev.satchel.ops.SatchelNode;
+import dev.satchel.testing.ServerJvm;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,8 +74,8 @@ class StartupShutdownTest {
     @Test
     void aFailedStartUpLoadStopsTheServerUnlessConfiguredToStartEmpty() throws Exception {
         ServerConfig strict = PersistFixture.config(flags("--load", "missing"));
-        SatchelServer server = new SatchelServer(strict, Clock.system());
-        assertThatThrownBy(server::start).isInstanceOfSatisfying(SatchelServer.StartupException.class,
+        SatchelNode server = new SatchelNode(strict, Clock.system());
+        assertThatThrownBy(server::start).isInstanceOfSatisfying(StartupException.class,
                 e -> assertThat(e.getMessage()).contains("start-up load failed").contains("'missing'")
                         .contains("does not exist").contains("--start-empty-on-load-failure"));
 
@@ -109,8 +111,8 @@ class StartupShutdownTest {
         Path file = dir.resolve("not-a-dir");
         Files.write(file, new byte[] {1});
         ServerConfig cfg = PersistFixture.config(Map.of("--persist-path", file.resolve("data").toString()));
-        SatchelServer server = new SatchelServer(cfg, Clock.system());
-        assertThatThrownBy(server::start).isInstanceOfSatisfying(SatchelServer.StartupException.class,
+        SatchelNode server = new SatchelNode(cfg, Clock.system());
+        assertThatThrownBy(server::start).isInstanceOfSatisfying(StartupException.class,
                 e -> assertThat(e.getMessage()).contains("persist.path").contains("not a writable directory"));
         // and a missing one is created
         Path fresh = dir.resolve("x/y/data");
@@ -122,7 +124,7 @@ class StartupShutdownTest {
 
     @Test
     void commandLineStartUpFailuresExitNonZeroWithOneClearLine() throws Exception {
-        try (ServerProcess missing = ServerProcess.runToExit("--port", "0", "--persist-path", dir.toString(),
+        try (ServerJvm missing = ServerJvm.runServerToExit("--port", "0", "--persist-path", dir.toString(),
                 "--load", "nothing-here")) {
             String err = missing.stderr();
             assertThat(missing.exitCode()).as("exit code; stderr: %s", err).isEqualTo(1);
@@ -132,7 +134,7 @@ class StartupShutdownTest {
         }
         Path file = dir.resolve("file");
         Files.write(file, new byte[] {1});
-        try (ServerProcess unwritable = ServerProcess.runToExit("--port", "0", "--persist-path", file.toString())) {
+        try (ServerJvm unwritable = ServerJvm.runServerToExit("--port", "0", "--persist-path", file.toString())) {
             String err = unwritable.stderr();
             assertThat(unwritable.exitCode()).as("exit code; stderr: %s", err).isEqualTo(1);
             assertThat(err.strip().lines().toList()).as("stderr lines").hasSize(1);
@@ -143,7 +145,7 @@ class StartupShutdownTest {
     @Test
     void sigtermSavesAndTheNextProcessLoadsWithTheFlags() throws Exception {
         String tkn;
-        try (ServerProcess p = ServerProcess.start(List.of("-Xmx256m"), "--port", "0", "--persist-path",
+        try (ServerJvm p = ServerJvm.startServer(List.of("-Xmx256m"), "--port", "0", "--persist-path",
                 dir.toString(), "--save-on-shutdown", "planned")) {
             try (SatchelClient c = SatchelClient.connect(URI.create("ws://127.0.0.1:" + p.port()))) {
                 tkn = PersistFixture.body(PersistFixture.raw(c, "{\"SH_NEW\":{\"expiry\":{\"duration\":300}}}"))
@@ -153,7 +155,7 @@ class StartupShutdownTest {
             assertThat(p.terminate()).as("exit status after SIGTERM").isIn(0, 143);
             assertThat(p.stderr()).contains("shutdown save of 1 sessions to dataset 'planned'");
         }
-        try (ServerProcess p = ServerProcess.start(List.of("-Xmx256m"), "--port", "0", "--persist-path",
+        try (ServerJvm p = ServerJvm.startServer(List.of("-Xmx256m"), "--port", "0", "--persist-path",
                 dir.toString(), "--load", "planned");
                 SatchelClient c = SatchelClient.connect(URI.create("ws://127.0.0.1:" + p.port()))) {
             assertThat(PersistFixture.raw(c, "{\"SH_GET\":{\"tkn\":" + tkn + ",\"keys\":[\"k\"]}}"))

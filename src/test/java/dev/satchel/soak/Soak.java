@@ -7,7 +7,7 @@ import dev.satchel.client.SatchelClient;
 import dev.satchel.config.ConfigLoader;
 import dev.satchel.config.ServerConfig;
 import dev.satchel.engine.Clock;
-import dev.satchel.net.SatchelServer;
+import dev.satchel.ops.SatchelNode;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.net.URI;
@@ -91,7 +91,7 @@ public final class Soak {
         flags.put("--expiry-tick-ms", "50");
         flags.put("--admin-port", "0");
         ServerConfig config = ConfigLoader.load(null, Map.of(), flags);
-        SatchelServer server = new SatchelServer(config, Clock.system());
+        SatchelNode server = new SatchelNode(config, Clock.system());
         int port = server.start();
         URI uri = URI.create("ws://127.0.0.1:" + port + "/");
         MemoryMXBean memory = ManagementFactory.getMemoryMXBean();

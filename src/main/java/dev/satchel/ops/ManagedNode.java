@@ -2,13 +2,13 @@ package dev.satchel.ops;
 
 import dev.satchel.config.ServerConfig;
 import dev.satchel.engine.Clock;
-import dev.satchel.net.SatchelServer;
+import dev.satchel.net.StartupException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The server as operators run it ({@code satchel server}): the {@link SatchelServer} plus the admin HTTP port
+ * The server as operators run it ({@code satchel server}): the {@link SatchelNode} plus the admin HTTP port
  * with health and metrics, the start-up banner and the graceful shutdown that SIGTERM / SIGINT trigger.
  *
  * <p>Start: the admin port opens first (ready = false), then the server starts (start-up load, WebSocket
@@ -19,11 +19,11 @@ import org.slf4j.LoggerFactory;
  * {@code shutdown.timeoutMs} the connections left are cut. Then the shutdown save (persist.saveOnShutdown)
  * runs, the command loop stops, and the admin port closes last.
  */
-public final class SatchelService {
-    private static final Logger LOG = LoggerFactory.getLogger(SatchelService.class);
+public final class ManagedNode {
+    private static final Logger LOG = LoggerFactory.getLogger(ManagedNode.class);
 
     private final ServerConfig config;
-    private final SatchelServer server;
+    private final SatchelNode node;
     private final Health health;
     private final Metrics metrics;
     private final AdminServer admin;
@@ -48,22 +48,19 @@ public final class SatchelService {
         }
     }
 
-    public SatchelService(ServerConfig config, Clock clock) {
+    public ManagedNode(ServerConfig config, Clock clock) {
         this.config = config;
-        this.server = new SatchelServer(config, clock);
-        if (config.ops().metricsEnabled()) {
-            server.loop().engine().observer(new CommandStats(server.commands())); // before the loop thread starts
-        }
-        this.health = new Health(server.loop());
+        this.node = new SatchelNode(config, clock);
+        this.health = new Health(node.loop());
         this.metrics = config.ops().metricsEnabled()
-                ? new Metrics(server.loop(), server.netStats(), health, "version", SatchelServer.version(),
+                ? new Metrics(node.loop(), node.netStats(), health, "version", SatchelNode.version(),
                         "token_format", config.tokenFormat().configName())
                 : null;
         this.admin = new AdminServer(config.ops().adminBind(), config.ops().adminPort(), health, metrics);
     }
 
-    public SatchelServer server() {
-        return server;
+    public SatchelNode node() {
+        return node;
     }
 
     public Health health() {
@@ -87,7 +84,7 @@ public final class SatchelService {
 
     /**
      * Opens the admin port, starts the server (start-up load, WebSocket port) and becomes ready. On failure
-     * everything started is stopped again: {@link SatchelServer.StartupException} for a start-up problem,
+     * everything started is stopped again: {@link StartupException} for a start-up problem,
      * {@link ListenException} when a port cannot be opened.
      */
     public void start() throws InterruptedException {
@@ -96,14 +93,14 @@ public final class SatchelService {
             adminPort = admin.start();
         } catch (Exception e) {
             closeOps();
-            server.close();
+            node.close();
             throw new ListenException("cannot listen on admin.bind/admin.port " + adminAddress + ": " + message(e), e);
         }
         LOG.info("Satchel {} starting (config: {}); admin port http://{}:{} answers /health/ready 503 until"
-                + " ready", SatchelServer.version(), config.source(), config.ops().adminBind(), adminPort);
+                + " ready", SatchelNode.version(), config.source(), config.ops().adminBind(), adminPort);
         try {
-            port = server.start();
-        } catch (SatchelServer.StartupException e) {
+            port = node.start();
+        } catch (StartupException e) {
             closeOps();
             throw e;
         } catch (Exception e) {
@@ -122,7 +119,7 @@ public final class SatchelService {
     String banner() {
         String scheme = config.security().tls() ? "wss" : "ws";
         String persistence;
-        String load = server.startupLoad(); // what the start-up load did: loaded, or failed and started empty
+        String load = node.startupLoad(); // what the start-up load did: loaded, or failed and started empty
         if (!config.persistEnabled()) {
             persistence = "saves off"
                     + (load == null ? "" : ", " + load + " (path " + config.persistPath() + ")");
@@ -131,11 +128,11 @@ public final class SatchelService {
                     + (load == null ? "" : ", " + load)
                     + (config.saveOnShutdown().isEmpty() ? "" : ", saves '" + config.saveOnShutdown() + "' on shutdown");
         }
-        return "Satchel " + SatchelServer.version() + " listening on " + scheme + "://" + config.bind() + ":" + port
-                + " (" + server.transport() + ", I/O threads " + config.effectiveIoThreads() + "); admin http://"
+        return "Satchel " + SatchelNode.version() + " listening on " + scheme + "://" + config.bind() + ":" + port
+                + " (" + node.transport() + ", I/O threads " + config.effectiveIoThreads() + "); admin http://"
                 + config.ops().adminBind() + ":" + adminPort + " (/health/live /health/ready "
                 + (metrics != null ? "/metrics" : "metrics disabled") + "); tokens " + config.tokenFormat().configName()
-                + "; shared secret " + server.sharedSecretSource().label()
+                + "; shared secret " + node.sharedSecretSource().label()
                 + "; client auth " + LogSafe.secret(config.security().authSecret())
                 + "; persistence " + persistence + "; shutdown timeout " + config.ops().shutdownTimeoutMillis()
                 + " ms; log format " + config.ops().logFormat() + "; config " + config.source();
@@ -151,22 +148,22 @@ public final class SatchelService {
         }
         long t0 = System.nanoTime();
         health.state(Health.State.STOPPING);
-        int open = server.openConnections();
+        int open = node.openConnections();
         LOG.info("shutting down: not ready, no new connections; {} connection(s) get their answers and Close 1001"
                 + " (up to {} ms)", open, config.ops().shutdownTimeoutMillis());
-        int cut = server.drainConnections(config.ops().shutdownTimeoutMillis());
+        int cut = node.drainConnections(config.ops().shutdownTimeoutMillis());
         if (cut > 0) {
             LOG.warn("shutdown timeout ({} ms) reached: cut {} connection(s) that had not closed",
                     config.ops().shutdownTimeoutMillis(), cut);
         }
         long answered = -1;
         try {
-            answered = server.loop().call(e -> LoopSnapshot.take(e).commands().total())
+            answered = node.loop().call(e -> LoopSnapshot.take(e).commands().total())
                     .get(Health.LOOP_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             LOG.warn("the command loop did not answer at shutdown: {}", e.toString());
         }
-        server.close(); // the shutdown save (persist.saveOnShutdown), then the loop stops
+        node.close(); // the shutdown save (persist.saveOnShutdown), then the loop stops
         health.state(Health.State.STOPPED);
         closeOps();
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);

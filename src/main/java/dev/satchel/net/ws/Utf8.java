@@ -1,4 +1,4 @@
-package dev.satchel.net;
+package dev.satchel.net.ws;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -8,13 +8,13 @@ import java.nio.ByteOrder;
  * UTF-8 validation (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF) with a fast path
  * that checks eight ASCII bytes at a time, since nearly all JSON is ASCII.
  */
-final class Utf8 {
+public final class Utf8 {
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     private Utf8() {
     }
 
-    static boolean isValid(byte[] b, int from, int to) {
+    public static boolean isValid(byte[] b, int from, int to) {
         int i = from;
         while (true) {
             while (i + 8 <= to && ((long) LONGS.get(b, i) & 0x8080808080808080L) == 0) {
