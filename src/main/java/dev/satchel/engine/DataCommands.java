@@ -40,8 +40,8 @@ public final class DataCommands {
 
     /** A key-value command in either form; checks {@code tkn} for the session form. */
     abstract static class DataCommand extends StoreCommand {
-        DataCommand(String suffix, boolean session) {
-            super((session ? "SH_" : "KV_") + suffix, session);
+        DataCommand(String suffix, boolean session, boolean writes, boolean extendsOnGet) {
+            super((session ? "SH_" : "KV_") + suffix, session, writes, extendsOnGet);
         }
 
         @Override
@@ -61,7 +61,7 @@ public final class DataCommands {
         private final boolean overwrite;
 
         Store(String suffix, boolean session, boolean overwrite) {
-            super(suffix, session);
+            super(suffix, session, true, false);
             this.overwrite = overwrite;
         }
 
@@ -90,15 +90,11 @@ public final class DataCommands {
             ok(out);
         }
 
-        @Override
-        public boolean writes() {
-            return true;
-        }
     }
 
     static final class Get extends DataCommand {
         Get(boolean session) {
-            super("GET", session);
+            super("GET", session, false, true);
         }
 
         @Override
@@ -156,15 +152,11 @@ public final class DataCommands {
             return false;
         }
 
-        @Override
-        public boolean extendsOnGet() {
-            return true;
-        }
     }
 
     static final class Rmv extends DataCommand {
         Rmv(boolean session) {
-            super("RMV", session);
+            super("RMV", session, false, false);
         }
 
         @Override
@@ -186,7 +178,7 @@ public final class DataCommands {
 
     static final class Contains extends DataCommand {
         Contains(boolean session) {
-            super("CONTAINS", session);
+            super("CONTAINS", session, false, false);
         }
 
         @Override
@@ -213,7 +205,7 @@ public final class DataCommands {
 
     static final class Count extends DataCommand {
         Count(boolean session) {
-            super("COUNT", session);
+            super("COUNT", session, false, false);
         }
 
         @Override
@@ -224,7 +216,7 @@ public final class DataCommands {
 
     static final class Keys extends DataCommand {
         Keys(boolean session) {
-            super("KEYS", session);
+            super("KEYS", session, false, false);
         }
 
         @Override
@@ -253,7 +245,7 @@ public final class DataCommands {
 
     static final class Clear extends DataCommand {
         Clear(boolean session) {
-            super("CLEAR", session);
+            super("CLEAR", session, false, false);
         }
 
         @Override
@@ -268,7 +260,7 @@ public final class DataCommands {
 
     static final class ClearSet extends DataCommand {
         ClearSet(boolean session) {
-            super("CLEAR_SET", session);
+            super("CLEAR_SET", session, true, false);
         }
 
         @Override
@@ -293,9 +285,5 @@ public final class DataCommands {
             out.begin(responsePrefix(), Status.OK).raw(F_CNT).number(n).end();
         }
 
-        @Override
-        public boolean writes() {
-            return true;
-        }
     }
 }

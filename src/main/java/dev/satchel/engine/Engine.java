@@ -112,10 +112,13 @@ public final class Engine implements CommandContext {
         }
         Command c = r.command;
         try {
-            switch (c.kind()) {
-                case STORE -> runOnStore((StoreCommand) c, r, out);
-                case SESSION -> runOnSession((SessionCommand) c, r, out);
-                default -> ((TableCommand) c).execute(this, r, out);
+            Command.Kind kind = c.kind();
+            if (kind == Command.Kind.STORE) {
+                runOnStore((StoreCommand) c, r, out);
+            } else if (kind == Command.Kind.SESSION) {
+                runOnSession((SessionCommand) c, r, out);
+            } else {
+                ((TableCommand) c).execute(this, r, out);
             }
         } catch (RuntimeException e) {
             LOG.error("internal error in {}", c.name(), e);
@@ -137,7 +140,7 @@ public final class Engine implements CommandContext {
      */
     private void runOnStore(StoreCommand c, Request r, ResponseWriter out) {
         storeCommandOnce(c, r, out);
-        if (c.writes() && out.status() == Status.LIMIT_EXCEEDED && expireDue()) {
+        if (out.status() == Status.LIMIT_EXCEEDED && c.writes() && expireDue()) {
             // data past its deadline holds no budget: after the pass, which may have reached this very session
             // (its deadline may have passed since the lookup), run again from the lookup. A refused write
             // changed nothing, so running it again is safe.

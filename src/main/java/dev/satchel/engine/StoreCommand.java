@@ -11,10 +11,19 @@ import dev.satchel.store.KeyValues;
  */
 public abstract non-sealed class StoreCommand extends Command {
     private final boolean session;
+    private final boolean writes;
+    private final boolean extendsOnGet;
 
-    protected StoreCommand(String name, boolean session) {
+    /**
+     * @param session      the {@code SH_*} form (a session's store, by {@code tkn}) rather than the global store
+     * @param writes       SET, ADD, CLEAR_SET: gets a store of its own and extends a session on set/add
+     * @param extendsOnGet GET: a successful run extends a session that slides on get
+     */
+    protected StoreCommand(String name, boolean session, boolean writes, boolean extendsOnGet) {
         super(name, Kind.STORE);
         this.session = session;
+        this.writes = writes;
+        this.extendsOnGet = extendsOnGet;
     }
 
     /** True for the {@code SH_*} form (a session's store, found by {@code tkn}), false for the global store. */
@@ -30,12 +39,12 @@ public abstract non-sealed class StoreCommand extends Command {
     public abstract void apply(Session session, KeyValues kv, Request r, CommandContext ctx, ResponseWriter out);
 
     /** True if the command writes (SET, ADD, CLEAR_SET): it gets a store of its own and extends on set/add. */
-    public boolean writes() {
-        return false;
+    public final boolean writes() {
+        return writes;
     }
 
     /** True if a successful run extends a session that slides on get. */
-    public boolean extendsOnGet() {
-        return false;
+    public final boolean extendsOnGet() {
+        return extendsOnGet;
     }
 }
