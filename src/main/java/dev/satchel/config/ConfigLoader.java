@@ -57,6 +57,15 @@ public final class ConfigLoader {
                     "when the start-up load fails: true starts without the data, false exits with an error"),
             new Setting("persist.saveOnShutdown", "SATCHEL_PERSIST_SAVE_ON_SHUTDOWN", "--save-on-shutdown", "",
                     "dataset to save every session to on graceful shutdown (needs persist.enabled); empty = none"),
+            new Setting("persist.journal", "SATCHEL_PERSIST_JOURNAL", "--journal", "off",
+                    "\"off\", \"everysec\" or \"always\": journal every change in persist.path/journal and replay it"
+                            + " at start (needs persist.enabled; everysec: fsync once a second, always: before the"
+                            + " response)"),
+            new Setting("persist.journalMaxBytes", "SATCHEL_PERSIST_JOURNAL_MAX_BYTES", "--journal-max-bytes", "64m",
+                    "journal size meant to trigger compaction (not done by this version: the journal grows until"
+                            + " restart); k, m, g suffixes"),
+            new Setting("persist.journalRepair", "SATCHEL_PERSIST_JOURNAL_REPAIR", "--journal-repair", "false",
+                    "at start, cut a corrupt journal at the damage (keeping a copy) instead of refusing to start"),
             // ---- hardening: limits, authentication, TLS (README "Security and limits") ----
             new Setting("limits.maxStringBytes", "SATCHEL_MAX_STRING_BYTES", "--max-string-bytes", "1048576",
                     "longest JSON string in a request, in bytes as sent; longer is 170"),
@@ -226,8 +235,27 @@ public final class ConfigLoader {
             throw bad("persist.saveOnShutdown", v.get("persist.saveOnShutdown"),
                     "saving needs persist.enabled = true (or --persist-path DIR)");
         }
+        Value j = v.get("persist.journal");
+        String journal = j.text().trim().toLowerCase(Locale.ROOT);
+        if (!journal.equals("off") && !journal.equals("everysec") && !journal.equals("always")) {
+            throw bad("persist.journal", j, "expected \"off\", \"everysec\" or \"always\"");
+        }
+        if (!journal.equals("off") && !persist) {
+            throw bad("persist.journal", j, "the journal needs persist.enabled = true (or --persist-path DIR)");
+        }
+        if (!journal.equals("off") && !loadOnStart.isEmpty()) {
+            throw bad("persist.loadOnStart", v.get("persist.loadOnStart"),
+                    "cannot be combined with persist.journal (the journal restores the data at start; load a"
+                            + " dataset once with SH_LOAD / KV_LOAD instead)");
+        }
+        long journalMax = storedBytes(v, "persist.journalMaxBytes", false);
+        if (journalMax < (1L << 20)) {
+            throw bad("persist.journalMaxBytes", v.get("persist.journalMaxBytes"), "expected at least 1m");
+        }
+        boolean journalRepair = bool(v, "persist.journalRepair");
         return new ServerConfig(bind, port, ioThreads, maxMessage, maxDepth, maxInFlight, format, secret, tick,
-                persist, Path.of(path), loadOnStart, startEmpty, saveOnShutdown, source, limits(v), security(v), ops(v, bind, port));
+                persist, Path.of(path), loadOnStart, startEmpty, saveOnShutdown, journal, journalMax, journalRepair,
+                source, limits(v), security(v), ops(v, bind, port));
     }
 
     // ---- hardening settings ----
@@ -248,7 +276,7 @@ public final class ConfigLoader {
                 integer(v, "limits.maxResponseBytes", 1024, Integer.MAX_VALUE - 64),
                 integer(v, "limits.maxSessions", 1, Integer.MAX_VALUE),
                 integer(v, "limits.maxKeysPerSession", 1, Integer.MAX_VALUE),
-                storedBytes(v, "limits.maxStoredBytes"),
+                storedBytes(v, "limits.maxStoredBytes", true),
                 integer(v, "limits.maxConnections", 1, 10_000_000),
                 integer(v, "limits.maxConnectionsPerAddress", 1, 10_000_000),
                 integer(v, "limits.handshakeTimeoutSeconds", 1, 3600),
@@ -260,10 +288,10 @@ public final class ConfigLoader {
     }
 
     /** "auto" (half the JVM's maximum heap), or bytes with an optional k, m or g suffix (powers of 1024). */
-    private static long storedBytes(Map<String, Value> v, String key) {
+    private static long storedBytes(Map<String, Value> v, String key, boolean autoAllowed) {
         Value x = v.get(key);
         String t = x.text().trim().toLowerCase(Locale.ROOT);
-        if (t.equals("auto")) {
+        if (autoAllowed && t.equals("auto")) {
             return Runtime.getRuntime().maxMemory() / 2;
         }
         long unit = 1;
@@ -283,7 +311,8 @@ public final class ConfigLoader {
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw bad(key, x, "expected \"auto\" or a number of bytes of at least 1 (suffixes k, m, g allowed)");
+        throw bad(key, x, (autoAllowed ? "expected \"auto\" or a number" : "expected a number")
+                + " of bytes of at least 1 (suffixes k, m, g allowed)");
     }
 
     private static ServerConfig.Security security(Map<String, Value> v) {

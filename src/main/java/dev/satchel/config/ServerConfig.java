@@ -12,6 +12,9 @@ import java.nio.file.Path;
  * @param loadOnStart  dataset to load before the port opens; empty for none
  * @param startEmptyOnLoadFailure start without the data instead of exiting when that load fails
  * @param saveOnShutdown dataset to save every session to on graceful shutdown; empty for none
+ * @param journal      "off", "everysec" or "always" (persist.journal; anything but off needs persistEnabled)
+ * @param journalMaxBytes persist.journalMaxBytes
+ * @param journalRepair cut a corrupt journal at the damage instead of refusing to start
  */
 public record ServerConfig(
         String bind,
@@ -28,6 +31,9 @@ public record ServerConfig(
         String loadOnStart,
         boolean startEmptyOnLoadFailure,
         String saveOnShutdown,
+        String journal,
+        long journalMaxBytes,
+        boolean journalRepair,
         String source,
         Limits limits,
         Security security,
@@ -37,13 +43,18 @@ public record ServerConfig(
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(bind, newPort, ioThreads, maxMessageBytes, maxDepth, maxInFlight, tokenFormat,
                 sharedSecret, expiryTickMillis, persistEnabled, persistPath, loadOnStart, startEmptyOnLoadFailure,
-                saveOnShutdown, source, limits, security, ops);
+                saveOnShutdown, journal, journalMaxBytes, journalRepair, source, limits, security, ops);
     }
 
     public ServerConfig withTokenFormat(TokenFormat format) {
         return new ServerConfig(bind, port, ioThreads, maxMessageBytes, maxDepth, maxInFlight, format,
                 sharedSecret, expiryTickMillis, persistEnabled, persistPath, loadOnStart, startEmptyOnLoadFailure,
-                saveOnShutdown, source, limits, security, ops);
+                saveOnShutdown, journal, journalMaxBytes, journalRepair, source, limits, security, ops);
+    }
+
+    /** True when persist.journal is everysec or always. */
+    public boolean journalOn() {
+        return !journal.equals("off");
     }
 
     /** I/O threads to start: the configured number, or for 0, half the processors (at least 1, at most 4). */
@@ -62,7 +73,8 @@ public record ServerConfig(
                 + tokenFormat + ", sharedSecret=" + (sharedSecret.isEmpty() ? "" : "(set)") + ", expiryTickMillis="
                 + expiryTickMillis + ", persistEnabled=" + persistEnabled + ", persistPath=" + persistPath
                 + ", loadOnStart=" + loadOnStart + ", startEmptyOnLoadFailure=" + startEmptyOnLoadFailure
-                + ", saveOnShutdown=" + saveOnShutdown + ", source=" + source + ", limits=" + limits
+                + ", saveOnShutdown=" + saveOnShutdown + ", journal=" + journal + ", journalMaxBytes="
+                + journalMaxBytes + ", journalRepair=" + journalRepair + ", source=" + source + ", limits=" + limits
                 + ", security=" + security + ", ops=" + ops + "]";
     }
 

@@ -20,7 +20,10 @@ public interface Changes {
     default void sessionEnded(Session session) {
     }
 
-    /** Every session ended at once (SH_END_ALL). */
+    /**
+     * Every session ended at once (SH_END_ALL). Reported after {@link #sessionEnded} for each of them (sessions
+     * past their deadline are expired first, as usual).
+     */
     default void allSessionsEnded() {
     }
 
@@ -42,5 +45,35 @@ public interface Changes {
 
     /** Every key of the store was removed. */
     default void storeCleared(Session session) {
+    }
+
+    // ---- a journal's hooks: called only when a sink is installed (never for NONE) ----
+
+    /** One request begins: its changes until {@link #endRequest} belong together (replayed all or nothing). */
+    default void beginRequest() {
+    }
+
+    /** The request that {@link #beginRequest} began is done. */
+    default void endRequest() {
+    }
+
+    /**
+     * Null while changes can be recorded; otherwise why not, in one line: the executor then refuses mutating
+     * commands with status 1000 and this message (reads go on).
+     */
+    default String refusal() {
+        return null;
+    }
+
+    /** The end of a command-loop turn: hand over what this turn recorded (once per turn). */
+    default void endOfTurn() {
+    }
+
+    /**
+     * Runs {@code action} on the loop once every change reported so far is durable, in the order of the calls
+     * (at once when nothing needs to wait). The default runs it at once.
+     */
+    default void whenDurable(Runnable action) {
+        action.run();
     }
 }

@@ -31,6 +31,12 @@ public abstract sealed class Command permits StoreCommand, SessionCommand, Table
     private final byte[] nameBytes;
     private final byte[] responsePrefix;
     private final Kind kind;
+    /** Whether running it may change data (refused while a journal cannot record changes). */
+    private final boolean mutates;
+    /** The commands that change data, by name. */
+    private static final java.util.Set<String> MUTATING = java.util.Set.of("SH_NEW", "SH_END", "SH_END_ALL",
+            "SH_SET", "SH_ADD", "SH_RMV", "SH_CLEAR", "SH_CLEAR_SET", "KV_SET", "KV_ADD", "KV_RMV", "KV_CLEAR",
+            "KV_CLEAR_SET", "SH_LOAD", "KV_LOAD");
     /** Position in the server's {@link CommandRegistry}, for per-command counters on the loop; -1 if none. */
     private int index = -1;
 
@@ -39,6 +45,7 @@ public abstract sealed class Command permits StoreCommand, SessionCommand, Table
         this.spec = CommandSpecs.require(name);
         this.name = name;
         this.kind = kind;
+        this.mutates = MUTATING.contains(name);
         this.nameBytes = name.getBytes(StandardCharsets.US_ASCII);
         this.responsePrefix = ResponseWriter.prefix(spec.responseName());
     }
@@ -54,6 +61,14 @@ public abstract sealed class Command permits StoreCommand, SessionCommand, Table
 
     public final Kind kind() {
         return kind;
+    }
+
+    /**
+     * True for the commands that may change data (sessions created or ended, keys written or removed, loads):
+     * refused while the journal cannot record changes. Reads (and saves, which change nothing) are not.
+     */
+    public final boolean mutates() {
+        return mutates;
     }
 
     /** Position in the {@link CommandRegistry} holding this command (its metrics slot), or -1. */

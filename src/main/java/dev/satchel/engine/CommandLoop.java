@@ -86,6 +86,7 @@ public final class CommandLoop implements AutoCloseable {
                 if (now - nextTick >= 0 || expiryBacklog) {
                     tick(now);
                 }
+                endOfTurn();
                 continue;
             }
             if (!running) {
@@ -94,6 +95,7 @@ public final class CommandLoop implements AutoCloseable {
             long now = System.nanoTime();
             if (now - nextTick >= 0 || expiryBacklog) {
                 tick(now);
+                endOfTurn();
                 continue;
             }
             sleeping = true;
@@ -109,6 +111,15 @@ public final class CommandLoop implements AutoCloseable {
             task.run(engine, out);
         } catch (Throwable t) {
             LOG.error("command loop task failed; the loop continues", t);
+        }
+    }
+
+    /** Lets the engine's change sink (the journal) hand over what this turn recorded. */
+    private void endOfTurn() {
+        try {
+            engine.endOfTurn();
+        } catch (Throwable t) {
+            LOG.error("handing the turn's changes to the journal failed", t);
         }
     }
 

@@ -43,6 +43,8 @@ public final class Engine implements CommandContext {
     private final boolean persistEnabled;
     private final long[] tokenScratch = new long[2];
     private Changes changes = Changes.NONE;
+    /** True when a sink is installed: then requests are bracketed and mutations checked (one branch otherwise). */
+    private boolean journalled;
     private long sessionKeys;
     private long sessionsCreated;
     private long sessionsEnded;
@@ -78,6 +80,27 @@ public final class Engine implements CommandContext {
     /** Sets the sink for every change (the journal, a cluster); call before the loop starts. */
     public void changes(Changes sink) {
         this.changes = sink == null ? Changes.NONE : sink;
+        this.journalled = this.changes != Changes.NONE;
+    }
+
+    /** The end of a command-loop turn: the sink hands over what the turn recorded. */
+    public void endOfTurn() {
+        if (journalled) {
+            changes.endOfTurn();
+        }
+    }
+
+    /**
+     * Runs {@code action} (on the loop) once every change made so far is durable: at once without a journal or
+     * with one that acknowledges before its fsync; after the fsync with {@code persist.journal = always}.
+     * Actions run in call order. Response delivery goes through here.
+     */
+    public void whenDurable(Runnable action) {
+        if (journalled) {
+            changes.whenDurable(action);
+        } else {
+            action.run();
+        }
     }
 
     /** Consistent snapshots of every session (for saves). */
@@ -111,6 +134,18 @@ public final class Engine implements CommandContext {
             return;
         }
         Command c = r.command;
+        boolean logged = journalled;
+        if (logged) {
+            String refused = c.mutates() ? changes.refusal() : null;
+            if (refused != null) {
+                out.error(c.responsePrefix(), Status.UNKNOWN, refused);
+                if (observer != null) {
+                    observer.count(c, Status.UNKNOWN);
+                }
+                return;
+            }
+            changes.beginRequest();
+        }
         try {
             Command.Kind kind = c.kind();
             if (kind == Command.Kind.STORE) {
@@ -124,6 +159,9 @@ public final class Engine implements CommandContext {
             LOG.error("internal error in {}", c.name(), e);
             out.reset();
             out.error(c.responsePrefix(), Status.UNKNOWN, "internal error (logged by the server)");
+        }
+        if (logged) {
+            changes.endRequest();
         }
         if (observer != null) {
             if (out.status() == null && out.deferred() != null) {
@@ -370,7 +408,13 @@ public final class Engine implements CommandContext {
     public int endAll() {
         processExpiries(Integer.MAX_VALUE); // sessions past their deadline are not counted as ended here
         int n = sessions.size();
-        if (snapshots.active()) {
+        if (journalled) {
+            sessions.forEach(s -> {
+                snapshots.beforeChangeIfNeeded(s);
+                s.ended = true;
+                changes.sessionEnded(s);
+            });
+        } else if (snapshots.active()) {
             sessions.forEach(s -> {
                 snapshots.beforeChangeIfNeeded(s);
                 s.ended = true;
@@ -573,4 +617,105 @@ public final class Engine implements CommandContext {
         return null;
     }
 
+
+    // ---- replay of a journal at start (before clients are served; nothing is reported to the sink) ----
+
+    /**
+     * Replay: a session as journalled, with its deadline on this engine's clock (may be past: see
+     * {@link #expireAllPastDeadline}). A session holding the token already is replaced.
+     */
+    public Session replayCreate(long hi, long lo, String name, boolean shared, long durationMillis,
+            boolean deleteSession, boolean extendOnSetAdd, boolean extendOnGet, long deadline) {
+        Session old = sessions.get(hi, lo);
+        if (old != null) {
+            end(old);
+        }
+        if (shared) {
+            Session holder = sharedByName.get(name);
+            if (holder != null) {
+                end(holder);
+            }
+        }
+        Session s = new Session(hi, lo, name, shared, durationMillis, deleteSession, extendOnSetAdd, extendOnGet);
+        if (durationMillis > 0) {
+            s.deadline = deadline;
+            s.journalledDeadline = deadline;
+            wheel.schedule(s);
+        }
+        snapshots.born(s);
+        sessions.add(s);
+        if (shared) {
+            sharedByName.put(name, s);
+        }
+        sessionsCreated++;
+        return s;
+    }
+
+    /** Replay: the session with this token, whatever its deadline (no lazy expiry), or null. */
+    public Session replayFind(long hi, long lo) {
+        return sessions.get(hi, lo);
+    }
+
+    /** Replay: removes a session's keys; an expiring session's deadline becomes {@code deadline} unless 0. */
+    public void replayClear(Session s, long deadline) {
+        dropData(s);
+        if (deadline != 0 && s.durationMillis > 0) {
+            replayDeadline(s, deadline);
+        }
+    }
+
+    /** Replay: sets an expiring session's deadline (engine clock). */
+    public void replayDeadline(Session s, long deadline) {
+        if (s.durationMillis <= 0) {
+            return;
+        }
+        // the wheel refiles a session whose deadline moved later when its slot fires; one moved earlier (a wall
+        // clock stepped back) is expired by expireAllPastDeadline after the replay, or lazily when found
+        s.deadline = deadline;
+        s.journalledDeadline = deadline;
+    }
+
+    /** Replay: stores an entry in a session, keeping the counts. */
+    public void replayPut(Session s, byte[] entry) {
+        KeyValues kv = s.store();
+        int before = kv.size();
+        long bytes = kv.storedBytes();
+        kv.put(entry);
+        sessionKeys += kv.size() - before;
+        sessionBytes += kv.storedBytes() - bytes;
+    }
+
+    /** Replay: removes a key from a session, keeping the counts. */
+    public void replayRemove(Session s, byte[] key) {
+        KeyValues kv = s.data;
+        if (kv == null) {
+            return;
+        }
+        long bytes = kv.storedBytes();
+        if (kv.remove(key)) {
+            sessionKeys--;
+            sessionBytes += kv.storedBytes() - bytes;
+            if (kv.size() == 0) {
+                s.data = null;
+            }
+        }
+    }
+
+    /**
+     * After a replay: applies expiry, by the normal rule, to every session whose deadline has passed (ended,
+     * or cleared with the period that contains now); returns how many. Changes are reported to the sink.
+     */
+    public int expireAllPastDeadline() {
+        long now = clock.millis();
+        java.util.ArrayList<Session> due = new java.util.ArrayList<>();
+        sessions.forEach(s -> {
+            if (s.durationMillis > 0 && s.deadline <= now) {
+                due.add(s);
+            }
+        });
+        for (Session s : due) {
+            expire(s, now);
+        }
+        return due.size();
+    }
 }

@@ -22,6 +22,8 @@ public final class Session {
     /** When the current period ends, on the engine's clock; meaningful when {@link #durationMillis} > 0. */
     long deadline;
     boolean ended;
+    /** The deadline (engine clock) a journal last recorded for this session (see Engine#journalledDeadline). */
+    long journalledDeadline;
     /** For consistent snapshots: see {@link Engine.Capture}. */
     int snapSeq;
 
@@ -80,6 +82,16 @@ public final class Session {
     /** This session's store, or null while it holds no key. */
     public KeyValues data() {
         return data;
+    }
+
+    /** The deadline (engine clock) a journal last recorded for this session; 0 before any. */
+    public long journalledDeadline() {
+        return journalledDeadline;
+    }
+
+    /** A journal records that it wrote {@code deadline} (engine clock) for this session. */
+    public void journalledDeadline(long deadline) {
+        this.journalledDeadline = deadline;
     }
 
     /** True once the session has ended (by command or expiry); an ended session is never changed again. */

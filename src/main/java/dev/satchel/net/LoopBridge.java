@@ -70,6 +70,12 @@ final class LoopBridge implements Runnable {
             if (stats != null) {
                 stats.served(System.nanoTime() - started, commands);
             }
+            // with persist.journal = always, after the fsync of what these requests changed; else at once
+            engine.whenDurable(this::sendBack);
+        }
+
+        /** Loop: hands the responses to the I/O thread. */
+        private void sendBack() {
             try {
                 eventLoop.execute(this);
             } catch (RejectedExecutionException e) {

@@ -304,12 +304,14 @@ final class OutboundFlow {
             boolean all = b.executeSome(engine, out);
             if (b.count() > 0) {
                 Batch part = b;
-                try {
-                    eventLoop().execute(() -> deliver(part));
-                } catch (RejectedExecutionException e) {
-                    part.release(); // I/O threads shutting down
-                    return;
-                }
+                // with persist.journal = always, after the fsync of what these requests changed; else at once
+                engine.whenDurable(() -> {
+                    try {
+                        eventLoop().execute(() -> deliver(part));
+                    } catch (RejectedExecutionException e) {
+                        part.release(); // I/O threads shutting down
+                    }
+                });
             }
             if (!all) {
                 return; // held back again until the responses drain

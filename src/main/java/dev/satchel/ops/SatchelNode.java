@@ -14,6 +14,10 @@ import dev.satchel.net.NetStats;
 import dev.satchel.net.StartupException;
 import dev.satchel.net.WebSocketServer;
 import dev.satchel.persist.DatasetJobs;
+import dev.satchel.persist.JournalRestore;
+import dev.satchel.persist.journal.JournalPolicy;
+import dev.satchel.persist.journal.JournalWriter;
+import java.util.function.UnaryOperator;
 import dev.satchel.persist.PersistCommands;
 import dev.satchel.persist.PersistException;
 import dev.satchel.persist.Persistence;
@@ -49,6 +53,10 @@ public final class SatchelNode implements AutoCloseable {
     private final PersistException sharedSecretProblem;
     /** What the start-up load did, for the banner (null: none configured). */
     private volatile String startupLoad;
+    /** Adjusts the journal writer's options before start (tests inject faults through JournalIo). */
+    private UnaryOperator<JournalWriter.Options> journalOptions = UnaryOperator.identity();
+    /** The journal's change sink once started (null: journal off or not started). */
+    private volatile JournalRestore.Restored journal;
 
     public SatchelNode(ServerConfig config, Clock clock) {
         this.config = config;
@@ -78,6 +86,16 @@ public final class SatchelNode implements AutoCloseable {
             engine.observer(new CommandStats(commands)); // before the loop thread starts
         }
         this.network = new WebSocketServer(config, commands, loop);
+    }
+
+    /** Adjusts the journal writer's options (call before {@link #start()}; tests inject faults here). */
+    public void journalOptions(UnaryOperator<JournalWriter.Options> adjust) {
+        this.journalOptions = adjust;
+    }
+
+    /** What the journal restored at start, and its writer; null when persist.journal is off or before start. */
+    public JournalRestore.Restored journal() {
+        return journal;
     }
 
     /** Where the shared-session secret came from. */
@@ -168,6 +186,10 @@ public final class SatchelNode implements AutoCloseable {
         network.close();
         saveOnShutdown();
         loop.close();
+        JournalRestore.Restored j = journal;
+        if (j != null && !j.sink().writer().close(30_000)) {
+            LOG.error("the journal was not completely written at shutdown: {}", j.sink().writer().failure());
+        }
         persistence.close();
     }
 
@@ -182,6 +204,9 @@ public final class SatchelNode implements AutoCloseable {
             throw new StartupException(sharedSecretProblem.getMessage(), sharedSecretProblem);
         }
         LOG.info(sharedSecret.describe());
+        if (config.journalOn()) {
+            restoreJournal();
+        }
         String name = config.loadOnStart();
         if (name.isEmpty()) {
             return;
@@ -199,6 +224,31 @@ public final class SatchelNode implements AutoCloseable {
             LOG.warn("start-up load failed: {}; starting without it (persist.startEmptyOnLoadFailure)",
                     p.getMessage());
             startupLoad = "start-up load of '" + name + "' failed, started empty: " + p.getMessage();
+        }
+    }
+
+    /** Before the port opens, on the loop: replays the journal into the engine and starts writing it. */
+    private void restoreJournal() throws InterruptedException {
+        JournalPolicy policy = JournalPolicy.fromConfigName(config.journal());
+        JournalWriter.Options options = journalOptions.apply(JournalWriter.Options.defaults(policy));
+        try {
+            journal = loop.call(e -> {
+                try {
+                    return JournalRestore.run(e, config.persistPath(), config.tokenFormat(), policy,
+                            config.journalRepair(), options, task -> loop.submit((en, o) -> task.run()));
+                } catch (java.io.IOException x) {
+                    throw new java.io.UncheckedIOException(x);
+                }
+            }).get();
+            startupLoad = journal.describe();
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause() : e.getCause();
+            String why = c instanceof dev.satchel.persist.journal.JournalException ? c.getMessage()
+                    : "cannot use the journal in " + JournalRestore.directory(config.persistPath()) + ": "
+                    + dev.satchel.persist.DatasetStore.describe(c);
+            throw new StartupException(why + (config.journalRepair() || !(c instanceof
+                    dev.satchel.persist.journal.JournalCorruptException) ? ""
+                    : " (to start with the records before the damage, pass --journal-repair)"), c);
         }
     }
 

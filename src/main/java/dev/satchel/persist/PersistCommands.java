@@ -131,7 +131,14 @@ public final class PersistCommands {
                 return;
             }
             String name = r.name;
-            out.defer(DatasetJobs.loadAndApply(persistence, loop, name, kind).handle((l, e) -> {
+            CompletableFuture<byte[]> response = new CompletableFuture<>();
+            // the answer leaves once what the load changed is durable (persist.journal = always; else at once)
+            answer(name, kind).thenAccept(json -> loop.submit((e, o) -> e.whenDurable(() -> response.complete(json))));
+            out.defer(response);
+        }
+
+        private CompletableFuture<byte[]> answer(String name, int kind) {
+            return DatasetJobs.loadAndApply(persistence, loop, name, kind).handle((l, e) -> {
                 if (e != null) {
                     return failure(e);
                 }
@@ -144,7 +151,7 @@ public final class PersistCommands {
                 }
                 w.end();
                 return w.toByteArray();
-            }));
+            });
         }
     }
 
