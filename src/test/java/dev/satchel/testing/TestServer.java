@@ -47,10 +47,12 @@ public final class TestServer implements AutoCloseable {
     private final List<SatchelClient> clients = new ArrayList<>();
     private boolean closed;
 
-    private TestServer(ServerConfig config, Clock clock) throws InterruptedException {
+    private TestServer(ServerConfig config, Clock clock, java.util.function.Consumer<SatchelNode> beforeStart)
+            throws InterruptedException {
         this.config = config;
         this.manualClock = clock instanceof ManualClock m ? m : null;
         this.server = new SatchelNode(config, clock);
+        beforeStart.accept(server);
         this.port = server.start();
     }
 
@@ -90,8 +92,13 @@ public final class TestServer implements AutoCloseable {
     }
 
     public static TestServer start(ServerConfig config, Clock clock) {
+        return start(config, clock, node -> { });
+    }
+
+    /** Starts with {@code beforeStart} applied to the node first (e.g. to inject journal faults). */
+    public static TestServer start(ServerConfig config, Clock clock, java.util.function.Consumer<SatchelNode> beforeStart) {
         try {
-            return new TestServer(config, clock);
+            return new TestServer(config, clock, beforeStart);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while starting the server", e);
