@@ -14,7 +14,10 @@ import dev.satchel.net.NetStats;
 import dev.satchel.net.StartupException;
 import dev.satchel.net.WebSocketServer;
 import dev.satchel.persist.DatasetJobs;
+import dev.satchel.persist.DatasetStore;
 import dev.satchel.persist.JournalRestore;
+import dev.satchel.persist.journal.JournalCorruptException;
+import dev.satchel.persist.journal.JournalException;
 import dev.satchel.persist.journal.JournalPolicy;
 import dev.satchel.persist.journal.JournalWriter;
 import java.util.function.UnaryOperator;
@@ -22,6 +25,8 @@ import dev.satchel.persist.PersistCommands;
 import dev.satchel.persist.PersistException;
 import dev.satchel.persist.Persistence;
 import dev.satchel.persist.SharedSecret;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -236,18 +241,18 @@ public final class SatchelNode implements AutoCloseable {
                 try {
                     return JournalRestore.run(e, config.persistPath(), config.tokenFormat(), policy,
                             config.journalRepair(), options, task -> loop.submit((en, o) -> task.run()));
-                } catch (java.io.IOException x) {
-                    throw new java.io.UncheckedIOException(x);
+                } catch (IOException x) {
+                    throw new UncheckedIOException(x);
                 }
             }).get();
             startupLoad = journal.describe();
         } catch (ExecutionException e) {
-            Throwable c = e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause() : e.getCause();
-            String why = c instanceof dev.satchel.persist.journal.JournalException ? c.getMessage()
+            Throwable c = e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
+            String why = c instanceof JournalException ? c.getMessage()
                     : "cannot use the journal in " + JournalRestore.directory(config.persistPath()) + ": "
-                    + dev.satchel.persist.DatasetStore.describe(c);
+                    + DatasetStore.describe(c);
             throw new StartupException(why + (config.journalRepair() || !(c instanceof
-                    dev.satchel.persist.journal.JournalCorruptException) ? ""
+                    JournalCorruptException) ? ""
                     : " (to start with the records before the damage, pass --journal-repair)"), c);
         }
     }

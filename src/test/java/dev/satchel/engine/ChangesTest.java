@@ -109,6 +109,7 @@ class ChangesTest {
                 "put cart k=1", "deadline cart " + created,
                 "ended cart",
                 "created - keys=0",
+                "ended -", // SH_END_ALL reports each session it ends, then the end of all
                 "all ended");
     }
 
