@@ -240,7 +240,7 @@ public final class SatchelNode implements AutoCloseable {
             journal = loop.call(e -> {
                 try {
                     return JournalRestore.run(e, config.persistPath(), config.tokenFormat(), policy,
-                            config.journalRepair(), options, task -> loop.submit((en, o) -> task.run()));
+                            config.journalRepair(), config.journalMaxBytes(), options, task -> loop.submit((en, o) -> task.run()));
                 } catch (IOException x) {
                     throw new UncheckedIOException(x);
                 }

@@ -52,7 +52,7 @@ public final class JournalRestore {
      *                          segment, a base this version cannot read)
      */
     public static Restored run(Engine engine, Path persistPath, TokenFormat format, JournalPolicy policy,
-            boolean repair, JournalWriter.Options options, Executor loop) throws IOException {
+            boolean repair, long maxBytes, JournalWriter.Options options, Executor loop) throws IOException {
         long t0 = System.nanoTime();
         JournalDirectory dir = new JournalDirectory(directory(persistPath), options.io());
         JournalDirectory.Plan plan = dir.recover();
@@ -60,6 +60,12 @@ public final class JournalRestore {
             // bases are written by compaction, which this version does not do: a base comes from a newer server
             throw new JournalException("journal base " + plan.base() + " cannot be read by this version (it does not"
                     + " compact the journal); start the version that wrote it");
+        }
+        long journalBytes = plan.segmentBytes();
+        if (journalBytes > maxBytes) {
+            LOG.warn("the journal in {} holds {} bytes, more than persist.journalMaxBytes ({}): this version does not"
+                    + " compact it, so every start replays all of it (to shrink it: SH_SAVE and KV_SAVE, stop, move"
+                    + " the journal directory away, start, SH_LOAD and KV_LOAD)", dir.path(), journalBytes, maxBytes);
         }
         LongSupplier wallClock = options.wallClock();
         Visitor v = new Visitor(engine, wallClock);
