@@ -83,6 +83,11 @@ public final class Engine implements CommandContext {
         this.journalled = this.changes != Changes.NONE;
     }
 
+    /** True when a change sink (the journal) is installed: response delivery goes through {@link #whenDurable}. */
+    public boolean journalled() {
+        return journalled;
+    }
+
     /** The end of a command-loop turn: the sink hands over what the turn recorded. */
     public void endOfTurn() {
         if (journalled) {

@@ -71,7 +71,11 @@ final class LoopBridge implements Runnable {
                 stats.served(System.nanoTime() - started, commands);
             }
             // with persist.journal = always, after the fsync of what these requests changed; else at once
-            engine.whenDurable(this::sendBack);
+            if (engine.journalled()) {
+                engine.whenDurable(this::sendBack);
+            } else {
+                sendBack(); // no journal: no allocation, the path as before
+            }
         }
 
         /** Loop: hands the responses to the I/O thread. */

@@ -305,17 +305,24 @@ final class OutboundFlow {
             if (b.count() > 0) {
                 Batch part = b;
                 // with persist.journal = always, after the fsync of what these requests changed; else at once
-                engine.whenDurable(() -> {
-                    try {
-                        eventLoop().execute(() -> deliver(part));
-                    } catch (RejectedExecutionException e) {
-                        part.release(); // I/O threads shutting down
-                    }
-                });
+                if (engine.journalled()) {
+                    engine.whenDurable(() -> sendBack(part));
+                } else {
+                    sendBack(part);
+                }
             }
             if (!all) {
                 return; // held back again until the responses drain
             }
+        }
+    }
+
+    /** Loop: hands a resumed part's responses to the I/O thread. */
+    private void sendBack(Batch part) {
+        try {
+            eventLoop().execute(() -> deliver(part));
+        } catch (RejectedExecutionException e) {
+            part.release(); // I/O threads shutting down
         }
     }
 

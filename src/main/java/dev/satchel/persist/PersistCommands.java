@@ -125,12 +125,16 @@ public final class PersistCommands {
             }));
         }
 
-        final void load(Request r, ResponseWriter out, int kind) {
+        final void load(Engine engine, Request r, ResponseWriter out, int kind) {
             if (persistence == null) {
                 error(out, Status.LOAD_ERROR, "this server has no dataset directory");
                 return;
             }
             String name = r.name;
+            if (!engine.journalled()) {
+                out.defer(answer(name, kind));
+                return;
+            }
             CompletableFuture<byte[]> response = new CompletableFuture<>();
             // the answer leaves once what the load changed is durable (persist.journal = always; else at once)
             answer(name, kind).thenAccept(json -> loop.submit((e, o) -> e.whenDurable(() -> response.complete(json))));
@@ -196,7 +200,7 @@ public final class PersistCommands {
 
         @Override
         public void execute(Engine engine, Request r, ResponseWriter out) {
-            load(r, out, Format.KIND_SESSIONS);
+            load(engine, r, out, Format.KIND_SESSIONS);
         }
     }
 
@@ -220,7 +224,7 @@ public final class PersistCommands {
 
         @Override
         public void execute(Engine engine, Request r, ResponseWriter out) {
-            load(r, out, Format.KIND_KEYS);
+            load(engine, r, out, Format.KIND_KEYS);
         }
     }
 }
