@@ -20,7 +20,6 @@ import dev.satchel.persist.journal.JournalCorruptException;
 import dev.satchel.persist.journal.JournalException;
 import dev.satchel.persist.journal.JournalPolicy;
 import dev.satchel.persist.journal.JournalWriter;
-import java.util.function.UnaryOperator;
 import dev.satchel.persist.PersistCommands;
 import dev.satchel.persist.PersistException;
 import dev.satchel.persist.Persistence;
@@ -31,6 +30,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -240,7 +240,8 @@ public final class SatchelNode implements AutoCloseable {
             journal = loop.call(e -> {
                 try {
                     return JournalRestore.run(e, config.persistPath(), config.tokenFormat(), policy,
-                            config.journalRepair(), config.journalMaxBytes(), options, task -> loop.submit((en, o) -> task.run()));
+                            config.journalRepair(), config.journalMaxBytes(), options,
+                            task -> loop.submit((en, o) -> task.run()));
                 } catch (IOException x) {
                     throw new UncheckedIOException(x);
                 }
@@ -251,9 +252,9 @@ public final class SatchelNode implements AutoCloseable {
             String why = c instanceof JournalException ? c.getMessage()
                     : "cannot use the journal in " + JournalRestore.directory(config.persistPath()) + ": "
                     + DatasetStore.describe(c);
-            throw new StartupException(why + (config.journalRepair() || !(c instanceof
-                    JournalCorruptException) ? ""
-                    : " (to start with the records before the damage, pass --journal-repair)"), c);
+            boolean repairable = c instanceof JournalCorruptException && !config.journalRepair();
+            throw new StartupException(why + (repairable
+                    ? " (to start with the records before the damage, pass --journal-repair)" : ""), c);
         }
     }
 

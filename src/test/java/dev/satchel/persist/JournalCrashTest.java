@@ -7,11 +7,15 @@ import dev.satchel.client.ClientOptions;
 import dev.satchel.client.SatchelClient;
 import dev.satchel.testing.ServerJvm;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,6 +43,36 @@ class JournalCrashTest {
         return out;
     }
 
+    /** Waits (up to 60 s) until a journal segment holds {@code text}'s bytes: the record was written. */
+    private void awaitInJournal(String text) throws Exception {
+        byte[] needle = text.getBytes(StandardCharsets.UTF_8);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            try (Stream<Path> files = Files.list(dir.resolve("journal"))) {
+                for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".log")).toList()) {
+                    if (indexOf(Files.readAllBytes(f), needle) >= 0) {
+                        return;
+                    }
+                }
+            }
+            Thread.sleep(10);
+        }
+        throw new AssertionError("the journal never held " + text);
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"always", "everysec"})
     void acknowledgedWritesSurviveSigkill(String policy) throws Exception {
@@ -57,14 +91,14 @@ class JournalCrashTest {
             for (int i = 0; i < SESSIONS; i++) {
                 sets.add("{\"SH_SET\":{\"tkn\":" + tokens.get(i) + ",\"keys\":{\"a\":" + i + ",\"b\":\"v" + i + "\"}}}");
             }
-            sets.add("{\"KV_SET\":{\"keys\":{\"last\":true}}}");
+            sets.add("{\"KV_SET\":{\"keys\":{\"journal-sentinel-key\":true}}}");
             for (JsonNode r : all(c.sendRawBatch(sets))) {
                 assertThat(r.get("st").asInt()).isEqualTo(1);
             }
             if (policy.equals("everysec")) {
                 // acknowledged before the write itself (which follows within ~10 ms): a process crash loses
-                // nothing once it is written, so give the journal thread time to write
-                Thread.sleep(1500);
+                // nothing once it is written, so wait until the last record is in the file
+                awaitInJournal("journal-sentinel-key");
             }
             server.kill();
         }
@@ -79,8 +113,8 @@ class JournalCrashTest {
             for (int i = 0; i < SESSIONS; i++) {
                 assertThat(got.get(i).get("keys").toString()).isEqualTo("{\"a\":" + i + ",\"b\":\"v" + i + "\"}");
             }
-            assertThat(PersistFixture.body(PersistFixture.raw(c, "{\"KV_GET\":{\"keys\":[\"last\"]}}"))
-                    .get("keys").toString()).isEqualTo("{\"last\":true}");
+            assertThat(PersistFixture.body(PersistFixture.raw(c, "{\"KV_GET\":{\"keys\":[\"journal-sentinel-key\"]}}"))
+                    .get("keys").toString()).isEqualTo("{\"journal-sentinel-key\":true}");
             assertThat(server.stderr()).contains("journal replayed");
         }
     }
