@@ -197,6 +197,25 @@ class JournalServerTest {
     }
 
     @Test
+    void aMultiKeySetCutByACrashIsReplayedNotAtAll() throws Exception {
+        String t;
+        try (TestServer s = start("--journal", "always")) {
+            SatchelClient c = s.connect();
+            t = newSession(c, "{}");
+            call(c, "{\"SH_SET\":{\"tkn\":" + t + ",\"keys\":{\"one\":1}}}");
+            call(c, "{\"SH_SET\":{\"tkn\":" + t + ",\"keys\":{\"a\":1,\"b\":2,\"c\":3}}}"); // the last record
+        }
+        Path last = segments().get(segments().size() - 1);
+        try (RandomAccessFile f = new RandomAccessFile(last.toFile(), "rw")) {
+            f.setLength(f.length() - 5); // a crash while the last group was being written: only part of it is there
+        }
+        try (TestServer s = start("--journal", "always")) {
+            assertThat(call(s.connect(), "{\"SH_KEYS\":{\"tkn\":" + t + "}}").get("keys").toString())
+                    .isEqualTo("[\"one\"]"); // none of a, b, c
+        }
+    }
+
+    @Test
     void aCorruptRecordInTheMiddleStopsTheStartUnlessRepairIsAsked() throws Exception {
         String first;
         try (TestServer s = start("--journal", "everysec")) {
