@@ -359,6 +359,38 @@ public final class JsonScanner {
         nameTop = t + 3;
     }
 
+    /**
+     * After an object member: true past a ',' (another member follows), false past the closing '}', which ends
+     * the object begun at {@code base} ({@link #endObject}).
+     */
+    public boolean nextMember(int base) throws JsonSyntaxException {
+        int c = skipWhitespace();
+        if (c == ',') {
+            pos++;
+            return true;
+        }
+        if (c == '}') {
+            pos++;
+            endObject(base);
+            return false;
+        }
+        throw unexpected("',' or '}'");
+    }
+
+    /** After an array item: true past a ',' (another item follows), false past the closing ']'. */
+    public boolean nextItem() throws JsonSyntaxException {
+        int c = skipWhitespace();
+        if (c == ',') {
+            pos++;
+            return true;
+        }
+        if (c == ']') {
+            pos++;
+            return false;
+        }
+        throw unexpected("',' or ']'");
+    }
+
     /** Ends an object begun at {@code base}: notes the first duplicate name (if none was found yet). */
     public void endObject(int base) {
         int n = (nameTop - base) / 3;

@@ -163,17 +163,10 @@ final class ParamDecoder {
                     entries[n] = e;
                 }
                 n++;
-                c = sc.skipWhitespace();
-                if (c == ',') {
-                    sc.pos++;
-                    c = sc.skipWhitespace();
-                } else if (c == '}') {
-                    sc.pos++;
-                    sc.endObject(base);
+                if (!sc.nextMember(base)) {
                     break;
-                } else {
-                    throw sc.unexpected("',' or '}'");
                 }
+                c = sc.skipWhitespace();
             }
         }
         r.entries = entries;
@@ -211,16 +204,10 @@ final class ParamDecoder {
                 } else {
                     sc.scanValue(3);
                 }
-                c = sc.skipWhitespace();
-                if (c == ',') {
-                    sc.pos++;
-                    c = sc.skipWhitespace();
-                } else if (c == ']') {
-                    sc.pos++;
+                if (!sc.nextItem()) {
                     break;
-                } else {
-                    throw sc.unexpected("',' or ']'");
                 }
+                c = sc.skipWhitespace();
             }
         }
         r.keys = keys;
@@ -318,17 +305,10 @@ final class ParamDecoder {
                     sc.scanValue(3);
                 }
                 seen |= bit;
-                c = sc.skipWhitespace();
-                if (c == ',') {
-                    sc.pos++;
-                    c = sc.skipWhitespace();
-                } else if (c == '}') {
-                    sc.pos++;
-                    sc.endObject(base);
+                if (!sc.nextMember(base)) {
                     break;
-                } else {
-                    throw sc.unexpected("',' or '}'");
                 }
+                c = sc.skipWhitespace();
             }
         }
         if (!hasDuration) {
@@ -401,16 +381,11 @@ final class ParamDecoder {
                 }
                 if (r.errorStatus == Status.LIMIT_EXCEEDED) {
                     n++; // counted, not kept: the request is refused
-                    c = sc.skipWhitespace();
-                    if (c == ',') {
-                        sc.pos++;
-                        c = sc.skipWhitespace();
-                        continue;
-                    } else if (c == ']') {
-                        sc.pos++;
+                    if (!sc.nextItem()) {
                         break;
                     }
-                    throw sc.unexpected("',' or ']'");
+                    c = sc.skipWhitespace();
+                    continue;
                 }
                 if (n == cap) {
                     cap *= 2;
@@ -424,16 +399,10 @@ final class ParamDecoder {
                 los[n] = token[1];
                 raws[n] = valid[n] ? Arrays.copyOfRange(b, s, sc.pos) : null;
                 n++;
-                c = sc.skipWhitespace();
-                if (c == ',') {
-                    sc.pos++;
-                    c = sc.skipWhitespace();
-                } else if (c == ']') {
-                    sc.pos++;
+                if (!sc.nextItem()) {
                     break;
-                } else {
-                    throw sc.unexpected("',' or ']'");
                 }
+                c = sc.skipWhitespace();
             }
         }
         r.tknsCount = Math.min(n, cap);

@@ -305,17 +305,10 @@ public final class RequestDecoder {
                 case P_TKNS -> params.parseTokenList(r);
                 default -> sc.scanValue(2);
             }
-            c = sc.skipWhitespace();
-            if (c == ',') {
-                sc.pos++;
-                c = sc.skipWhitespace();
-            } else if (c == '}') {
-                sc.pos++;
-                sc.endObject(base);
+            if (!sc.nextMember(base)) {
                 return;
-            } else {
-                throw sc.unexpected("',' or '}'");
             }
+            c = sc.skipWhitespace();
         }
     }
 }
