@@ -79,14 +79,28 @@ public final class DatasetStore {
         }
     }
 
+    /** Syncs a directory (the journal passes its fault-injecting I/O; datasets {@link #syncDirectory}). */
+    @FunctionalInterface
+    public interface DirectorySync {
+        void sync(Path dir) throws IOException;
+    }
+
     /** Creates a directory (and its parents), making a new entry durable by syncing its parent. */
     private static void createDirectory(Path dir) throws IOException {
+        createDirectory(dir, DatasetStore::syncDirectory);
+    }
+
+    /**
+     * Creates a directory (and its parents), making each new entry durable by syncing its parent with
+     * {@code sync} (also used by the journal).
+     */
+    public static void createDirectory(Path dir, DirectorySync sync) throws IOException {
         if (Files.isDirectory(dir)) {
             return;
         }
         Path parent = dir.toAbsolutePath().getParent();
         if (parent != null) {
-            createDirectory(parent);
+            createDirectory(parent, sync);
         }
         try {
             Files.createDirectory(dir);
@@ -97,7 +111,7 @@ public final class DatasetStore {
             return;
         }
         if (parent != null) {
-            syncDirectory(parent);
+            sync.sync(parent);
         }
     }
 

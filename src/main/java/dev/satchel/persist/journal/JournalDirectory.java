@@ -4,7 +4,6 @@ import dev.satchel.persist.DatasetStore;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -227,24 +226,7 @@ public final class JournalDirectory {
     }
 
     private void createDirectory(Path dir) throws IOException {
-        if (Files.isDirectory(dir)) {
-            return;
-        }
-        Path parent = dir.toAbsolutePath().getParent();
-        if (parent != null) {
-            createDirectory(parent);
-        }
-        try {
-            Files.createDirectory(dir);
-        } catch (FileAlreadyExistsException e) {
-            if (!Files.isDirectory(dir)) {
-                throw e;
-            }
-            return;
-        }
-        if (parent != null) {
-            io.syncDirectory(parent);
-        }
+        DatasetStore.createDirectory(dir, io::syncDirectory);
     }
 
     static void deleteTree(Path p) throws IOException {
