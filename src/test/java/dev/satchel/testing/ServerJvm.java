@@ -24,10 +24,18 @@ public final class ServerJvm implements AutoCloseable {
 
     private final Process process;
     private final Path stderr;
+    /** Whether {@link #close()} keeps the stderr file (the caller named it). */
+    private final boolean keepStderr;
     private int port = -1;
 
     private ServerJvm(List<String> command, Map<String, String> env) throws IOException {
-        stderr = Files.createTempFile("satchel-jvm-", ".stderr");
+        this(command, env, null);
+    }
+
+    /** {@code stderrFile} null: a temporary file deleted by {@link #close()}; else that file, kept. */
+    private ServerJvm(List<String> command, Map<String, String> env, Path stderrFile) throws IOException {
+        keepStderr = stderrFile != null;
+        stderr = keepStderr ? stderrFile : Files.createTempFile("satchel-jvm-", ".stderr");
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().keySet().removeIf(k -> k.startsWith("SATCHEL_") || k.equals("JAVA_TOOL_OPTIONS"));
         pb.environment().putAll(env);
@@ -64,6 +72,15 @@ public final class ServerJvm implements AutoCloseable {
     /** Any {@code satchel} command line with production logging; does not wait for anything. */
     public static ServerJvm satchel(List<String> jvmArgs, Map<String, String> env, String... args) throws IOException {
         return new ServerJvm(satchelCommand(jvmArgs, true, List.of(args)), env);
+    }
+
+    /**
+     * Any {@code satchel} command line with production logging, its stderr written to {@code stderrFile}
+     * (created or truncated), which {@link #close()} keeps; does not wait for anything.
+     */
+    public static ServerJvm satchel(List<String> jvmArgs, Map<String, String> env, Path stderrFile, List<String> args)
+            throws IOException {
+        return new ServerJvm(satchelCommand(jvmArgs, true, args), env, stderrFile);
     }
 
     /** Any command (a script, say) with this environment; does not wait for anything. */
@@ -120,6 +137,16 @@ public final class ServerJvm implements AutoCloseable {
 
     public Process process() {
         return process;
+    }
+
+    /** The operating system's process id. */
+    public long pid() {
+        return process.pid();
+    }
+
+    /** The file the process's stderr goes to. */
+    public Path stderrFile() {
+        return stderr;
     }
 
     /** What the process wrote on stderr so far. */
@@ -180,10 +207,12 @@ public final class ServerJvm implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        try {
-            Files.deleteIfExists(stderr);
-        } catch (IOException e) {
-            // a temporary file; never mind
+        if (!keepStderr) {
+            try {
+                Files.deleteIfExists(stderr);
+            } catch (IOException e) {
+                // a temporary file; never mind
+            }
         }
     }
 }
