@@ -164,6 +164,9 @@ public final class SatchelNode implements AutoCloseable {
         loop.start();
         try {
             network.checkSecurity(); // protected mode and TLS files: refuse before anything else
+            if (config.cluster().enabled()) {
+                throw new StartupException("cluster mode (cluster.enabled) is not in this build yet", null);
+            }
             prepareData();
         } catch (RuntimeException e) {
             close();
