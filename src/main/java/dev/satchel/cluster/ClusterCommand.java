@@ -72,6 +72,11 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
         member = ClusterMember.of(registry.getGlobalComponentRegistry());
     }
 
+    /** The member this command runs on (Infinispan injects it; tests set it). */
+    void member(ClusterMember m) {
+        this.member = m;
+    }
+
     private boolean mutates(Request r) {
         return switch (op) {
             case RUN, GLOBAL -> r.command != null && r.command.mutates();

@@ -11,6 +11,8 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +28,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Cluster mode end to end: three members in this JVM, each a real server on loopback ports with its own
@@ -42,6 +45,8 @@ class ClusterModeTest {
     static String clusterName;
     static String memberList;
     static int[] clusterPorts;
+    @TempDir
+    static Path dataRoot;
 
     /** A free port p whose p + 100 (failure detection) is free too. */
     static int freeClusterPort() throws IOException {
@@ -58,10 +63,10 @@ class ClusterModeTest {
         throw new IOException("no free cluster port pair");
     }
 
-    static String[] memberFlags(int port, String secret) {
+    static String[] memberFlags(int port, String secret) throws IOException {
         return new String[] {"--cluster", "true", "--cluster-name", clusterName, "--cluster-port",
                 Integer.toString(port), "--cluster-members", memberList, "--cluster-secret", secret,
-                "--admin-port", "0"};
+                "--admin-port", "0", "--persist-path", Files.createTempDirectory(dataRoot, "member").toString()};
     }
 
     @BeforeAll
@@ -363,5 +368,50 @@ class ClusterModeTest {
         assertThat(body(ask(clients.get(2), "{\"SH_GET\":{\"tkn\":\"" + tkn + "\",\"keys\":[\"secret\"]}}"))
                 .get("keys").get("secret").asText()).isEqualTo("data");
         ask(clients.get(2), "{\"SH_END\":{\"tkn\":\"" + tkn + "\"}}");
+    }
+
+    @Test
+    void saveAndLoadThroughAnyMember() throws Exception {
+        ask(clients.get(0), "{\"SH_END_ALL\":{}}");
+        ask(clients.get(0), "{\"KV_CLEAR\":{}}");
+        List<String> tokens = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            String t = token(ask(clients.get(i % 3), i == 0
+                    ? "{\"SH_NEW\":{\"expiry\":{\"duration\":600,\"deleteSession\":true}}}" : "{\"SH_NEW\":{}}"));
+            tokens.add(t);
+            ask(clients.get((i + 1) % 3), "{\"SH_SET\":{\"tkn\":\"" + t + "\",\"keys\":{\"i\":" + i
+                    + ",\"s\":\"v" + i + "\"}}}");
+        }
+        ask(clients.get(2), "{\"KV_SET\":{\"keys\":{\"g1\":[1,2],\"g2\":{\"x\":true}}}}");
+        JsonNode saved = body(ask(clients.get(1), "{\"SH_SAVE\":{\"name\":\"snap\"}}"));
+        assertThat(saved.get("st").asInt()).as(saved.toString()).isEqualTo(121);
+        assertThat(body(ask(clients.get(2), "{\"KV_SAVE\":{\"name\":\"globals\"}}")).get("st").asInt())
+                .isEqualTo(121);
+        assertThat(body(ask(clients.get(0), "{\"SH_END_ALL\":{}}")).get("cnt").asLong()).isEqualTo(12);
+        ask(clients.get(0), "{\"KV_CLEAR\":{}}");
+
+        JsonNode loaded = body(ask(clients.get(1), "{\"SH_LOAD\":{\"name\":\"snap\"}}"));
+        assertThat(loaded.get("st").asInt()).as(loaded.toString()).isEqualTo(141);
+        assertThat(loaded.get("sessions").asLong()).isEqualTo(12);
+        assertThat(loaded.get("keys").asLong()).isEqualTo(24);
+        for (int i = 0; i < tokens.size(); i++) {
+            JsonNode got = body(ask(clients.get(i % 3), "{\"SH_GET\":{\"tkn\":\"" + tokens.get(i)
+                    + "\",\"keys\":[\"i\",\"s\"]}}"));
+            assertThat(got.get("keys").toString()).isEqualTo("{\"i\":" + i + ",\"s\":\"v" + i + "\"}");
+        }
+        JsonNode info = body(ask(clients.get(2), "{\"SH_INFO\":{\"tkn\":\"" + tokens.get(0) + "\"}}"));
+        assertThat(info.get("expiry").get("remaining").asLong()).as("time left restored").isBetween(500L, 600L);
+        assertThat(body(ask(clients.get(0), "{\"SH_LOAD\":{\"name\":\"snap\"}}")).get("st").asInt())
+                .as("the dataset is on the member that saved it").isEqualTo(142);
+        assertThat(body(ask(clients.get(1), "{\"SH_LOAD\":{\"name\":\"snap\"}}")).get("sessions").asLong())
+                .as("live tokens are skipped").isZero();
+
+        JsonNode kv = body(ask(clients.get(2), "{\"KV_LOAD\":{\"name\":\"globals\"}}"));
+        assertThat(kv.get("st").asInt()).as(kv.toString()).isEqualTo(141);
+        assertThat(kv.get("keys").asLong()).isEqualTo(2);
+        assertThat(body(ask(clients.get(0), "{\"KV_GET\":{\"keys\":[\"g1\",\"g2\"]}}")).get("keys").toString())
+                .isEqualTo("{\"g1\":[1,2],\"g2\":{\"x\":true}}");
+        ask(clients.get(0), "{\"SH_END_ALL\":{}}");
+        ask(clients.get(0), "{\"KV_CLEAR\":{}}");
     }
 }
