@@ -26,8 +26,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * Issue 11 "Availability" with members as separate JVMs on loopback: 3 members, owners 2, a pipelined write load
  * ({@link CounterLoad}) through every member while one member is killed ({@code kill -9}); then every
  * acknowledged write and every session is read back. Also a process with another secret that names the members:
- * it must not join (the members' view stays the same) and must not see their data. (Rolling restart and the
- * readiness of such a process: {@link RollingRestartTest}.)
+ * it must not join (the members' view stays the same) and must not see their data.
  *
  * <p>One cluster for the class (start-up is the slow part); each test begins with all three members ready
  * (restarting any that is down).
