@@ -414,4 +414,33 @@ class ClusterModeTest {
         ask(clients.get(0), "{\"SH_END_ALL\":{}}");
         ask(clients.get(0), "{\"KV_CLEAR\":{}}");
     }
+
+    /** Whatever a stranger sends to the member port, it gets nothing it could read, and the cluster goes on. */
+    @Test
+    void aRawConnectionToTheMemberPortLearnsNothing() throws Exception {
+        byte[] junk = new byte[4096];
+        ThreadLocalRandom.current().nextBytes(junk);
+        System.arraycopy("bela".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, junk, 0, 4); // JGroups' cookie
+        try (java.net.Socket s = new java.net.Socket(InetAddress.getLoopbackAddress(), clusterPorts[0])) {
+            s.setSoTimeout(3000);
+            s.getOutputStream().write(junk);
+            s.getOutputStream().flush();
+            byte[] buf = new byte[1024];
+            int n;
+            try {
+                n = s.getInputStream().read(buf);
+            } catch (java.net.SocketTimeoutException e) {
+                n = 0; // nothing at all
+            } catch (IOException e) {
+                n = -1; // reset: dropped
+            }
+            assertThat(n).as("bytes answered to a stranger").isLessThanOrEqualTo(0);
+        }
+        for (SatchelClient c : clients) {
+            assertThat(body(ask(c, "{\"SV_INFO\":{}}")).get("cluster").get("members")).hasSize(3);
+        }
+        String tkn = token(ask(clients.get(0), "{\"SH_NEW\":{}}"));
+        assertThat(body(ask(clients.get(1), "{\"SH_INFO\":{\"tkn\":\"" + tkn + "\"}}")).get("st").asInt()).isEqualTo(1);
+        ask(clients.get(2), "{\"SH_END\":{\"tkn\":\"" + tkn + "\"}}");
+    }
 }
