@@ -70,9 +70,7 @@ class CrossMemberConformanceTest {
         }
         cluster.member(1).start();
         cluster.member(2).start();
-        for (ClusterJvms.Member m : cluster.members()) {
-            m.awaitReady();
-        }
+        cluster.awaitAllReady(); // polls all three in turn: each one's answers from its start are recorded
     }
 
     @AfterAll

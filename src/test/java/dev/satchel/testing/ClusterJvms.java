@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -150,8 +151,25 @@ public final class ClusterJvms implements AutoCloseable {
                 m.start();
             }
         }
-        for (Member m : members) {
-            m.awaitReady();
+        awaitAllReady();
+    }
+
+    /**
+     * Polls every member's {@code /health/ready} in turn until all answer 200, so each member's
+     * {@link Member#readinessSeen()} covers its whole start; fails like {@link Member#awaitReady()}.
+     */
+    public void awaitAllReady() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(READY_TIMEOUT_MILLIS);
+        List<Member> waiting = new ArrayList<>(members);
+        while (!waiting.isEmpty()) {
+            for (Iterator<Member> it = waiting.iterator(); it.hasNext(); ) {
+                if (it.next().pollReady(deadline, READY_TIMEOUT_MILLIS)) {
+                    it.remove();
+                }
+            }
+            if (!waiting.isEmpty()) {
+                Thread.sleep(50);
+            }
         }
     }
 
@@ -350,24 +368,29 @@ public final class ClusterJvms implements AutoCloseable {
 
         public void awaitReady(long timeoutMillis) throws Exception {
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-            while (true) {
-                int status = readyStatus();
-                if (readinessSeen.isEmpty() || readinessSeen.get(readinessSeen.size() - 1) != status) {
-                    readinessSeen.add(status);
-                }
-                if (status == 200) {
-                    return;
-                }
-                if (!isAlive()) {
-                    throw new AssertionError("member " + index + " exited with " + jvm.exitCode()
-                            + " before it was ready; log:\n" + tail(80));
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("member " + index + " not ready within " + timeoutMillis
-                            + " ms (readiness seen: " + readinessSeen + "); log:\n" + tail(80));
-                }
+            while (!pollReady(deadline, timeoutMillis)) {
                 Thread.sleep(50);
             }
+        }
+
+        /** One look at {@code /health/ready}: true on 200; fails when the process exited or the deadline passed. */
+        private boolean pollReady(long deadlineNanos, long timeoutMillis) {
+            int status = readyStatus();
+            if (readinessSeen.isEmpty() || readinessSeen.get(readinessSeen.size() - 1) != status) {
+                readinessSeen.add(status);
+            }
+            if (status == 200) {
+                return true;
+            }
+            if (!isAlive()) {
+                throw new AssertionError("member " + index + " exited with " + jvm.exitCode()
+                        + " before it was ready; log:\n" + tail(80));
+            }
+            if (System.nanoTime() > deadlineNanos) {
+                throw new AssertionError("member " + index + " not ready within " + timeoutMillis
+                        + " ms (readiness seen: " + readinessSeen + "); log:\n" + tail(80));
+            }
+            return false;
         }
 
         /**
