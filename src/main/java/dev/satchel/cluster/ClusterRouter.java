@@ -91,7 +91,6 @@ public final class ClusterRouter implements CommandRouter {
             LOG.error("cluster mode got {} without its message", c.name());
             return;
         }
-        long now = System.currentTimeMillis();
         switch (c.kind()) {
             case STORE -> {
                 boolean session = ((StoreCommand) c).onSession();
@@ -104,11 +103,11 @@ public final class ClusterRouter implements CommandRouter {
             }
             case SESSION -> send(new SessionKey(r.tknHi, r.tknLo), false, ClusterCommand.RUN, member.nextId(),
                     r.message, c, promise::complete);
-            case TABLE -> table(r, c, now, promise);
+            case TABLE -> table(r, c, promise);
         }
     }
 
-    private void table(Request r, Command c, long now, CompletableFuture<byte[]> promise) {
+    private void table(Request r, Command c, CompletableFuture<byte[]> promise) {
         switch (c.name()) {
             case "SH_NEW" -> create(r, c, promise);
             case "SH_OPEN" -> {
@@ -117,7 +116,7 @@ public final class ClusterRouter implements CommandRouter {
                 send(new SessionKey(t[0], t[1]), false, ClusterCommand.OPEN, member.nextId(), r.message, c,
                         promise::complete);
             }
-            case "SH_EXISTS" -> exists(r, c, now, promise);
+            case "SH_EXISTS" -> exists(r, c, promise);
             case "SH_END_ALL", "SH_INFO_ALL", "SV_INFO", "SH_SAVE", "SH_LOAD", "KV_SAVE", "KV_LOAD" ->
                     tableWide(e -> ops.run(e, r, c), promise);
             default -> promise.complete(error(c.responsePrefix(), Status.UNKNOWN, c.name()
@@ -146,7 +145,7 @@ public final class ClusterRouter implements CommandRouter {
     }
 
     /** SH_EXISTS: each token asked of its owner (in order behind this member's commands on it), answered in order. */
-    private void exists(Request r, Command c, long now, CompletableFuture<byte[]> promise) {
+    private void exists(Request r, Command c, CompletableFuture<byte[]> promise) {
         List<CompletableFuture<byte[]>> answers = new ArrayList<>();
         for (int i = 0; i < r.tknsCount; i++) {
             CompletableFuture<byte[]> a = new CompletableFuture<>();
