@@ -118,14 +118,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Fra
 
     @Override
     public void message(boolean text, byte[] b, int n) {
-        Request r;
-        if (text) {
-            r = settings.decoders().decode(b, n);
-        } else {
-            r = new Request().fail(RequestDecoder.ERR, Status.OP_CODE_INVALID,
-                    "binary frames are not accepted: send each request as one JSON text message");
-        }
-        r.messageBytes = n;
+        Request r = text ? settings.decoders().decode(b, n) : Request.refused(RequestDecoder.ERR,
+                Status.OP_CODE_INVALID, "binary frames are not accepted: send each request as one JSON text message", n);
         if (pendingCount == pending.length) {
             pending = Arrays.copyOf(pending, pendingCount * 2);
         }

@@ -5,11 +5,11 @@ import static dev.satchel.json.ResponseWriter.field;
 import dev.satchel.engine.Command;
 import dev.satchel.engine.CommandLoop;
 import dev.satchel.engine.Engine;
+import dev.satchel.engine.Params;
 import dev.satchel.engine.Request;
 import dev.satchel.engine.TableCommand;
 import dev.satchel.json.ResponseWriter;
 import dev.satchel.json.TokenFormat;
-import dev.satchel.spec.DatasetNames;
 import dev.satchel.spec.Status;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -17,8 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The persistence commands SH_SAVE, SH_LOAD, KV_SAVE, KV_LOAD (docs/protocol.md section 9): their parameter
- * rules and responses. The work is {@link DatasetJobs}'; a save's or load's response is deferred until it is
+ * The persistence commands SH_SAVE, SH_LOAD, KV_SAVE, KV_LOAD (docs/protocol.md section 9): their requests and
+ * responses (their parameters are checked by the decoder, as declared). The work is {@link DatasetJobs}'; a save's or load's response is deferred until it is
  * durable or applied, so a client that waits for it sees the whole of it, while others may observe a load
  * partly applied.
  */
@@ -54,7 +54,7 @@ public final class PersistCommands {
 
     // ---- the commands ----
 
-    /** Shared parameter rules and state. */
+    /** Shared state; the request is the dataset {@code name} ({@link Request.Named}) unless said otherwise. */
     abstract static class PersistCommand extends TableCommand {
         final Persistence persistence;
         final CommandLoop loop;
@@ -68,29 +68,14 @@ public final class PersistCommands {
         }
 
         @Override
-        public void validate(Request r) {
-            if (saves && (persistence == null || !persistence.enabled())) {
-                invalid(r, Status.COMMAND_DISABLED,
-                        "saving is disabled on this server (persist.enabled, or --persist-path DIR)");
-                return;
-            }
-            if (r.nameType == Request.ABSENT) {
-                invalid(r, Status.PARAM_MISSING, "name is required");
-                return;
-            }
-            if (r.nameType != Request.STRING) {
-                invalid(r, Status.VALUE_TYPE_INVALID, "name must be a string");
-                return;
-            }
-            String problem = DatasetNames.problem(r.name);
-            if (problem != null) {
-                invalid(r, Status.VALUE_SIZE, problem);
-                return;
-            }
-            validateMore(r);
+        public String disabled() {
+            return saves && (persistence == null || !persistence.enabled())
+                    ? "saving is disabled on this server (persist.enabled, or --persist-path DIR)" : null;
         }
 
-        void validateMore(Request r) {
+        @Override
+        public Request request(Params p) {
+            return new Request.Named(this, p);
         }
 
         /** Answers a failed save or load. */
@@ -106,14 +91,14 @@ public final class PersistCommands {
             return errorResponse(this, e);
         }
 
-        final void save(Engine engine, Request r, ResponseWriter out, boolean sessions) {
-            if (!persistence.tryBeginSave(r.name)) {
-                error(out, Status.SAVE_ERROR, "a save of dataset '" + r.name + "' is already in progress");
+        final void save(Engine engine, String name, Request.Tokens listed, ResponseWriter out, boolean sessions) {
+            if (!persistence.tryBeginSave(name)) {
+                error(out, Status.SAVE_ERROR, "a save of dataset '" + name + "' is already in progress");
                 return;
             }
-            CompletableFuture<DatasetJobs.Saved> saving = sessions ? DatasetJobs.saveSessions(engine, persistence, loop, r.name, r)
-                    : DatasetJobs.saveKeys(engine, persistence, r.name);
-            String name = r.name;
+            CompletableFuture<DatasetJobs.Saved> saving = sessions
+                    ? DatasetJobs.saveSessions(engine, persistence, loop, name, listed)
+                    : DatasetJobs.saveKeys(engine, persistence, name);
             out.defer(saving.handle((s, e) -> {
                 if (e != null) {
                     return failure(e);
@@ -125,12 +110,11 @@ public final class PersistCommands {
             }));
         }
 
-        final void load(Engine engine, Request r, ResponseWriter out, int kind) {
+        final void load(Engine engine, String name, ResponseWriter out, int kind) {
             if (persistence == null) {
                 error(out, Status.LOAD_ERROR, "this server has no dataset directory");
                 return;
             }
-            String name = r.name;
             if (!engine.journalled()) {
                 out.defer(answer(name, kind));
                 return;
@@ -159,36 +143,21 @@ public final class PersistCommands {
         }
     }
 
-    /** SH_SAVE {name, tkns?}: all sessions, or the live ones among tkns. */
+    /** SH_SAVE {name, tkns?}: all sessions, or the live ones among tkns (checked by the decoder, as declared). */
     static final class ShSave extends PersistCommand {
         ShSave(Persistence persistence, CommandLoop loop) {
             super("SH_SAVE", persistence, loop, true);
         }
 
         @Override
-        void validateMore(Request r) {
-            if (r.tknsType == Request.ABSENT) {
-                return;
-            }
-            if (r.tknsType != Request.ARRAY) {
-                invalid(r, Status.VALUE_TYPE_INVALID, "tkns must be an array of session tokens");
-                return;
-            }
-            if (r.tknsCount == 0) {
-                invalid(r, Status.VALUE_SIZE, "tkns must not be empty (leave it out to save every session)");
-                return;
-            }
-            for (int i = 0; i < r.tknsCount; i++) {
-                if (!r.tknsValid[i]) {
-                    invalid(r, Status.SESSION_TOKEN_INVALID, "tkns[" + i + "] is not a valid session token");
-                    return;
-                }
-            }
+        public Request request(Params p) {
+            return new Request.Tokens(this, p);
         }
 
         @Override
         public void execute(Engine engine, Request r, ResponseWriter out) {
-            save(engine, r, out, true);
+            Request.Tokens t = (Request.Tokens) r;
+            save(engine, t.name(), t.listed() ? t : null, out, true);
         }
     }
 
@@ -200,7 +169,7 @@ public final class PersistCommands {
 
         @Override
         public void execute(Engine engine, Request r, ResponseWriter out) {
-            load(engine, r, out, Format.KIND_SESSIONS);
+            load(engine, ((Request.Named) r).name(), out, Format.KIND_SESSIONS);
         }
     }
 
@@ -212,7 +181,7 @@ public final class PersistCommands {
 
         @Override
         public void execute(Engine engine, Request r, ResponseWriter out) {
-            save(engine, r, out, false);
+            save(engine, ((Request.Named) r).name(), null, out, false);
         }
     }
 
@@ -224,7 +193,7 @@ public final class PersistCommands {
 
         @Override
         public void execute(Engine engine, Request r, ResponseWriter out) {
-            load(engine, r, out, Format.KIND_KEYS);
+            load(engine, ((Request.Named) r).name(), out, Format.KIND_KEYS);
         }
     }
 }
