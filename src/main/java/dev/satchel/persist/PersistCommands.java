@@ -35,8 +35,9 @@ public final class PersistCommands {
 
     /** The four commands over a server's {@link Persistence} and command loop. */
     public static List<Command> all(Persistence persistence, CommandLoop loop) {
-        return List.of(new ShSave(persistence, loop), new ShLoad(persistence, loop), new KvSave(persistence, loop),
-                new KvLoad(persistence, loop));
+        return List.of(new Save("SH_SAVE", true, persistence, loop), new Load("SH_LOAD", Format.KIND_SESSIONS,
+                persistence, loop), new Save("KV_SAVE", false, persistence, loop), new Load("KV_LOAD", Format.KIND_KEYS,
+                persistence, loop));
     }
 
     /** The commands without a dataset directory (unit tests without a server): saves are 14, loads 142. */
@@ -54,28 +55,15 @@ public final class PersistCommands {
 
     // ---- the commands ----
 
-    /** Shared state; the request is the dataset {@code name} ({@link Request.Named}) unless said otherwise. */
+    /** What saves and loads share: the server's persistence and loop, and how a failure is answered. */
     abstract static class PersistCommand extends TableCommand {
         final Persistence persistence;
         final CommandLoop loop;
-        private final boolean saves;
 
-        PersistCommand(String name, Persistence persistence, CommandLoop loop, boolean saves) {
+        PersistCommand(String name, Persistence persistence, CommandLoop loop) {
             super(name);
             this.persistence = persistence;
             this.loop = loop;
-            this.saves = saves;
-        }
-
-        @Override
-        public String disabled() {
-            return saves && (persistence == null || !persistence.enabled())
-                    ? "saving is disabled on this server (persist.enabled, or --persist-path DIR)" : null;
-        }
-
-        @Override
-        public Request request(Params p) {
-            return new Request.Named(this, p);
         }
 
         /** Answers a failed save or load. */
@@ -90,14 +78,47 @@ public final class PersistCommands {
             }
             return errorResponse(this, e);
         }
+    }
 
-        final void save(Engine engine, String name, Request.Tokens listed, ResponseWriter out, boolean sessions) {
+    /**
+     * SH_SAVE {name, tkns?} (every session, or the live ones among tkns) and KV_SAVE {name} (the global key space):
+     * one command but for what is captured. The answer is deferred until the dataset is durable.
+     */
+    static final class Save extends PersistCommand {
+        private final boolean sessions;
+
+        Save(String name, boolean sessions, Persistence persistence, CommandLoop loop) {
+            super(name, persistence, loop);
+            this.sessions = sessions;
+        }
+
+        @Override
+        public String disabled() {
+            return persistence == null || !persistence.enabled()
+                    ? "saving is disabled on this server (persist.enabled, or --persist-path DIR)" : null;
+        }
+
+        @Override
+        public Request request(Params p) {
+            return sessions ? new Request.Tokens(this, p) : new Request.Named(this, p);
+        }
+
+        @Override
+        public void execute(Engine engine, Request r, ResponseWriter out) {
+            if (r instanceof Request.Tokens t) {
+                save(engine, t.name(), t.listed() ? t : null, out);
+            } else {
+                save(engine, ((Request.Named) r).name(), null, out);
+            }
+        }
+
+        private void save(Engine engine, String name, Request.Tokens listed, ResponseWriter out) {
             if (!persistence.tryBeginSave(name)) {
                 error(out, Status.SAVE_ERROR, "a save of dataset '" + name + "' is already in progress");
                 return;
             }
             CompletableFuture<DatasetJobs.Saved> saving = sessions
-                    ? DatasetJobs.saveSessions(engine, persistence, loop, name, listed)
+                    ? DatasetJobs.saveSessions(engine, persistence, loop, name, listed) // null: every session
                     : DatasetJobs.saveKeys(engine, persistence, name);
             out.defer(saving.handle((s, e) -> {
                 if (e != null) {
@@ -109,23 +130,44 @@ public final class PersistCommands {
                 return w.toByteArray();
             }));
         }
+    }
 
-        final void load(Engine engine, String name, ResponseWriter out, int kind) {
+    /**
+     * SH_LOAD {name} (adds the saved sessions whose tokens are not in use) and KV_LOAD {name} (sets every saved
+     * key, overwriting): one command but for the kind of dataset. The answer is deferred until the load is applied
+     * (and durable, with a journal that waits for its fsync).
+     */
+    static final class Load extends PersistCommand {
+        private final int kind;
+
+        Load(String name, int kind, Persistence persistence, CommandLoop loop) {
+            super(name, persistence, loop);
+            this.kind = kind;
+        }
+
+        @Override
+        public Request request(Params p) {
+            return new Request.Named(this, p);
+        }
+
+        @Override
+        public void execute(Engine engine, Request r, ResponseWriter out) {
+            String name = ((Request.Named) r).name();
             if (persistence == null) {
                 error(out, Status.LOAD_ERROR, "this server has no dataset directory");
                 return;
             }
             if (!engine.journalled()) {
-                out.defer(answer(name, kind));
+                out.defer(answer(name));
                 return;
             }
             CompletableFuture<byte[]> response = new CompletableFuture<>();
             // the answer leaves once what the load changed is durable (persist.journal = always; else at once)
-            answer(name, kind).thenAccept(json -> loop.submit((e, o) -> e.whenDurable(() -> response.complete(json))));
+            answer(name).thenAccept(json -> loop.submit((e, o) -> e.whenDurable(() -> response.complete(json))));
             out.defer(response);
         }
 
-        private CompletableFuture<byte[]> answer(String name, int kind) {
+        private CompletableFuture<byte[]> answer(String name) {
             return DatasetJobs.loadAndApply(persistence, loop, name, kind).handle((l, e) -> {
                 if (e != null) {
                     return failure(e);
@@ -140,60 +182,6 @@ public final class PersistCommands {
                 w.end();
                 return w.toByteArray();
             });
-        }
-    }
-
-    /** SH_SAVE {name, tkns?}: all sessions, or the live ones among tkns (checked by the decoder, as declared). */
-    static final class ShSave extends PersistCommand {
-        ShSave(Persistence persistence, CommandLoop loop) {
-            super("SH_SAVE", persistence, loop, true);
-        }
-
-        @Override
-        public Request request(Params p) {
-            return new Request.Tokens(this, p);
-        }
-
-        @Override
-        public void execute(Engine engine, Request r, ResponseWriter out) {
-            Request.Tokens t = (Request.Tokens) r;
-            save(engine, t.name(), t.listed() ? t : null, out, true);
-        }
-    }
-
-    /** SH_LOAD {name}: adds the saved sessions whose tokens are not in use. */
-    static final class ShLoad extends PersistCommand {
-        ShLoad(Persistence persistence, CommandLoop loop) {
-            super("SH_LOAD", persistence, loop, false);
-        }
-
-        @Override
-        public void execute(Engine engine, Request r, ResponseWriter out) {
-            load(engine, ((Request.Named) r).name(), out, Format.KIND_SESSIONS);
-        }
-    }
-
-    /** KV_SAVE {name}: the global key space. */
-    static final class KvSave extends PersistCommand {
-        KvSave(Persistence persistence, CommandLoop loop) {
-            super("KV_SAVE", persistence, loop, true);
-        }
-
-        @Override
-        public void execute(Engine engine, Request r, ResponseWriter out) {
-            save(engine, ((Request.Named) r).name(), null, out, false);
-        }
-    }
-
-    /** KV_LOAD {name}: sets every saved key, overwriting. */
-    static final class KvLoad extends PersistCommand {
-        KvLoad(Persistence persistence, CommandLoop loop) {
-            super("KV_LOAD", persistence, loop, false);
-        }
-
-        @Override
-        public void execute(Engine engine, Request r, ResponseWriter out) {
-            load(engine, ((Request.Named) r).name(), out, Format.KIND_KEYS);
         }
     }
 }
