@@ -26,7 +26,7 @@ final class Linger extends ChannelInboundHandlerAdapter {
     /** The linger ends once the client has sent nothing for this long. */
     static final long QUIET_MILLIS = 1000;
     /** The longest linger, however long the client keeps sending (docs/protocol.md section 1). */
-    static final long MAX_MILLIS = 10_000;
+    static final long MAX_MILLIS = 30_000;
 
     private final long startedNanos;
     private long lastInputNanos;
