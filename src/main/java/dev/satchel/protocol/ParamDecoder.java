@@ -48,6 +48,8 @@ final class ParamDecoder implements Params {
     // ---- the values of the current message (reset by begin) ----
 
     private int messageBytes;
+    /** The readers used for this message, bit {@code 1 << P_*} each (what {@link #begin} must reset next time). */
+    private int used;
     /** JSON type of each parameter as sent, by reader ({@code P_*}). */
     private final byte[] types = new byte[7];
     /** First problem met while reading (a request limit, a repeated parameter), or null. */
@@ -91,28 +93,60 @@ final class ParamDecoder implements Params {
     /** Forgets the previous message's values ({@link #release} dropped its arrays); {@code n} is the new one's size. */
     void begin(int n) {
         messageBytes = n;
-        Arrays.fill(types, ABSENT);
         problem = null;
         problemMessage = null;
-        tokenValid = false;
-        tokenHi = 0;
-        tokenLo = 0;
-        keyItems = 0;
-        name = null;
-        shared = false;
-        expirySeconds = 0;
-        expiryDeleteSession = false;
-        expiryExtendOnSetAdd = false;
-        expiryExtendOnGet = false;
-        expiryProblem = null;
-        expiryMessage = null;
+        int u = used;
+        if (u != 0) {
+            used = 0;
+            forget(u);
+        }
+    }
+
+    /** Resets the values of the parameters read last time (bit {@code 1 << P_*} each): only those were set. */
+    private void forget(int u) {
+        if ((u & 1 << P_TKN) != 0) {
+            types[P_TKN] = ABSENT;
+            tokenValid = false;
+            tokenHi = 0;
+            tokenLo = 0;
+        }
+        if ((u & 1 << P_KEYS) != 0) {
+            types[P_KEYS] = ABSENT;
+            keyItems = 0;
+        }
+        if ((u & 1 << P_NAME) != 0) {
+            types[P_NAME] = ABSENT;
+            name = null;
+        }
+        if ((u & 1 << P_SHARED) != 0) {
+            types[P_SHARED] = ABSENT;
+            shared = false;
+        }
+        if ((u & 1 << P_EXPIRY) != 0) {
+            types[P_EXPIRY] = ABSENT;
+            expirySeconds = 0;
+            expiryDeleteSession = false;
+            expiryExtendOnSetAdd = false;
+            expiryExtendOnGet = false;
+            expiryProblem = null;
+            expiryMessage = null;
+        }
+        if ((u & 1 << P_TKNS) != 0) {
+            types[P_TKNS] = ABSENT;
+        }
     }
 
     /** Drops the references to the last message's keys and values (they belong to its request, or to no one). */
     void release() {
-        Arrays.fill(entries, 0, entryCount, null);
-        Arrays.fill(keys, 0, keyCount, null);
-        Arrays.fill(tknsText, 0, tknsCount, null);
+        for (int i = 0; i < entryCount; i++) {
+            entries[i] = null;
+        }
+        for (int i = 0; i < keyCount; i++) {
+            keys[i] = null;
+        }
+        for (int i = 0; i < tknsCount; i++) {
+            tknsText[i] = null;
+        }
         entryCount = 0;
         keyCount = 0;
         tknsCount = 0;
@@ -159,6 +193,7 @@ final class ParamDecoder implements Params {
     void read(int p) throws JsonSyntaxException {
         int c = sc.skipWhitespace();
         types[p] = typeOf(c);
+        used |= 1 << p;
         switch (p) {
             case P_TKN -> {
                 tokenValid = scanToken(2);
@@ -474,12 +509,16 @@ final class ParamDecoder implements Params {
 
     @Override
     public byte[][] entries() {
-        return Arrays.copyOf(entries, entryCount);
+        byte[][] copy = new byte[entryCount][];
+        System.arraycopy(entries, 0, copy, 0, entryCount);
+        return copy;
     }
 
     @Override
     public byte[][] keys() {
-        return Arrays.copyOf(keys, keyCount);
+        byte[][] copy = new byte[keyCount][];
+        System.arraycopy(keys, 0, copy, 0, keyCount);
+        return copy;
     }
 
     @Override

@@ -88,10 +88,15 @@ public final class RequestDecoder {
     private final JsonScanner sc;
     private final CommandRegistry commands;
     private final ParamDecoder params;
-    /** By registry position: each command's declared parameters, the reader of each, and the JSON type it needs. */
+    /**
+     * By registry position, for each declared parameter in order: its declaration (for messages), its reader, the
+     * JSON type byte it needs (ABSENT for a token, checked apart), whether it is required, and its value rules.
+     */
     private final ParamSpec[][] declared;
     private final int[][] readers;
     private final byte[][] types;
+    private final boolean[][] required;
+    private final ValueRule[][][] rules;
 
     /**
      * Request limits (README "Security and limits"). The scanner's (depth, string, number, member name) stop
@@ -119,16 +124,22 @@ public final class RequestDecoder {
         this.declared = new ParamSpec[n][];
         this.readers = new int[n][];
         this.types = new byte[n][];
+        this.required = new boolean[n][];
+        this.rules = new ValueRule[n][][];
         for (int i = 0; i < n; i++) {
             CommandSpec spec = commands.get(i).spec();
             List<ParamSpec> ps = spec.params();
             declared[i] = ps.toArray(new ParamSpec[0]);
             readers[i] = new int[ps.size()];
             types[i] = new byte[ps.size()];
+            required[i] = new boolean[ps.size()];
+            rules[i] = new ValueRule[ps.size()][];
             for (int j = 0; j < ps.size(); j++) {
                 ParamSpec p = ps.get(j);
                 readers[i][j] = readerOf(p.name());
                 types[i][j] = typeByte(p.type());
+                required[i][j] = p.required();
+                rules[i][j] = p.rules().toArray(new ValueRule[0]);
                 for (ValueRule rule : p.rules()) {
                     if (!applies(rule, readers[i][j])) {
                         throw new IllegalArgumentException(spec.name() + "." + p.name() + ": rule " + rule
@@ -250,30 +261,32 @@ public final class RequestDecoder {
         if (disabled != null) {
             return Request.refused(command, Status.COMMAND_DISABLED, disabled, length);
         }
-        ParamSpec[] ps = declared[position];
-        for (int i = 0; i < ps.length; i++) {
-            ParamSpec p = ps[i];
-            int reader = readers[position][i];
+        int[] rs = readers[position];
+        byte[] ts = types[position];
+        for (int i = 0; i < rs.length; i++) {
+            int reader = rs[i];
             byte type = params.type(reader);
             if (type == ParamDecoder.ABSENT) {
-                if (p.required()) {
+                if (required[position][i]) {
+                    ParamSpec p = declared[position][i];
                     return Request.refused(command, p.type() == JsonType.TOKEN ? Status.SESSION_TOKEN_INVALID
                             : Status.PARAM_MISSING, p.name() + " is required", length);
                 }
                 continue;
             }
-            if (p.type() == JsonType.TOKEN) {
+            byte wanted = ts[i];
+            if (wanted == ParamDecoder.ABSENT) { // a token
                 if (!params.tokenValid()) {
-                    return Request.refused(command, Status.SESSION_TOKEN_INVALID, p.name() + " is not a valid session"
-                            + " token", length);
+                    return Request.refused(command, Status.SESSION_TOKEN_INVALID, declared[position][i].name()
+                            + " is not a valid session token", length);
                 }
-            } else if (type != types[position][i]) {
+            } else if (type != wanted) {
+                ParamSpec p = declared[position][i];
                 return Request.refused(command, Status.VALUE_TYPE_INVALID, p.name() + " must be " + p.type().phrase(),
                         length);
             }
-            List<ValueRule> rules = p.rules();
-            for (int j = 0, n = rules.size(); j < n; j++) {
-                Request refused = broken(command, p, reader, rules.get(j), length);
+            for (ValueRule rule : rules[position][i]) {
+                Request refused = broken(command, declared[position][i], reader, rule, length);
                 if (refused != null) {
                     return refused;
                 }

@@ -22,7 +22,8 @@ import java.util.List;
  * counter ({@code com.sun.management.ThreadMXBean#getThreadAllocatedBytes}): the decode an I/O thread does
  * (message bytes to a {@link Request}) and the execution the command loop does (the request to response
  * bytes), each on its own, after a warm-up. The request object escapes into an array as it does into a batch,
- * so escape analysis cannot remove it. Not a test: a measurement (docs/architecture.md quotes it).
+ * so escape analysis cannot remove it. Not a test: a measurement (docs/architecture.md quotes it). The CPU times it
+ * prints (this thread's) are indicative only: caches and cores are shared with whatever else runs.
  *
  * <pre>
  * mvn -q -B test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
@@ -61,18 +62,23 @@ public final class RequestAllocation {
             for (byte[] message : new byte[][] {set, get}) {
                 String name = message == set ? "SH_SET" : "SH_GET";
                 long a0 = mx.getThreadAllocatedBytes(thread);
+                long t0 = mx.getCurrentThreadCpuTime();
                 for (int i = 0; i < n; i++) {
                     SINK[i & 63] = decoder.decode(message, message.length);
                 }
+                long t1 = mx.getCurrentThreadCpuTime();
                 long a1 = mx.getThreadAllocatedBytes(thread);
                 Request r = SINK[0];
                 for (int i = 0; i < n; i++) {
                     out.reset();
                     engine.execute(r, out);
                 }
+                long t2 = mx.getCurrentThreadCpuTime();
                 long a2 = mx.getThreadAllocatedBytes(thread);
-                System.out.printf("round %d %s: decode %.1f B, execute %.1f B, total %.1f B%n", round, name,
-                        (a1 - a0) / (double) n, (a2 - a1) / (double) n, (a2 - a0) / (double) n);
+                System.out.printf("round %d %s: decode %.1f B, execute %.1f B, total %.1f B"
+                        + " (CPU: decode %.0f ns, execute %.0f ns)%n", round, name,
+                        (a1 - a0) / (double) n, (a2 - a1) / (double) n, (a2 - a0) / (double) n,
+                        (t1 - t0) / (double) n, (t2 - t1) / (double) n);
             }
         }
         System.out.println(out.toString().length() > 0 ? "" : "?");
