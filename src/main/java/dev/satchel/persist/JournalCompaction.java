@@ -49,8 +49,12 @@ public final class JournalCompaction implements AutoCloseable {
     /** After a failed compaction, the next automatic one waits this long. */
     static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(60);
 
-    /** A published base: its number, what it holds, its size, and the loop time its snapshot took. */
-    public record Compacted(long base, long sessions, long keys, long bytes, long millis, double loopMillis) {
+    /**
+     * A published base: its number, what it holds, its size, the time from the snapshot to the published base,
+     * and the loop time its snapshot took (in all, and its longest slice: the longest pause it caused).
+     */
+    public record Compacted(long base, long sessions, long keys, long bytes, long millis, double loopMillis,
+            double longestSliceMillis) {
     }
 
     private final Engine engine;
@@ -222,7 +226,7 @@ public final class JournalCompaction implements AutoCloseable {
             throw e;
         }
         return new Compacted(seq, sessions.count(), sessions.keys() + keys.keyCount(), bytes,
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), times.total / 1e6);
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), times.total / 1e6, times.longest / 1e6);
     }
 
     /** Lets a running base write finish (up to {@code waitSeconds}); after the loop has stopped. */
