@@ -48,6 +48,8 @@ public final class JournalCompaction implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(JournalCompaction.class);
     /** After a failed compaction, the next automatic one waits this long. */
     static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(60);
+    /** Longest wait for the journal thread to open the base's segment before publishing anyway. */
+    static final long SEGMENT_WAIT_MILLIS = 10_000;
 
     /**
      * A published base: its number, what it holds, its size, the time from the snapshot to the published base,
@@ -215,6 +217,15 @@ public final class JournalCompaction implements AutoCloseable {
             try (FileChannel ch = FileChannel.open(part.resolve(JournalDirectory.BASE_KEYS),
                     StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 bytes += DatasetWriter.writeKeys(ch, keys, savedAt);
+            }
+            // the journal thread moves to segment `seq` once it has written what precedes the rotation; waiting
+            // for it lets this compaction delete every segment the base contains (a failing disk may keep it
+            // from getting there: then the segment it is stuck on stays for the next compaction or start)
+            try {
+                dir.awaitSegmentOpened(seq, SEGMENT_WAIT_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while waiting for the journal to reach segment " + seq, e);
             }
             dir.publishBase(seq);
         } catch (IOException | RuntimeException e) {

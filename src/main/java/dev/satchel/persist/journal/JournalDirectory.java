@@ -83,6 +83,23 @@ public final class JournalDirectory {
         openSegment = seq;
     }
 
+    /**
+     * Waits (polling every millisecond, up to {@code timeoutMillis}) until the journal thread has opened segment
+     * {@code seq} or a later one; returns whether it has. A base published after this deletes every segment
+     * below it; one published before may have to leave the segment still being written for the next
+     * compaction or start. Persistence thread.
+     */
+    public boolean awaitSegmentOpened(long seq, long timeoutMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        while (openSegment < seq) {
+            if (System.nanoTime() - deadline >= 0) {
+                return false;
+            }
+            Thread.sleep(1);
+        }
+        return true;
+    }
+
     /** One segment file to replay. */
     public record Segment(long seq, Path file, long size) {
     }
