@@ -95,7 +95,7 @@ final class Batch {
                     break;
                 }
                 out.reset();
-                requestBytes += requests[i].messageBytes;
+                requestBytes += requests[i].messageBytes();
                 engine.execute(requests[i], out);
                 requests[i] = null;
                 CompletableFuture<byte[]> promised = out.takeDeferred();
