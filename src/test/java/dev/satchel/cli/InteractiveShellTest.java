@@ -56,7 +56,7 @@ class InteractiveShellTest {
     void theShellPrettyPrintsResponsesAndKeepsHistory(@TempDir Path dir) throws Exception {
         TestServer server = TestServer.start();
         Path history = dir.resolve("history");
-        try (CliSession session = new CliSession(URI.create("ws://127.0.0.1:" + server.port()),
+        try (CliSession session = new CliSession(List.of(URI.create("ws://127.0.0.1:" + server.port())),
                 ClientOptions.defaults(), false, true)) {
             session.connect();
 
@@ -83,7 +83,7 @@ class InteractiveShellTest {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = socket.getLocalPort();
         }
-        try (CliSession session = new CliSession(URI.create("ws://127.0.0.1:" + port), ClientOptions.defaults(),
+        try (CliSession session = new CliSession(List.of(URI.create("ws://127.0.0.1:" + port)), ClientOptions.defaults(),
                 false, true)) {
             String screen = runShell(session, "SV_INFO\n", null);
 
@@ -98,7 +98,7 @@ class InteractiveShellTest {
         TestServer first = TestServer.start();
         AtomicBoolean firstClosed = new AtomicBoolean();
         int port = first.port();
-        try (CliSession session = new CliSession(URI.create("ws://127.0.0.1:" + port), ClientOptions.defaults(),
+        try (CliSession session = new CliSession(List.of(URI.create("ws://127.0.0.1:" + port)), ClientOptions.defaults(),
                 false, true)) {
             CompletableFuture<CloseStatus> lost = new CompletableFuture<>();
             session.onUnexpectedClose(lost::complete);
@@ -140,7 +140,7 @@ class InteractiveShellTest {
     @Test
     void tabCompletesCommandNamesAndTheTokenInTheShell() throws Exception {
         TestServer server = TestServer.start();
-        try (CliSession session = new CliSession(URI.create("ws://127.0.0.1:" + server.port()),
+        try (CliSession session = new CliSession(List.of(URI.create("ws://127.0.0.1:" + server.port())),
                 ClientOptions.defaults(), false, true)) {
             session.connect();
 
