@@ -319,6 +319,28 @@ class BenchCommandTest {
     }
 
     @Test
+    void severalUrlsEveryOneDownFailsSetupAndABadOneIsOneUsageLine() throws Exception {
+        int p1;
+        int p2;
+        try (ServerSocket one = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             ServerSocket two = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            p1 = one.getLocalPort();
+            p2 = two.getLocalPort();
+        }
+        Run down = bench("--url", "ws://127.0.0.1:" + p1 + ",ws://127.0.0.1:" + p2, "-c", "2", "-n", "10", "--json");
+        assertThat(down.exit()).isEqualTo(BenchCommand.EXIT_SETUP);
+        assertThat(down.json().get("failure").asText()).containsPattern("cannot connect to ws://127.0.0.1:(" + p1
+                + "|" + p2 + ")");
+        assertThat(down.json().get("requests").asLong()).isZero();
+
+        Run bad = bench("--url", url + ",http://x", "-n", "10");
+        assertThat(bad.exit()).isEqualTo(BenchCommand.EXIT_USAGE);
+        assertThat(bad.err().lines().findFirst().orElseThrow()).isEqualTo("satchel bench: --url: bad URL http://x"
+                + " (2 of 2): expected ws://HOST[:PORT] or wss://HOST[:PORT]");
+        assertThat(bad.out()).isEmpty();
+    }
+
+    @Test
     void badUsageExitsWithTwo() {
         assertThat(bench("-c", "0").exit()).isEqualTo(BenchCommand.EXIT_USAGE);
         assertThat(bench("-P", "5000").exit()).isEqualTo(BenchCommand.EXIT_USAGE);
