@@ -40,6 +40,7 @@ class PackageLayersTest {
             Map.entry("net", 5),      // WebSocket front end
             Map.entry("cli", 6),      // tools over the client
             Map.entry("bench", 6),
+            Map.entry("cluster", 6),  // cluster mode: Infinispan members, owner-side execution (engine's seam)
             Map.entry("ops", 7),      // wiring, admin port, metrics
             Map.entry("", 8));        // dev.satchel.Satchel, the command line
 

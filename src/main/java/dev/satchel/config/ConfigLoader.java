@@ -123,6 +123,29 @@ public final class ConfigLoader {
                     "PKCS#12 key store with the key and certificate chain: serve wss:// (instead of PEM files)"),
             new Setting("tls.keyStorePassword", "SATCHEL_TLS_KEY_STORE_PASSWORD", "--tls-key-store-password", "",
                     "password of tls.keyStore"),
+            // ---- cluster mode (README "Cluster mode", docs/cluster-design.md) ----
+            new Setting("cluster.enabled", "SATCHEL_CLUSTER_ENABLED", "--cluster", "false",
+                    "run as a member of a cluster (Infinispan, sessions partitioned over the members with"
+                            + " cluster.owners copies); false = standalone"),
+            new Setting("cluster.name", "SATCHEL_CLUSTER_NAME", "--cluster-name", "satchel",
+                    "name of the cluster; only members with the same name (and secret) form one cluster"),
+            new Setting("cluster.bind", "SATCHEL_CLUSTER_BIND", "--cluster-bind", "127.0.0.1",
+                    "address the member listens on for other members (one concrete address, advertised to them)"),
+            new Setting("cluster.port", "SATCHEL_CLUSTER_PORT", "--cluster-port", "7800",
+                    "member-to-member port; failure detection also listens on cluster.port + 100"),
+            new Setting("cluster.members", "SATCHEL_CLUSTER_MEMBERS", "--cluster-members", "",
+                    "static discovery: comma-separated host:port of the members (this one may be listed too);"
+                            + " set this or cluster.dnsQuery"),
+            new Setting("cluster.dnsQuery", "SATCHEL_CLUSTER_DNS_QUERY", "--cluster-dns-query", "",
+                    "DNS discovery: a name whose A records are the members (a Kubernetes headless Service), all on"
+                            + " cluster.port; set this or cluster.members"),
+            new Setting("cluster.secret", "SATCHEL_CLUSTER_SECRET", "--cluster-secret", "",
+                    "required in cluster mode, at least 16 characters, the same on every member: members"
+                            + " authenticate with it and every member message is encrypted with a key derived from"
+                            + " it; never logged"),
+            new Setting("cluster.owners", "SATCHEL_CLUSTER_OWNERS", "--cluster-owners", "2",
+                    "copies of each session and global key in the cluster (1 to 8); 2 survives the loss of any one"
+                            + " member"),
             // ---- operations: admin port (health, metrics), shutdown, logs (README "Health and metrics") ----
             new Setting("admin.bind", "SATCHEL_ADMIN_BIND", "--admin-bind", "127.0.0.1",
                     "address of the admin HTTP port (/health/live, /health/ready, /metrics); no credentials there"),
@@ -255,7 +278,8 @@ public final class ConfigLoader {
         boolean journalRepair = bool(v, "persist.journalRepair");
         return new ServerConfig(bind, port, ioThreads, maxMessage, maxDepth, maxInFlight, format, secret, tick,
                 persist, Path.of(path), loadOnStart, startEmpty, saveOnShutdown, journal, journalMax, journalRepair,
-                source, limits(v), security(v), ops(v, bind, port));
+                source, limits(v), security(v), ops(v, bind, port), cluster(v, port, journal, loadOnStart,
+                saveOnShutdown));
     }
 
     // ---- hardening settings ----
@@ -362,6 +386,104 @@ public final class ConfigLoader {
             throw bad("log.format", f, "expected \"text\" or \"json\"");
         }
         return new ServerConfig.Ops(adminBind, adminPort, bool(v, "metrics.enabled"), timeout, format);
+    }
+
+    // ---- cluster settings ----
+
+    /** Shortest accepted cluster.secret: it is the only thing that keeps other processes out of the cluster. */
+    public static final int MIN_CLUSTER_SECRET_CHARS = 16;
+
+    private static ServerConfig.Cluster cluster(Map<String, Value> v, int port, String journal, String loadOnStart,
+            String saveOnShutdown) {
+        boolean enabled = bool(v, "cluster.enabled");
+        Value n = v.get("cluster.name");
+        String name = n.text().trim();
+        if (!name.matches("[A-Za-z0-9._-]{1,64}")) {
+            throw bad("cluster.name", n, "expected 1 to 64 letters, digits, '.', '_' or '-'");
+        }
+        Value b = v.get("cluster.bind");
+        String bind = text(v, "cluster.bind", false).trim();
+        if (bind.equals("0.0.0.0") || bind.equals("::") || bind.equals("[::]") || bind.equals("*")) {
+            throw bad("cluster.bind", b, "expected one concrete address of this machine (members advertise it"
+                    + " to each other), not a wildcard");
+        }
+        int clusterPort = integer(v, "cluster.port", 1, 65535 - 100);
+        Value m = v.get("cluster.members");
+        java.util.List<ServerConfig.HostPort> members = new java.util.ArrayList<>();
+        for (String part : m.text().split(",")) {
+            String t = part.trim();
+            if (t.isEmpty()) {
+                continue;
+            }
+            int colon = t.lastIndexOf(':');
+            String host = colon > 0 ? t.substring(0, colon).trim() : "";
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            }
+            int p = -1;
+            try {
+                p = colon > 0 ? Integer.parseInt(t.substring(colon + 1).trim()) : -1;
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            if (host.isEmpty() || p < 1 || p > 65535) {
+                throw bad("cluster.members", m, "expected host:port,host:port,... (\"" + t + "\")");
+            }
+            members.add(new ServerConfig.HostPort(host, p));
+        }
+        Value d = v.get("cluster.dnsQuery");
+        String dns = d.text().trim();
+        if (!dns.isEmpty() && !dns.matches("[A-Za-z0-9]([A-Za-z0-9.-]{0,252})")) {
+            throw bad("cluster.dnsQuery", d, "expected a DNS name, e.g. satchel-headless.default.svc.cluster.local");
+        }
+        Value sec = v.get("cluster.secret");
+        String secret = sec.text();
+        int owners = integer(v, "cluster.owners", 1, 8);
+        ServerConfig.Cluster c = new ServerConfig.Cluster(enabled, name, bind, clusterPort, java.util.List.copyOf(members),
+                dns, secret, owners);
+        if (!enabled) {
+            return c;
+        }
+        if (members.isEmpty() && dns.isEmpty()) {
+            throw bad("cluster.members", m, "cluster mode needs cluster.members (--cluster-members host:port,...)"
+                    + " or cluster.dnsQuery (--cluster-dns-query NAME) to find the other members");
+        }
+        if (!members.isEmpty() && !dns.isEmpty()) {
+            throw bad("cluster.dnsQuery", d, "set either cluster.members or cluster.dnsQuery, not both");
+        }
+        if (secret.isEmpty()) {
+            throw bad("cluster.secret", sec, "required in cluster mode (SATCHEL_CLUSTER_SECRET,"
+                    + " --cluster-secret): members authenticate and encrypt with it; use the same long random"
+                    + " string on every member (openssl rand -base64 32)");
+        }
+        if (secret.length() < MIN_CLUSTER_SECRET_CHARS) {
+            // the value itself is never echoed: it is a secret
+            throw new ConfigException("invalid setting cluster.secret = (" + secret.length() + " characters, hidden)"
+                    + " (from " + sec.origin() + "): expected at least " + MIN_CLUSTER_SECRET_CHARS + " characters");
+        }
+        if (clusterPort == port || clusterPort + 100 == port) {
+            throw bad("cluster.port", v.get("cluster.port"), "must differ from server.port (" + port
+                    + "), and so must cluster.port + 100 (failure detection)");
+        }
+        int adminPort = integer(v, "admin.port", 0, 65535);
+        if (clusterPort == adminPort || clusterPort + 100 == adminPort) {
+            throw bad("cluster.port", v.get("cluster.port"), "must differ from admin.port (" + adminPort
+                    + "), and so must cluster.port + 100 (failure detection)");
+        }
+        if (!journal.equals("off")) {
+            throw bad("persist.journal", v.get("persist.journal"), "the journal is for standalone servers; in"
+                    + " cluster mode every session has cluster.owners copies on different members (save with"
+                    + " SH_SAVE / KV_SAVE)");
+        }
+        if (!loadOnStart.isEmpty()) {
+            throw bad("persist.loadOnStart", v.get("persist.loadOnStart"), "not in cluster mode (every member"
+                    + " would load it again); load a dataset once with SH_LOAD / KV_LOAD through any member");
+        }
+        if (!saveOnShutdown.isEmpty()) {
+            throw bad("persist.saveOnShutdown", v.get("persist.saveOnShutdown"), "not in cluster mode: a"
+                    + " member that stops hands its data to the others (save with SH_SAVE / KV_SAVE)");
+        }
+        return c;
     }
 
     private static ConfigException bad(String key, Value value, String expected) {

@@ -37,19 +37,20 @@ public record ServerConfig(
         String source,
         Limits limits,
         Security security,
-        Ops ops) {
+        Ops ops,
+        Cluster cluster) {
 
     /** The same settings with another port (tests bind port 0 for an ephemeral port). */
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(bind, newPort, ioThreads, maxMessageBytes, maxDepth, maxInFlight, tokenFormat,
                 sharedSecret, expiryTickMillis, persistEnabled, persistPath, loadOnStart, startEmptyOnLoadFailure,
-                saveOnShutdown, journal, journalMaxBytes, journalRepair, source, limits, security, ops);
+                saveOnShutdown, journal, journalMaxBytes, journalRepair, source, limits, security, ops, cluster);
     }
 
     public ServerConfig withTokenFormat(TokenFormat format) {
         return new ServerConfig(bind, port, ioThreads, maxMessageBytes, maxDepth, maxInFlight, format,
                 sharedSecret, expiryTickMillis, persistEnabled, persistPath, loadOnStart, startEmptyOnLoadFailure,
-                saveOnShutdown, journal, journalMaxBytes, journalRepair, source, limits, security, ops);
+                saveOnShutdown, journal, journalMaxBytes, journalRepair, source, limits, security, ops, cluster);
     }
 
     /** True when persist.journal is everysec or always. */
@@ -75,7 +76,7 @@ public record ServerConfig(
                 + ", loadOnStart=" + loadOnStart + ", startEmptyOnLoadFailure=" + startEmptyOnLoadFailure
                 + ", saveOnShutdown=" + saveOnShutdown + ", journal=" + journal + ", journalMaxBytes="
                 + journalMaxBytes + ", journalRepair=" + journalRepair + ", source=" + source + ", limits=" + limits
-                + ", security=" + security + ", ops=" + ops + "]";
+                + ", security=" + security + ", ops=" + ops + ", cluster=" + cluster + "]";
     }
 
     /**
@@ -168,5 +169,35 @@ public record ServerConfig(
      */
     public record Ops(String adminBind, int adminPort, boolean metricsEnabled, long shutdownTimeoutMillis,
             String logFormat) {
+    }
+
+    /** One host:port of cluster.members. */
+    public record HostPort(String host, int port) {
+        @Override
+        public String toString() {
+            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+        }
+    }
+
+    /**
+     * Cluster mode (README "Cluster mode"). {@link #toString()} never shows the secret.
+     *
+     * @param enabled  run as a cluster member; false = standalone (the default)
+     * @param name     cluster name: members with another name never join
+     * @param bind     member-to-member address (one concrete address: it is advertised to the others)
+     * @param port     member-to-member port (failure detection uses port + 100)
+     * @param members  static discovery: the members' host:port (empty when {@code dnsQuery} is used)
+     * @param dnsQuery DNS discovery: a name whose A records are the members; empty when {@code members} is used
+     * @param secret   shared by every member: authentication and the key of every member message
+     * @param owners   copies of each session and global key
+     */
+    public record Cluster(boolean enabled, String name, String bind, int port, java.util.List<HostPort> members,
+            String dnsQuery, String secret, int owners) {
+        @Override
+        public String toString() {
+            return "Cluster[enabled=" + enabled + ", name=" + name + ", bind=" + bind + ", port=" + port
+                    + ", members=" + members + ", dnsQuery=" + dnsQuery + ", secret=" + (secret.isEmpty() ? "" : "(set)")
+                    + ", owners=" + owners + "]";
+        }
     }
 }

@@ -56,6 +56,8 @@ public final class Engine implements CommandContext {
     private long expiryLagMaxMillis;
     /** Watches every answer (metrics); null when nobody watches. */
     private CommandObserver observer;
+    /** Cluster mode: runs commands where their data lives; null when standalone. */
+    private CommandRouter router;
     private final ExpiryWheel.Expirer wheelExpirer = this::expireFromWheel;
 
     public Engine(Clock clock, Tokens tokens, long wheelTickMillis, String version, boolean persistEnabled) {
@@ -139,6 +141,12 @@ public final class Engine implements CommandContext {
             return;
         }
         Command c = r.command;
+        if (router != null && router.route(r, out)) {
+            if (observer != null) {
+                observer.countLater(c, out.deferred());
+            }
+            return;
+        }
         boolean logged = journalled;
         if (logged) {
             String refused = c.mutates() ? changes.refusal() : null;
@@ -224,6 +232,11 @@ public final class Engine implements CommandContext {
         if (c.apply(s, r, this, out) == SessionCommand.Outcome.END && s != null) {
             end(s);
         }
+    }
+
+    /** Routes requests to where their data lives (cluster mode); call before the loop starts. */
+    public void router(CommandRouter router) {
+        this.router = router;
     }
 
     /** Turns on the command observer (metrics); call before the loop starts (or on the loop). */

@@ -71,6 +71,12 @@ public final class Request {
     /** Size of the message this request came from, in bytes (for the connection's in-flight accounting). */
     public int messageBytes;
 
+    /**
+     * A copy of the message this request was decoded from, kept only in cluster mode (null otherwise): the
+     * command travels to the member that owns its session as these bytes and is decoded there again.
+     */
+    public byte[] message;
+
     /** Makes this an error answer to send without running anything. */
     public Request fail(byte[] responseName, Status status, String message) {
         this.errorName = responseName;

@@ -105,13 +105,25 @@ public final class SessionCommands {
                 }
                 s = engine.createRandom(r.name, duration, del, onSet, onGet);
             }
-            out.begin(responsePrefix(), Status.OK).raw(F_TKN);
-            out.token(s.tokenHi, s.tokenLo);
-            if (s.name != null) {
-                out.raw(F_NAME).string(s.name);
-            }
-            out.end();
+            writeCreated(this, s, out);
         }
+    }
+
+    /** SH_NEW's answer for the session it created. */
+    static void writeCreated(Command c, Session s, ResponseWriter out) {
+        out.begin(c.responsePrefix(), Status.OK).raw(F_TKN);
+        out.token(s.tokenHi, s.tokenLo);
+        if (s.name != null) {
+            out.raw(F_NAME).string(s.name);
+        }
+        out.end();
+    }
+
+    /** SH_OPEN's answer for the shared session it found. */
+    static void writeOpened(Command c, Session s, ResponseWriter out) {
+        out.begin(c.responsePrefix(), Status.OK).raw(F_TKN);
+        out.token(s.tokenHi, s.tokenLo);
+        out.raw(F_NAME).string(s.name).end();
     }
 
     /**
@@ -136,9 +148,7 @@ public final class SessionCommands {
                 error(out, Status.SESSION_OPEN_FAIL, "no shared session has this name");
                 return;
             }
-            out.begin(responsePrefix(), Status.OK).raw(F_TKN);
-            out.token(s.tokenHi, s.tokenLo);
-            out.raw(F_NAME).string(s.name).end();
+            writeOpened(this, s, out);
         }
     }
 

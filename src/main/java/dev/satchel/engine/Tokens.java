@@ -23,7 +23,7 @@ public final class Tokens {
     private final SecureRandom random;
     private final byte[] pool = new byte[4096];
     private int poolPos = pool.length;
-    private final ThreadLocal<Mac> macs;
+    private volatile ThreadLocal<Mac> macs;
 
     /** {@code secret} keys the shared-session hash; it must not be empty. */
     public Tokens(TokenFormat format, byte[] secret) {
@@ -32,8 +32,23 @@ public final class Tokens {
         }
         this.format = format;
         this.random = new SecureRandom();
+        this.macs = macs(secret);
+    }
+
+    /**
+     * Replaces the shared-session key (cluster mode: the cluster's secret, agreed on before clients are served).
+     * Call before any shared token is derived.
+     */
+    public void sharedKey(byte[] secret) {
+        if (secret.length == 0) {
+            throw new IllegalArgumentException("shared-session secret must not be empty");
+        }
+        this.macs = macs(secret);
+    }
+
+    private static ThreadLocal<Mac> macs(byte[] secret) {
         SecretKeySpec key = new SecretKeySpec(secret.clone(), "HmacSHA256");
-        this.macs = ThreadLocal.withInitial(() -> {
+        return ThreadLocal.withInitial(() -> {
             try {
                 Mac mac = Mac.getInstance("HmacSHA256");
                 mac.init(key);

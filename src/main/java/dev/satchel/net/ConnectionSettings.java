@@ -34,7 +34,8 @@ record ConnectionSettings(DecoderPool decoders, CommandLoop loop, int maxMessage
                 config.maxDepth(), l.maxStringBytes(), l.maxNumberChars(), l.maxKeyBytes(),
                 l.maxKeysPerRequest(), l.maxValueBytes());
         String secret = config.security().authSecret();
-        return new ConnectionSettings(new DecoderPool(commands, config.tokenFormat(), decoding), loop,
+        return new ConnectionSettings(new DecoderPool(commands, config.tokenFormat(), decoding,
+                config.cluster().enabled()), loop,
                 config.maxMessageBytes(), config.maxInFlight(), new ConcurrentHashMap<>(),
                 l.outboundHighWaterBytes(), l.outboundHardLimitBytes(), l.outboundStallSeconds() * 1000L,
                 secret.isEmpty() ? null : HandshakeHandler.digest(secret), config.security().allowedOrigins());

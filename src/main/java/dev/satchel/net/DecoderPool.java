@@ -12,6 +12,7 @@ import io.netty.util.concurrent.FastThreadLocal;
  */
 final class DecoderPool {
     private final FastThreadLocal<RequestDecoder> decoders;
+    private final boolean keepMessages;
     private final FastThreadLocal<byte[][]> inputs = new FastThreadLocal<>() {
         @Override
         protected byte[][] initialValue() {
@@ -20,10 +21,16 @@ final class DecoderPool {
     };
 
     DecoderPool(CommandRegistry commands, TokenFormat tokenFormat, int maxDepth) {
-        this(commands, tokenFormat, RequestDecoder.Limits.depthOnly(maxDepth));
+        this(commands, tokenFormat, RequestDecoder.Limits.depthOnly(maxDepth), false);
     }
 
-    DecoderPool(CommandRegistry commands, TokenFormat tokenFormat, RequestDecoder.Limits limits) {
+    /**
+     * @param keepMessages keep a copy of each valid request's message in {@link Request#message} (cluster
+     *                     mode: the request travels to its session's owner as those bytes)
+     */
+    DecoderPool(CommandRegistry commands, TokenFormat tokenFormat, RequestDecoder.Limits limits,
+            boolean keepMessages) {
+        this.keepMessages = keepMessages;
         this.decoders = new FastThreadLocal<>() {
             @Override
             protected RequestDecoder initialValue() {
@@ -42,6 +49,10 @@ final class DecoderPool {
     }
 
     Request decode(byte[] message, int length) {
-        return decoders.get().decode(message, length);
+        Request r = decoders.get().decode(message, length);
+        if (keepMessages && r.errorStatus == null) {
+            r.message = java.util.Arrays.copyOf(message, length);
+        }
+        return r;
     }
 }

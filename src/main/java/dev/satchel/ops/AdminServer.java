@@ -124,6 +124,11 @@ public final class AdminServer implements AutoCloseable {
                 if (state != Health.State.READY) {
                     return CompletableFuture.completedFuture(json(false, st));
                 }
+                String reason = health.notReadyReason();
+                if (reason != null) {
+                    return CompletableFuture.completedFuture(json(false, ",\"state\":\"cluster\",\"reason\":\""
+                            + reason.replace("\\", "\\\\").replace("\"", "\\\"") + "\""));
+                }
                 return health.loopAnswers().thenApply(up -> json(up, st + (up ? "" : LOOP_DOWN)));
             }
             case "/metrics":

@@ -24,6 +24,8 @@ public final class Health {
 
     private final CommandLoop loop;
     private volatile State state = State.STARTING;
+    /** Cluster mode: why the member does not serve now (null: it does); null supplier when standalone. */
+    private volatile java.util.function.Supplier<String> notReady;
 
     public Health(CommandLoop loop) {
         this.loop = loop;
@@ -35,6 +37,17 @@ public final class Health {
 
     void state(State s) {
         this.state = s;
+    }
+
+    /** Adds a readiness condition (cluster mode: joined, data received, not in a minority partition). */
+    void extraCondition(java.util.function.Supplier<String> reason) {
+        this.notReady = reason;
+    }
+
+    /** Why the server is not ready although started (cluster mode), or null. */
+    public String notReadyReason() {
+        java.util.function.Supplier<String> r = notReady;
+        return r == null ? null : r.get();
     }
 
     /** Completes with true when the loop ran a no-op task in time, false otherwise (never exceptionally). */

@@ -1,5 +1,6 @@
 package dev.satchel.ops;
 
+import dev.satchel.cluster.ClusterMember;
 import dev.satchel.config.ServerConfig;
 import dev.satchel.engine.Clock;
 import dev.satchel.net.StartupException;
@@ -57,6 +58,13 @@ public final class ManagedNode {
                         "token_format", config.tokenFormat().configName())
                 : null;
         this.admin = new AdminServer(config.ops().adminBind(), config.ops().adminPort(), health, metrics);
+        ClusterMember cluster = node.cluster();
+        if (cluster != null) {
+            health.extraCondition(cluster::notReadyReason);
+            if (metrics != null) {
+                ClusterMetrics.bind(cluster, metrics.registry());
+            }
+        }
     }
 
     public SatchelNode node() {
@@ -134,8 +142,19 @@ public final class ManagedNode {
                 + (metrics != null ? "/metrics" : "metrics disabled") + "); tokens " + config.tokenFormat().configName()
                 + "; shared secret " + node.sharedSecretSource().label()
                 + "; client auth " + LogSafe.secret(config.security().authSecret())
-                + "; persistence " + persistence + "; shutdown timeout " + config.ops().shutdownTimeoutMillis()
+                + "; persistence " + persistence + cluster() + "; shutdown timeout " + config.ops().shutdownTimeoutMillis()
                 + " ms; log format " + config.ops().logFormat() + "; config " + config.source();
+    }
+
+    /** The banner's cluster part: "" when standalone. */
+    private String cluster() {
+        ClusterMember c = node.cluster();
+        if (c == null) {
+            return "";
+        }
+        return "; cluster '" + config.cluster().name() + "' member " + c.self() + " of " + c.members().size()
+                + " (owners " + config.cluster().owners() + ", secret " + LogSafe.secret(config.cluster().secret())
+                + ")";
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.satchel.ops;
 
+import dev.satchel.cluster.ClusterMember;
 import dev.satchel.config.ServerConfig;
 import dev.satchel.engine.Clock;
 import dev.satchel.engine.Command;
@@ -50,6 +51,8 @@ public final class SatchelNode implements AutoCloseable {
     private final CommandRegistry commands;
     private final Persistence persistence;
     private final WebSocketServer network;
+    /** Cluster mode: this process as a member; null when standalone. */
+    private final ClusterMember cluster;
     private final AtomicBoolean shutdownSaved = new AtomicBoolean();
 
     /** The shared-session secret and its source (configured, file in persist.path, or random). */
@@ -90,7 +93,18 @@ public final class SatchelNode implements AutoCloseable {
         if (config.ops().metricsEnabled()) {
             engine.observer(new CommandStats(commands)); // before the loop thread starts
         }
+        if (config.cluster().enabled()) {
+            this.cluster = new ClusterMember(config, commands, tokens, loop, persistence);
+            engine.router(cluster.router()); // every command runs where its data lives
+        } else {
+            this.cluster = null;
+        }
         this.network = new WebSocketServer(config, commands, loop);
+    }
+
+    /** This process as a cluster member, or null when standalone. */
+    public ClusterMember cluster() {
+        return cluster;
     }
 
     /** Adjusts the journal writer's options (call before {@link #start()}; tests inject faults here). */
@@ -165,6 +179,9 @@ public final class SatchelNode implements AutoCloseable {
         try {
             network.checkSecurity(); // protected mode and TLS files: refuse before anything else
             prepareData();
+            if (cluster != null) {
+                cluster.start(); // joins, receives this member's share of the data, agrees on the shared secret
+            }
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -189,6 +206,9 @@ public final class SatchelNode implements AutoCloseable {
     @Override
     public void close() {
         network.close();
+        if (cluster != null) {
+            cluster.stop(); // the graceful leave: this member's data is handed to the others first
+        }
         saveOnShutdown();
         loop.close();
         JournalRestore.Restored j = journal;

@@ -251,4 +251,124 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("--max-in-flight", "0")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("limits.maxInFlight");
     }
+
+    // ---- cluster settings (issue 11) ----
+
+    private static final String SECRET = "0123456789abcdef-cluster";
+
+    @Test
+    void clusterDefaultsAreStandalone() {
+        ServerConfig.Cluster c = ConfigLoader.load(null, Map.of(), Map.of()).cluster();
+        assertThat(c.enabled()).isFalse();
+        assertThat(c.name()).isEqualTo("satchel");
+        assertThat(c.bind()).isEqualTo("127.0.0.1");
+        assertThat(c.port()).isEqualTo(7800);
+        assertThat(c.members()).isEmpty();
+        assertThat(c.dnsQuery()).isEmpty();
+        assertThat(c.secret()).isEmpty();
+        assertThat(c.owners()).isEqualTo(2);
+    }
+
+    @Test
+    void clusterSettingsFromFlagsEnvAndFile() throws IOException {
+        ServerConfig.Cluster flags = ConfigLoader.load(null, Map.of(), Map.of("--cluster", "true", "--cluster-name",
+                "prod-1", "--cluster-bind", "10.0.0.5", "--cluster-port", "7900", "--cluster-members",
+                " 10.0.0.5:7900, node-b:7900 ,[::1]:7901", "--cluster-secret", SECRET, "--cluster-owners", "3"))
+                .cluster();
+        assertThat(flags.enabled()).isTrue();
+        assertThat(flags.name()).isEqualTo("prod-1");
+        assertThat(flags.bind()).isEqualTo("10.0.0.5");
+        assertThat(flags.port()).isEqualTo(7900);
+        assertThat(flags.members()).containsExactly(new ServerConfig.HostPort("10.0.0.5", 7900),
+                new ServerConfig.HostPort("node-b", 7900), new ServerConfig.HostPort("::1", 7901));
+        assertThat(flags.secret()).isEqualTo(SECRET);
+        assertThat(flags.owners()).isEqualTo(3);
+
+        ServerConfig.Cluster env = ConfigLoader.load(null, Map.of("SATCHEL_CLUSTER_ENABLED", "true",
+                "SATCHEL_CLUSTER_DNS_QUERY", "satchel-headless.ns.svc.cluster.local", "SATCHEL_CLUSTER_SECRET", SECRET,
+                "SATCHEL_CLUSTER_OWNERS", "1", "SATCHEL_CLUSTER_NAME", "envname", "SATCHEL_CLUSTER_PORT", "7000",
+                "SATCHEL_CLUSTER_BIND", "192.168.1.2"), Map.of()).cluster();
+        assertThat(env.enabled()).isTrue();
+        assertThat(env.dnsQuery()).isEqualTo("satchel-headless.ns.svc.cluster.local");
+        assertThat(env.members()).isEmpty();
+        assertThat(env.owners()).isEqualTo(1);
+        assertThat(env.name()).isEqualTo("envname");
+        assertThat(env.port()).isEqualTo(7000);
+        assertThat(env.bind()).isEqualTo("192.168.1.2");
+
+        Path f = file("{\"cluster\":{\"enabled\":true,\"members\":\"a:1,b:2\",\"secret\":\"" + SECRET
+                + "\",\"owners\":2}}");
+        ServerConfig.Cluster file = ConfigLoader.load(f, Map.of(), Map.of("--cluster-owners", "4")).cluster();
+        assertThat(file.members()).extracting(ServerConfig.HostPort::toString).containsExactly("a:1", "b:2");
+        assertThat(file.owners()).as("flag over file").isEqualTo(4);
+    }
+
+    @Test
+    void clusterModeNeedsDiscoveryAndASecret() {
+        assertThat(failure(null, Map.of(), Map.of("--cluster", "true", "--cluster-secret", SECRET)).getMessage())
+                .contains("cluster.members", "cluster.dnsQuery", "--cluster-members");
+        assertThat(failure(null, Map.of(), Map.of("--cluster", "true", "--cluster-members", "a:1",
+                "--cluster-dns-query", "x.local", "--cluster-secret", SECRET)).getMessage())
+                .contains("cluster.dnsQuery", "not both");
+        ConfigException none = failure(null, Map.of(), Map.of("--cluster", "true", "--cluster-members", "a:1"));
+        assertThat(none.getMessage()).contains("invalid setting cluster.secret", "required", "SATCHEL_CLUSTER_SECRET");
+        ConfigException shortOne = failure(null, Map.of("SATCHEL_CLUSTER_SECRET", "tooShort123"),
+                Map.of("--cluster", "true", "--cluster-members", "a:1"));
+        assertThat(shortOne.getMessage()).contains("cluster.secret", "11 characters", "env SATCHEL_CLUSTER_SECRET",
+                "at least 16").doesNotContain("tooShort123");
+        // standalone ignores an absent secret and empty discovery
+        assertThat(ConfigLoader.load(null, Map.of(), Map.of("--cluster", "false")).cluster().enabled()).isFalse();
+    }
+
+    @Test
+    void badClusterValuesNameSettingValueAndSource() {
+        Map<String, String> ok = Map.of("SATCHEL_CLUSTER_ENABLED", "true", "SATCHEL_CLUSTER_MEMBERS", "h:7800",
+                "SATCHEL_CLUSTER_SECRET", SECRET);
+        assertThat(failure(null, ok, Map.of("--cluster-owners", "0")).getMessage())
+                .contains("invalid setting cluster.owners = \"0\" (from flag --cluster-owners)", "1 to 8");
+        assertThat(failure(null, ok, Map.of("--cluster-owners", "9")).getMessage()).contains("cluster.owners");
+        assertThat(failure(null, ok, Map.of("--cluster-port", "0")).getMessage()).contains("cluster.port");
+        assertThat(failure(null, ok, Map.of("--cluster-port", "65500")).getMessage()).contains("cluster.port");
+        assertThat(failure(null, ok, Map.of("--cluster-port", "1987")).getMessage())
+                .contains("cluster.port", "server.port");
+        assertThat(failure(null, ok, Map.of("--cluster-port", "1887")).getMessage())
+                .contains("cluster.port", "cluster.port + 100");
+        assertThat(failure(null, ok, Map.of("--cluster-port", "1988")).getMessage())
+                .contains("cluster.port", "admin.port");
+        assertThat(failure(null, ok, Map.of("--cluster-members", "h")).getMessage())
+                .contains("invalid setting cluster.members = \"h\" (from flag --cluster-members)", "host:port");
+        assertThat(failure(null, ok, Map.of("--cluster-members", "h:0")).getMessage()).contains("cluster.members");
+        assertThat(failure(null, ok, Map.of("--cluster-members", "h:x")).getMessage()).contains("cluster.members");
+        assertThat(failure(null, ok, Map.of("--cluster-name", "has space")).getMessage()).contains("cluster.name");
+        assertThat(failure(null, ok, Map.of("--cluster-name", "")).getMessage()).contains("cluster.name");
+        assertThat(failure(null, ok, Map.of("--cluster-bind", "0.0.0.0")).getMessage())
+                .contains("cluster.bind", "wildcard");
+        assertThat(failure(null, ok, Map.of("--cluster-bind", " ")).getMessage()).contains("cluster.bind");
+        assertThat(failure(null, Map.of("SATCHEL_CLUSTER_ENABLED", "yes"), Map.of()).getMessage())
+                .contains("cluster.enabled", "env SATCHEL_CLUSTER_ENABLED", "true or false");
+        assertThat(failure(null, Map.of("SATCHEL_CLUSTER_ENABLED", "true", "SATCHEL_CLUSTER_DNS_QUERY", "bad name!",
+                "SATCHEL_CLUSTER_SECRET", SECRET), Map.of()).getMessage()).contains("cluster.dnsQuery");
+    }
+
+    @Test
+    void clusterModeRefusesTheStandaloneOnlyPersistenceSettings() {
+        Map<String, String> ok = Map.of("SATCHEL_CLUSTER_ENABLED", "true", "SATCHEL_CLUSTER_MEMBERS", "h:7800",
+                "SATCHEL_CLUSTER_SECRET", SECRET);
+        assertThat(failure(null, ok, Map.of("--persist-path", dir.toString(), "--journal", "everysec")).getMessage())
+                .contains("persist.journal", "cluster mode");
+        assertThat(failure(null, ok, Map.of("--load", "s1")).getMessage()).contains("persist.loadOnStart", "cluster");
+        assertThat(failure(null, ok, Map.of("--persist-path", dir.toString(), "--save-on-shutdown", "s1"))
+                .getMessage()).contains("persist.saveOnShutdown", "cluster");
+        assertThat(ConfigLoader.load(null, ok, Map.of("--persist-path", dir.toString())).persistEnabled()).isTrue();
+    }
+
+    @Test
+    void clusterSecretIsNeverPrinted() {
+        ServerConfig c = ConfigLoader.load(null, Map.of(), Map.of("--cluster", "true", "--cluster-members",
+                "127.0.0.1:7800", "--cluster-secret", SECRET));
+        assertThat(c.toString()).doesNotContain(SECRET).contains("secret=(set)", "owners=2");
+        assertThat(c.cluster().toString()).doesNotContain(SECRET);
+        assertThat(failure(null, Map.of("SATCHEL_CLUSTER_SECRET", SECRET), Map.of("--cluster", "true",
+                "--cluster-members", "a:1", "--cluster-owners", "x")).getMessage()).doesNotContain(SECRET);
+    }
 }

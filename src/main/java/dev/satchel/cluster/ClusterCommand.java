@@ -1,0 +1,263 @@
+package dev.satchel.cluster;
+
+import dev.satchel.engine.OwnerExecutor;
+import dev.satchel.engine.Request;
+import dev.satchel.engine.Session;
+import dev.satchel.json.ResponseWriter;
+import dev.satchel.spec.Status;
+import dev.satchel.store.KeyValues;
+import java.util.function.Function;
+import org.infinispan.commands.functional.functions.InjectableComponent;
+import org.infinispan.factories.ComponentRegistry;
+import org.infinispan.functional.EntryView.ReadWriteEntryView;
+
+/**
+ * One command on one key of a distributed cache, run by Infinispan where the key's primary copy lives, under
+ * its key lock ({@code ReadWriteMap.eval}), and run again on each backup copy in the primary's order. It
+ * carries the request as the client sent it ({@link #message}, decoded again on the owner with the same
+ * decoder), the time chosen by the member that received it ({@link #now}) and a cluster-unique id
+ * ({@link #id}); it returns the response bytes. It must be deterministic: every copy runs it and the copies
+ * must stay equal, so nothing here reads a clock, a random source or member state that differs between owners.
+ *
+ * <p>Idempotent: a command that changed the value records its id and response in the value's ring
+ * ({@link Box}); run again (Infinispan retries writes caught in a topology change, and the receiving member
+ * retries a command that timed out) it answers the recorded response, changes nothing, and still writes the
+ * value so that a backup that missed the first run catches up.
+ */
+final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Box>, byte[]>, InjectableComponent {
+    /** A store or session command on a session (SH_*), by {@link #message}. */
+    static final int RUN = 1;
+    /** A KV_* command on the global key space. */
+    static final int GLOBAL = 2;
+    /** SH_NEW with the token in the key; answers nothing (empty) when a random token is taken. */
+    static final int NEW = 3;
+    /** SH_OPEN: the key is the token derived from the name. */
+    static final int OPEN = 4;
+    /** Is the session live? Answers {@link #YES} or {@link #NO}. */
+    static final int EXISTS = 5;
+    /** Background expiry from the owner's wheel: applies the expiry rule if due, drops an old tombstone. */
+    static final int EXPIRE = 6;
+    /** SH_END_ALL on one session: ends it if live; answers {@link #YES} or {@link #NO}. */
+    static final int END = 7;
+    /** SH_LOAD of one session ({@link #message}: its binary form); answers YES if added, NO if the token is live. */
+    static final int LOAD = 8;
+    /** Reads or sets the cluster's shared-session secret ({@link #message}: the candidate); answers the secret. */
+    static final int SECRET = 9;
+    /** The global key space as {@code OwnerExecutor.writeStore} writes it (KV_SAVE). */
+    static final int SNAPSHOT = 10;
+    /** KV_LOAD: stores every entry of {@link #message} (a store's binary form) in the global key space. */
+    static final int PUT_ALL = 11;
+
+    static final byte[] YES = {1};
+    static final byte[] NO = {0};
+    static final byte[] NOTHING = {};
+    /** How long an ended session's ring is kept, to answer a retried SH_END (a few remote timeouts). */
+    static final long TOMBSTONE_MILLIS = 60_000;
+
+    final int op;
+    final long id;
+    final long now;
+    final byte[] message;
+    private transient ClusterMember member;
+
+    ClusterCommand(int op, long id, long now, byte[] message) {
+        this.op = op;
+        this.id = id;
+        this.now = now;
+        this.message = message;
+    }
+
+    @Override
+    public void inject(ComponentRegistry registry) {
+        member = ClusterMember.of(registry.getGlobalComponentRegistry());
+    }
+
+    /** The member this command runs on (Infinispan injects it; tests set it). */
+    void member(ClusterMember m) {
+        this.member = m;
+    }
+
+    private boolean mutates(Request r) {
+        return switch (op) {
+            case RUN, GLOBAL -> r.command != null && r.command.mutates();
+            case NEW, END, LOAD, SECRET, PUT_ALL -> true;
+            default -> false;
+        };
+    }
+
+    @Override
+    public byte[] apply(ReadWriteEntryView<SessionKey, Box> view) {
+        ClusterMember m = member != null ? member : ClusterMember.only();
+        Box found = view.find().orElse(null);
+        Box box = found != null ? found : new Box();
+        synchronized (box) {
+            return applyLocked(m, view, found, box);
+        }
+    }
+
+    private byte[] applyLocked(ClusterMember m, ReadWriteEntryView<SessionKey, Box> view, Box found, Box box) {
+        ClusterMember.Tools t = m.tools();
+        Request r = op == RUN || op == GLOBAL || op == NEW || op == OPEN ? t.decode(message) : null;
+        boolean mutating = mutates(r);
+        if (mutating && found != null) {
+            byte[] done = found.recall(id);
+            if (done != null) {
+                m.stats().duplicate();
+                view.set(found); // still a write: a backup that missed the first run applies it now
+                return done;
+            }
+        }
+        ResponseWriter out = t.out();
+        out.reset();
+        OwnerExecutor x = t.executor();
+        boolean changed;
+        byte[] response;
+        SessionKey key = view.key();
+        switch (op) {
+            case RUN -> {
+                if (r.errorStatus != null) { // the members' limits differ: answer as the owner decodes it
+                    out.error(r.errorName, r.errorStatus, r.errorMessage);
+                    return out.toByteArray();
+                }
+                box.session = x.run(box.session, r, now, out);
+                changed = x.changed();
+                response = out.toByteArray();
+            }
+            case GLOBAL -> {
+                if (r.errorStatus != null) {
+                    out.error(r.errorName, r.errorStatus, r.errorMessage);
+                    return out.toByteArray();
+                }
+                if (box.global == null) {
+                    box.global = new KeyValues();
+                }
+                x.runGlobal(box.global, r, now, out);
+                changed = x.changed();
+                response = out.toByteArray();
+            }
+            case NEW -> {
+                Session s = x.create(box.session, r, key.hi, key.lo, now, out);
+                if (s != null) {
+                    box.session = s;
+                    changed = true;
+                    response = out.toByteArray();
+                } else {
+                    // the token is live: 103 for a shared session, nothing for a random one (drawn again)
+                    changed = x.changed();
+                    response = out.length() > 0 ? out.toByteArray() : NOTHING;
+                    if (!changed) {
+                        return response;
+                    }
+                }
+            }
+            case OPEN -> {
+                box.session = x.open(box.session, r, now, out);
+                changed = x.changed();
+                response = out.toByteArray();
+            }
+            case EXISTS -> {
+                if (box.session != null && !x.expireIfDue(box.session, now)) {
+                    box.session = null;
+                }
+                changed = x.changed();
+                response = box.session != null ? YES : NO;
+            }
+            case END -> {
+                boolean ended = box.session != null && x.end(box.session, now);
+                changed = x.changed();
+                if (box.session != null && (ended || box.session.ended())) {
+                    box.session = null;
+                }
+                response = ended ? YES : NO;
+            }
+            case EXPIRE -> {
+                if (box.session != null) {
+                    if (!x.expireIfDue(box.session, now)) {
+                        box.session = null;
+                    }
+                    changed = x.changed();
+                } else if (found != null && box.isTombstone() && now >= box.keepUntil) {
+                    view.remove();
+                    return NOTHING;
+                } else {
+                    changed = false;
+                }
+                response = NOTHING;
+            }
+            case LOAD -> {
+                if (box.session != null && !x.expireIfDue(box.session, now)) {
+                    box.session = null;
+                }
+                if (box.session != null) {
+                    changed = x.changed();
+                    response = NO;
+                } else {
+                    box.session = t.loadSession(message);
+                    changed = true;
+                    response = YES;
+                }
+            }
+            case SNAPSHOT -> {
+                java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+                try {
+                    OwnerExecutor.writeStore(box.global, new java.io.DataOutputStream(bytes));
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                return bytes.toByteArray();
+            }
+            case PUT_ALL -> {
+                if (box.global == null) {
+                    box.global = new KeyValues();
+                }
+                KeyValues loaded = t.loadStore(message);
+                for (int p = 0, end = loaded.end(); p < end; p++) {
+                    byte[] e = loaded.entryAt(p);
+                    if (e != null) {
+                        box.global.put(e);
+                    }
+                }
+                changed = loaded.size() > 0;
+                response = YES;
+            }
+            case SECRET -> {
+                if (box.secret == null) {
+                    box.secret = message;
+                    changed = true;
+                } else {
+                    changed = false;
+                }
+                response = box.secret;
+            }
+            default -> {
+                out.error(RESPONSE_ERR, Status.UNKNOWN, "unknown cluster operation " + op);
+                return out.toByteArray();
+            }
+        }
+        if (!changed) {
+            if (box.session != null && box.session.expires()) {
+                m.expiry().file(key, box.session.deadline());
+            }
+            return response;
+        }
+        if (mutating) {
+            box.remember(id, response);
+        }
+        if (box.isTombstone()) {
+            if (!box.remembersAnything()) {
+                if (found != null) {
+                    view.remove();
+                }
+                return response;
+            }
+            box.keepUntil = Math.max(box.keepUntil, now + TOMBSTONE_MILLIS);
+            m.expiry().file(key, box.keepUntil);
+        } else if (box.session != null && box.session.expires()) {
+            m.expiry().file(key, box.session.deadline());
+        }
+        view.set(box);
+        return response;
+    }
+
+    private static final byte[] RESPONSE_ERR = ResponseWriter.prefix("ERR");
+}

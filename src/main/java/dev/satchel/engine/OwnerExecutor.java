@@ -1,0 +1,324 @@
+package dev.satchel.engine;
+
+import dev.satchel.json.ResponseWriter;
+import dev.satchel.spec.Status;
+import dev.satchel.store.Entry;
+import dev.satchel.store.KeyValues;
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+
+/**
+ * The executor of cluster mode: runs one command on ONE session (or on the global store) where that data lives,
+ * with the same command code ({@link StoreCommand#apply}, {@link SessionCommand#apply}) and the same executor
+ * rules as the command loop's {@link Engine}: lazy expiry first ({@link #expireIfDue}), 100 when there is no
+ * session, the store handed over as the engine hands it, an emptied store dropped, a sliding session extended
+ * after a successful SET/ADD/CLEAR_SET or GET.
+ *
+ * <p>Deterministic: the time is a parameter ({@code now}, wall-clock milliseconds chosen by the member that
+ * received the request), nothing reads a clock, a random source or member-local state, because every copy of a
+ * session runs the same command (Infinispan's functional API re-runs it on the backups) and the copies must stay
+ * equal. For the same reason only the per-session limit (keys per session) is checked here; the member-wide
+ * budgets of the command loop (stored bytes, sessions) have no deterministic equivalent across members.
+ *
+ * <p>Not thread-safe: one instance per thread; callers serialise access to a session (Infinispan's key lock).
+ */
+public final class OwnerExecutor implements CommandContext, Changes {
+    private final int maxKeysPerSession;
+    private final int maxResponseBytes;
+    private final String keysPerSessionMessage;
+    private final String responseMessage;
+    private long now;
+    private boolean changed;
+
+    public OwnerExecutor(int maxKeysPerSession, int maxResponseBytes) {
+        this.maxKeysPerSession = maxKeysPerSession;
+        this.maxResponseBytes = maxResponseBytes;
+        this.keysPerSessionMessage = "session would hold more than limits.maxKeysPerSession (" + maxKeysPerSession
+                + ") keys";
+        this.responseMessage = "response larger than limits.maxResponseBytes (" + maxResponseBytes + ")";
+    }
+
+    /** Whether the last {@link #run} or {@link #runGlobal} changed data, a deadline, or the session's life. */
+    public boolean changed() {
+        return changed;
+    }
+
+    /**
+     * Runs a store or session command on the session {@code s} (null: there is none) at {@code now} and writes
+     * its one response. Returns the session afterwards: {@code s} (changed in place), or null when it ended (by
+     * the command or by lazy expiry) or never existed.
+     */
+    public Session run(Session s, Request r, long now, ResponseWriter out) {
+        this.now = now;
+        this.changed = false;
+        if (s != null && s.durationMillis > 0 && now >= s.deadline && !expire(s, now)) {
+            s = null;
+        }
+        Command c = r.command;
+        if (c.kind() == Command.Kind.STORE) {
+            StoreCommand sc = (StoreCommand) c;
+            if (s == null) {
+                out.error(c.responsePrefix(), Status.SESSION_NOT_EXIST, "session does not exist");
+                return null;
+            }
+            boolean writes = sc.writes();
+            KeyValues kv = writes ? s.store() : s.data != null ? s.data : KeyValues.EMPTY;
+            sc.apply(s, kv, r, this, out);
+            if (kv.size() == 0 && s.data != null) {
+                s.data = null;
+            }
+            if (s.durationMillis > 0 && out.status() == Status.OK
+                    && (writes ? s.extendOnSetAdd : sc.extendsOnGet() && s.extendOnGet)) {
+                long d = now + s.durationMillis;
+                if (d != s.deadline) {
+                    s.deadline = d;
+                    changed = true;
+                }
+            }
+            return s;
+        }
+        if (c.kind() == Command.Kind.SESSION) {
+            if (((SessionCommand) c).apply(s, r, this, out) == SessionCommand.Outcome.END && s != null) {
+                s.ended = true;
+                changed = true;
+                return null;
+            }
+            return s;
+        }
+        throw new IllegalArgumentException(c.name() + " is not a command on one session");
+    }
+
+    /** Runs a {@code KV_*} command on the global store {@code kv} at {@code now} and writes its one response. */
+    public void runGlobal(KeyValues kv, Request r, long now, ResponseWriter out) {
+        this.now = now;
+        this.changed = false;
+        ((StoreCommand) r.command).apply(null, kv, r, this, out);
+    }
+
+    /**
+     * Applies expiry to a session whose deadline has passed, by the engine's rule: ends it, or clears its data and
+     * starts the period that contains {@code now}. Returns true if the session lives on. Changes nothing (and
+     * returns true) when the deadline has not passed.
+     */
+    public boolean expireIfDue(Session s, long now) {
+        this.changed = false;
+        if (s.durationMillis <= 0 || now < s.deadline) {
+            return true;
+        }
+        return expire(s, now);
+    }
+
+    private boolean expire(Session s, long now) {
+        changed = true;
+        if (s.deleteSession) {
+            s.ended = true;
+            s.data = null;
+            return false;
+        }
+        if (s.data != null) {
+            s.data.clear();
+            s.data = null;
+        }
+        long d = s.durationMillis;
+        s.deadline += ((now - s.deadline) / d + 1) * d;
+        return true;
+    }
+
+    /**
+     * SH_NEW on the owner of the token {@code (hi, lo)} the receiving member chose (drawn at random, or derived
+     * from the name of a shared session): {@code existing} is the session holding that token now, or null.
+     * Returns the new session and writes SH_NEW's answer; or, when a live session holds the token, returns null
+     * and writes 103 for a shared session, nothing for a random token (the caller draws another).
+     */
+    public Session create(Session existing, Request r, long hi, long lo, long now, ResponseWriter out) {
+        this.now = now;
+        this.changed = false;
+        boolean shared = r.sharedType == Request.BOOLEAN && r.shared;
+        if (existing != null && (existing.durationMillis <= 0 || now < existing.deadline || expire(existing, now))) {
+            if (shared) {
+                out.error(r.command.responsePrefix(), Status.SESSION_NEW_FAIL,
+                        "a shared session with this name already exists");
+            }
+            return null;
+        }
+        boolean expires = r.expiryType == Request.OBJECT && r.expiryDurationSeconds > 0;
+        Session s = newSession(hi, lo, r.name, shared,
+                expires ? r.expiryDurationSeconds * 1000 : 0, expires && r.expiryDeleteSession,
+                expires && r.expiryExtendOnSetAdd, expires && r.expiryExtendOnGet, now);
+        changed = true;
+        SessionCommands.writeCreated(r.command, s, out);
+        return s;
+    }
+
+    /**
+     * SH_OPEN on the owner of the token derived from the name: {@code s} is the session holding it (null if
+     * none). Writes the answer; returns the session afterwards (null if it expired now or never existed).
+     */
+    public Session open(Session s, Request r, long now, ResponseWriter out) {
+        this.now = now;
+        this.changed = false;
+        if (s != null && s.durationMillis > 0 && now >= s.deadline && !expire(s, now)) {
+            s = null;
+        }
+        if (s == null || !s.shared || !r.name.equals(s.name)) {
+            out.error(r.command.responsePrefix(), Status.SESSION_OPEN_FAIL, "no shared session has this name");
+        } else {
+            SessionCommands.writeOpened(r.command, s, out);
+        }
+        return s;
+    }
+
+    /** Ends a live session (SH_END_ALL on its owner); returns false if it was not live (after lazy expiry). */
+    public boolean end(Session s, long now) {
+        this.now = now;
+        this.changed = false;
+        if (s.durationMillis > 0 && now >= s.deadline && !expire(s, now)) {
+            return false;
+        }
+        s.ended = true;
+        s.data = null;
+        changed = true;
+        return true;
+    }
+
+    /** A new session as SH_NEW makes it, its first period starting at {@code now}. */
+    public static Session newSession(long hi, long lo, String name, boolean shared, long durationMillis,
+            boolean deleteSession, boolean extendOnSetAdd, boolean extendOnGet, long now) {
+        Session s = new Session(hi, lo, name, shared, durationMillis, deleteSession, extendOnSetAdd, extendOnGet);
+        if (durationMillis > 0) {
+            s.deadline = now + durationMillis;
+        }
+        return s;
+    }
+
+    /**
+     * A session read from a saved dataset (SH_LOAD): its period ends {@code remainingMillis} after {@code now},
+     * {@code data} (may be null) becomes its store.
+     */
+    public static Session loadedSession(long hi, long lo, String name, boolean shared, long durationMillis,
+            boolean deleteSession, boolean extendOnSetAdd, boolean extendOnGet, long remainingMillis, KeyValues data,
+            long now) {
+        Session s = new Session(hi, lo, name, shared, durationMillis, deleteSession, extendOnSetAdd, extendOnGet);
+        if (durationMillis > 0) {
+            s.deadline = now + remainingMillis;
+        }
+        if (data != null && data.size() > 0) {
+            s.data = data;
+        }
+        return s;
+    }
+
+    // ---- CommandContext ----
+
+    @Override
+    public long now() {
+        return now;
+    }
+
+    @Override
+    public Changes changes() {
+        return this;
+    }
+
+    @Override
+    public String writeProblem(Session s, KeyValues kv, byte[][] entries, int n, boolean clearFirst,
+            boolean overwrite) {
+        if (s == null || (clearFirst ? 0L : kv.size()) + n <= maxKeysPerSession) {
+            return null;
+        }
+        long keys = clearFirst ? 0 : kv.size();
+        for (int i = 0; i < n; i++) {
+            if (clearFirst || kv.find(Entry.key(entries[i])) < 0) {
+                keys++;
+            }
+        }
+        return keys > maxKeysPerSession && keys > kv.size() ? keysPerSessionMessage : null;
+    }
+
+    @Override
+    public int maxResponseBytes() {
+        return maxResponseBytes;
+    }
+
+    @Override
+    public String responseTooLargeMessage() {
+        return responseMessage;
+    }
+
+    // ---- Changes: only whether anything changed matters here ----
+
+    @Override
+    public void put(Session session, byte[] entry) {
+        changed = true;
+    }
+
+    @Override
+    public void removed(Session session, byte[] key) {
+        changed = true;
+    }
+
+    @Override
+    public void storeCleared(Session session) {
+        changed = true;
+    }
+
+    // ---- the session's binary form (state transfer between members, and the value of a remote read) ----
+
+    /** Writes everything the session is: token, name, shared flag, expiry settings, deadline and entries. */
+    public static void write(Session s, DataOutput out) throws IOException {
+        out.writeLong(s.tokenHi);
+        out.writeLong(s.tokenLo);
+        out.writeByte((s.name != null ? 1 : 0) | (s.shared ? 2 : 0) | (s.deleteSession ? 4 : 0)
+                | (s.extendOnSetAdd ? 8 : 0) | (s.extendOnGet ? 16 : 0));
+        if (s.name != null) {
+            out.writeUTF(s.name);
+        }
+        out.writeLong(s.durationMillis);
+        out.writeLong(s.deadline);
+        writeStore(s.data, out);
+    }
+
+    /** Reads what {@link #write} wrote. */
+    public static Session read(DataInput in) throws IOException {
+        long hi = in.readLong();
+        long lo = in.readLong();
+        int flags = in.readByte();
+        String name = (flags & 1) != 0 ? in.readUTF() : null;
+        long duration = in.readLong();
+        Session s = new Session(hi, lo, name, (flags & 2) != 0, duration, (flags & 4) != 0, (flags & 8) != 0,
+                (flags & 16) != 0);
+        s.deadline = in.readLong();
+        KeyValues kv = readStore(in);
+        s.data = kv.size() > 0 ? kv : null;
+        return s;
+    }
+
+    /** Writes a store's entries (null: none) in position order. */
+    public static void writeStore(KeyValues kv, DataOutput out) throws IOException {
+        int n = kv == null ? 0 : kv.size();
+        out.writeInt(n);
+        if (n == 0) {
+            return;
+        }
+        for (int p = 0, end = kv.end(); p < end; p++) {
+            byte[] e = kv.entryAt(p);
+            if (e != null) {
+                out.writeInt(e.length);
+                out.write(e);
+            }
+        }
+    }
+
+    /** Reads what {@link #writeStore} wrote into a new store. */
+    public static KeyValues readStore(DataInput in) throws IOException {
+        int n = in.readInt();
+        KeyValues kv = new KeyValues();
+        for (int i = 0; i < n; i++) {
+            byte[] e = new byte[in.readInt()];
+            in.readFully(e);
+            kv.put(e);
+        }
+        return kv;
+    }
+}

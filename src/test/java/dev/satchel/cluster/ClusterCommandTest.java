@@ -1,0 +1,190 @@
+package dev.satchel.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.satchel.engine.Clock;
+import dev.satchel.json.TokenFormat;
+import dev.satchel.ops.SatchelNode;
+import dev.satchel.testing.TestServer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+import org.infinispan.functional.EntryView.ReadWriteEntryView;
+import org.infinispan.functional.MetaParam;
+import org.infinispan.metadata.Metadata;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The owner side of a command without a cluster: what Infinispan does to a {@link ClusterCommand} (run it on
+ * the primary's entry, run it again on each backup's, run it again after a retry) done by hand on entries in
+ * memory. Re-execution must answer from the ring and change nothing; primary and backup must stay equal.
+ */
+class ClusterCommandTest {
+    static SatchelNode node;
+    static ClusterMember member;
+    static final long NOW = 1_800_000_000_000L;
+
+    @BeforeAll
+    static void member() {
+        node = new SatchelNode(TestServer.config("--cluster", "true", "--cluster-members", "127.0.0.1:7800",
+                "--cluster-secret", "unit-test-secret-0123456789"), Clock.system());
+        member = node.cluster();
+    }
+
+    @AfterAll
+    static void close() {
+        node.close();
+    }
+
+    /** An entry as Infinispan hands it to the function. */
+    static final class Entry implements ReadWriteEntryView<SessionKey, Box> {
+        final SessionKey key;
+        Box value;
+        int sets;
+
+        Entry(SessionKey key) {
+            this.key = key;
+        }
+
+        @Override
+        public SessionKey key() {
+            return key;
+        }
+
+        @Override
+        public Box get() {
+            if (value == null) {
+                throw new NoSuchElementException();
+            }
+            return value;
+        }
+
+        @Override
+        public Optional<Box> find() {
+            return Optional.ofNullable(value);
+        }
+
+        @Override
+        public Void set(Box v, MetaParam.Writable... metas) {
+            value = v;
+            sets++;
+            return null;
+        }
+
+        @Override
+        public Void set(Box v, Metadata metadata) {
+            return set(v);
+        }
+
+        @Override
+        public Void remove() {
+            value = null;
+            return null;
+        }
+
+        @Override
+        public <T extends MetaParam> Optional<T> findMetaParam(Class<T> type) {
+            return Optional.empty();
+        }
+
+        /** What a backup holds: a copy made through the marshalled form. */
+        Entry copy() {
+            Entry e = new Entry(key);
+            e.value = value == null ? null : Box.fromBlob(value.toBlob());
+            return e;
+        }
+    }
+
+    static final SessionKey KEY = new SessionKey(0x1234_5678_9ABC_DEF0L, 0x0FED_CBA9_8765_4321L);
+
+    static ClusterCommand command(int op, long id, String json) {
+        ClusterCommand c = new ClusterCommand(op, id, NOW, json == null ? null : json.getBytes(StandardCharsets.UTF_8));
+        c.member(member);
+        return c;
+    }
+
+    static String run(Entry e, ClusterCommand c) {
+        return new String(c.apply(e), StandardCharsets.UTF_8);
+    }
+
+    static String tkn() {
+        byte[] b = new byte[TokenFormat.STRING_LENGTH];
+        TokenFormat.writeBase64(KEY.hi, KEY.lo, b, 0);
+        return new String(b, StandardCharsets.US_ASCII);
+    }
+
+    @Test
+    void aRetriedWriteIsAnsweredFromTheRingAndAppliedOnce() {
+        Entry e = new Entry(KEY);
+        assertThat(run(e, command(ClusterCommand.NEW, 1, "{\"SH_NEW\":{}}"))).contains("\"st\":1", tkn());
+        ClusterCommand add = command(ClusterCommand.RUN, 2, "{\"SH_ADD\":{\"tkn\":\"" + tkn() + "\",\"keys\":{\"a\":1}}}");
+        String first = run(e, add);
+        assertThat(first).contains("\"st\":1");
+        run(e, command(ClusterCommand.RUN, 3, "{\"SH_RMV\":{\"tkn\":\"" + tkn() + "\",\"keys\":[\"a\"]}}"));
+        int sets = e.sets;
+        // Infinispan runs SH_ADD again after a topology change: without the ring it would add "a" back
+        assertThat(run(e, add)).isEqualTo(first);
+        assertThat(e.sets).as("still written, so a backup that missed it catches up").isEqualTo(sets + 1);
+        assertThat(run(e, command(ClusterCommand.RUN, 4, "{\"SH_COUNT\":{\"tkn\":\"" + tkn() + "\"}}")))
+                .contains("\"cnt\":0");
+    }
+
+    @Test
+    void aRetriedEndAndARetriedNewGetTheirFirstAnswers() {
+        Entry e = new Entry(KEY);
+        ClusterCommand create = command(ClusterCommand.NEW, 10, "{\"SH_NEW\":{\"name\":\"n\"}}");
+        String created = run(e, create);
+        assertThat(run(e, create)).as("not 'token taken'").isEqualTo(created);
+        ClusterCommand end = command(ClusterCommand.RUN, 11, "{\"SH_END\":{\"tkn\":\"" + tkn() + "\"}}");
+        String ended = run(e, end);
+        assertThat(ended).contains("\"st\":1");
+        assertThat(e.value).as("a tombstone keeps the ring").isNotNull();
+        assertThat(e.value.session).isNull();
+        assertThat(run(e, end)).as("a retried SH_END is not 100").isEqualTo(ended);
+        assertThat(run(e, command(ClusterCommand.RUN, 12, "{\"SH_GET\":{\"tkn\":\"" + tkn() + "\",\"keys\":[\"a\"]}}")))
+                .contains("\"st\":100");
+        // the tombstone goes when the wheel fires after its time
+        ClusterCommand sweep = new ClusterCommand(ClusterCommand.EXPIRE, 0, NOW + ClusterCommand.TOMBSTONE_MILLIS, null);
+        sweep.member(member);
+        run(e, sweep);
+        assertThat(e.value).isNull();
+    }
+
+    @Test
+    void primaryAndBackupRunningTheSameCommandsStayEqual() {
+        Entry primary = new Entry(KEY);
+        Entry backup = new Entry(KEY);
+        String[] script = {
+            "{\"SH_NEW\":{\"expiry\":{\"duration\":10,\"deleteSession\":false,\"extendOnGet\":true}}}",
+            "{\"SH_SET\":{\"tkn\":\"$T\",\"keys\":{\"a\":1,\"b\":[1,2],\"c\":\"x\"}}}",
+            "{\"SH_RMV\":{\"tkn\":\"$T\",\"keys\":[\"b\"]}}",
+            "{\"SH_GET\":{\"tkn\":\"$T\",\"keys\":[\"a\"]}}",
+            "{\"SH_CLEAR_SET\":{\"tkn\":\"$T\",\"keys\":{\"z\":null}}}",
+        };
+        long id = 100;
+        for (String s : script) {
+            String json = s.replace("$T", tkn());
+            int op = json.startsWith("{\"SH_NEW\"") ? ClusterCommand.NEW : ClusterCommand.RUN;
+            ClusterCommand c = command(op, id++, json);
+            String a = run(primary, c);
+            String b = run(backup, c);
+            assertThat(b).isEqualTo(a);
+            assertThat(backup.value.toBlob()).as("after %s", json).isEqualTo(primary.value.toBlob());
+        }
+        // expiry with the same time on both copies: data cleared, the next period started, identically
+        ClusterCommand expire = new ClusterCommand(ClusterCommand.EXPIRE, 0, NOW + 25_000, null);
+        expire.member(member);
+        run(primary, expire);
+        run(backup, expire);
+        assertThat(primary.value.session.keyCount()).isZero();
+        assertThat(primary.value.session.deadline()).isEqualTo(NOW + 30_000);
+        assertThat(Arrays.equals(backup.value.toBlob(), primary.value.toBlob())).isTrue();
+        // state transfer: a copy through the marshalled form answers as the original
+        Entry moved = primary.copy();
+        ClusterCommand get = command(ClusterCommand.RUN, id, "{\"SH_INFO\":{\"tkn\":\"" + tkn() + "\"}}");
+        assertThat(run(moved, get)).isEqualTo(run(primary, get));
+    }
+}

@@ -1,0 +1,417 @@
+package dev.satchel.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.satchel.client.SatchelClient;
+import dev.satchel.json.TokenFormat;
+import dev.satchel.testing.TestServer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Cluster mode end to end: three members in this JVM, each a real server on loopback ports with its own
+ * Infinispan member, real WebSocket clients, each request of a scenario sent through a different member and
+ * compared with the answers of a standalone server. Plus the cluster-wide commands, expiry where the data is,
+ * and a member with the wrong secret that can neither join nor read.
+ */
+@Tag("cluster")
+class ClusterModeTest {
+    static final String SECRET = "cluster-test-secret-0123456789";
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final List<TestServer> members = new ArrayList<>();
+    static final List<SatchelClient> clients = new ArrayList<>();
+    static String clusterName;
+    static String memberList;
+    static int[] clusterPorts;
+    @TempDir
+    static Path dataRoot;
+
+    /** A free port p whose p + 100 (failure detection) is free too. */
+    static int freeClusterPort() throws IOException {
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int p = ThreadLocalRandom.current().nextInt(20_000, 60_000);
+            try (ServerSocket a = new ServerSocket(); ServerSocket b = new ServerSocket()) {
+                a.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), p));
+                b.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), p + 100));
+                return p;
+            } catch (IOException e) {
+                // taken: try another
+            }
+        }
+        throw new IOException("no free cluster port pair");
+    }
+
+    static String[] memberFlags(int port, String secret) throws IOException {
+        return new String[] {"--cluster", "true", "--cluster-name", clusterName, "--cluster-port",
+                Integer.toString(port), "--cluster-members", memberList, "--cluster-secret", secret,
+                "--admin-port", "0", "--persist-path", Files.createTempDirectory(dataRoot, "member").toString()};
+    }
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        clusterName = "test-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+        clusterPorts = new int[3];
+        List<String> hosts = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            clusterPorts[i] = freeClusterPort();
+            hosts.add("127.0.0.1:" + clusterPorts[i]);
+        }
+        memberList = String.join(",", hosts);
+        ExecutorService starter = Executors.newFixedThreadPool(3);
+        try {
+            List<Future<TestServer>> started = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                String[] flags = memberFlags(clusterPorts[i], SECRET);
+                started.add(starter.submit(() -> TestServer.start(flags)));
+            }
+            for (Future<TestServer> f : started) {
+                members.add(f.get(180, TimeUnit.SECONDS));
+            }
+        } finally {
+            starter.shutdown();
+        }
+        for (TestServer m : members) {
+            clients.add(m.connect());
+        }
+    }
+
+    @AfterAll
+    static void stopCluster() throws Exception {
+        ExecutorService stopper = Executors.newFixedThreadPool(3);
+        List<Future<?>> stopped = new ArrayList<>();
+        for (TestServer m : members) {
+            stopped.add(stopper.submit(m::close));
+        }
+        for (Future<?> f : stopped) {
+            f.get(120, TimeUnit.SECONDS);
+        }
+        stopper.shutdown();
+    }
+
+    static JsonNode ask(SatchelClient c, String json) throws Exception {
+        return JSON.readTree(c.sendRaw(json).get(30, TimeUnit.SECONDS));
+    }
+
+    static JsonNode body(JsonNode response) {
+        return response.elements().next();
+    }
+
+    static String token(JsonNode response) {
+        return body(response).get("tkn").asText();
+    }
+
+    @Test
+    void everyMemberSeesEveryMembersSessions() throws Exception {
+        String tkn = token(ask(clients.get(0), "{\"SH_NEW\":{}}"));
+        assertThat(body(ask(clients.get(1), "{\"SH_SET\":{\"tkn\":\"" + tkn + "\",\"keys\":{\"a\":1,\"b\":\"two\"}}}"))
+                .get("st").asInt()).isEqualTo(1);
+        JsonNode got = body(ask(clients.get(2), "{\"SH_GET\":{\"tkn\":\"" + tkn + "\",\"keys\":[\"a\",\"b\"]}}"));
+        assertThat(got.get("keys").toString()).isEqualTo("{\"a\":1,\"b\":\"two\"}");
+        assertThat(body(ask(clients.get(2), "{\"SH_END\":{\"tkn\":\"" + tkn + "\"}}")).get("st").asInt()).isEqualTo(1);
+        for (SatchelClient c : clients) {
+            assertThat(body(ask(c, "{\"SH_GET\":{\"tkn\":\"" + tkn + "\",\"keys\":[\"a\"]}}")).get("st").asInt())
+                    .as("ended everywhere").isEqualTo(100);
+        }
+    }
+
+    /** The standalone answers, request by request, with every request of the cluster run through another member. */
+    @Test
+    void eachRequestThroughAnotherMemberGetsTheStandaloneResponse() throws Exception {
+        String shared = "conformance-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+        List<String> script = List.of(
+                "{\"KV_CLEAR\":{}}",
+                "{\"SH_NEW\":{}}",
+                "{\"SH_SET\":{\"tkn\":\"$T\",\"keys\":{\"a\":1,\"b\":\"x\",\"c\":[1,2],\"d\":{\"e\":null}}}}",
+                "{\"SH_GET\":{\"tkn\":\"$T\",\"keys\":[\"a\",\"b\",\"zz\",\"d\"]}}",
+                "{\"SH_ADD\":{\"tkn\":\"$T\",\"keys\":{\"a\":5,\"f\":true}}}",
+                "{\"SH_COUNT\":{\"tkn\":\"$T\"}}",
+                "{\"SH_CONTAINS\":{\"tkn\":\"$T\",\"keys\":[\"a\",\"zz\"]}}",
+                "{\"SH_KEYS\":{\"tkn\":\"$T\"}}",
+                "{\"SH_RMV\":{\"tkn\":\"$T\",\"keys\":[\"a\",\"nope\"]}}",
+                "{\"SH_INFO\":{\"tkn\":\"$T\"}}",
+                "{\"SH_CLEAR_SET\":{\"tkn\":\"$T\",\"keys\":{\"x\":1}}}",
+                "{\"SH_GET\":{\"tkn\":\"$T\",\"keys\":[\"x\",\"b\"]}}",
+                "{\"SH_CLEAR\":{\"tkn\":\"$T\"}}",
+                "{\"SH_COUNT\":{\"tkn\":\"$T\"}}",
+                "{\"SH_EXISTS\":{\"tkns\":[\"$T\",\"AAAAAAAAAAAAAAAAAAAAAA\",5,\"$T\"]}}",
+                "{\"SH_END\":{\"tkn\":\"$T\"}}",
+                "{\"SH_END\":{\"tkn\":\"$T\"}}",
+                "{\"SH_GET\":{\"tkn\":\"$T\",\"keys\":[\"x\"]}}",
+                "{\"SH_INFO\":{\"tkn\":\"$T\"}}",
+                "{\"SH_EXISTS\":{\"tkns\":[\"$T\"]}}",
+                "{\"SH_SET\":{\"tkn\":\"not a token\",\"keys\":{\"a\":1}}}",
+                "{\"SH_SET\":{\"keys\":{\"a\":1}}}",
+                "{\"KV_SET\":{\"keys\":{\"g\":1,\"h\":[true]}}}",
+                "{\"KV_ADD\":{\"keys\":{\"g\":2,\"i\":3}}}",
+                "{\"KV_GET\":{\"keys\":[\"g\",\"h\",\"i\",\"j\"]}}",
+                "{\"KV_COUNT\":{}}",
+                "{\"KV_KEYS\":{}}",
+                "{\"KV_RMV\":{\"keys\":[\"g\"]}}",
+                "{\"KV_CONTAINS\":{\"keys\":[\"g\",\"h\"]}}",
+                "{\"KV_CLEAR\":{}}",
+                "{\"SH_NEW\":{\"name\":\"" + shared + "\",\"shared\":true}}",
+                "{\"SH_OPEN\":{\"name\":\"" + shared + "\"}}",
+                "{\"SH_NEW\":{\"name\":\"" + shared + "\",\"shared\":true}}",
+                "{\"SH_OPEN\":{\"name\":\"" + shared + "-none\"}}",
+                "{\"SH_NEW\":{\"name\":\"label\",\"expiry\":{\"duration\":100,\"deleteSession\":false,"
+                        + "\"extendOnSetAdd\":true}}}",
+                "{\"SH_SET\":{\"tkn\":\"$T\",\"keys\":{\"k\":1}}}",
+                "{\"SH_INFO\":{\"tkn\":\"$T\"}}",
+                "{\"SH_NEW\":{\"shared\":true}}",
+                "{\"SH_NEW\":{\"expiry\":5}}",
+                "{\"NOPE\":{}}",
+                "[1,2]",
+                "{\"SH_GET\":{\"tkn\":\"$T\",\"keys\":\"k\"}}");
+        List<String> expected;
+        try (TestServer standalone = TestServer.start()) {
+            SatchelClient c = standalone.connect();
+            expected = run(script, List.of(c));
+        }
+        List<String> actual = run(script, clients);
+        for (int i = 0; i < script.size(); i++) {
+            assertThat(actual.get(i)).as("request %d through member %d: %s", i, i % 3, script.get(i))
+                    .isEqualTo(expected.get(i));
+        }
+    }
+
+    private static final Pattern TKN = Pattern.compile("\"tkn\":\"([^\"]+)\"");
+
+    /** Runs the script, request i through client i mod n; $T is the token of the last SH_NEW; tokens masked. */
+    private static List<String> run(List<String> script, List<SatchelClient> through) throws Exception {
+        List<String> out = new ArrayList<>();
+        String tkn = "none";
+        for (int i = 0; i < script.size(); i++) {
+            String request = script.get(i).replace("$T", tkn);
+            String response = through.get(i % through.size()).sendRaw(request).get(30, TimeUnit.SECONDS);
+            if (request.startsWith("{\"SH_NEW\"")) {
+                Matcher m = TKN.matcher(response);
+                if (m.find()) {
+                    tkn = m.group(1);
+                }
+            }
+            out.add(response.replace(tkn, "$T").replaceAll("\"remaining\":\\d+", "\"remaining\":R"));
+        }
+        return out;
+    }
+
+    @Test
+    void sharedSessionTokensAreTheSameOnEveryMember() throws Exception {
+        String name = "shared-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+        String tkn = token(ask(clients.get(0), "{\"SH_NEW\":{\"name\":\"" + name + "\",\"shared\":true}}"));
+        for (SatchelClient c : clients) {
+            assertThat(token(ask(c, "{\"SH_OPEN\":{\"name\":\"" + name + "\"}}"))).isEqualTo(tkn);
+        }
+        ask(clients.get(1), "{\"SH_END\":{\"tkn\":\"" + tkn + "\"}}");
+        String again = token(ask(clients.get(2), "{\"SH_NEW\":{\"name\":\"" + name + "\",\"shared\":true}}"));
+        assertThat(again).as("derived from the name with the cluster's one secret").isEqualTo(tkn);
+        ask(clients.get(0), "{\"SH_END\":{\"tkn\":\"" + tkn + "\"}}");
+    }
+
+    @Test
+    void pipelinedCommandsOnOneSessionRunInOrder() throws Exception {
+        String tkn = token(ask(clients.get(1), "{\"SH_NEW\":{}}"));
+        List<String> batch = new ArrayList<>();
+        for (int i = 1; i <= 200; i++) {
+            batch.add("{\"SH_SET\":{\"tkn\":\"" + tkn + "\",\"keys\":{\"n\":" + i + ",\"k" + i + "\":" + i + "}}}");
+            if (i % 50 == 0) {
+                batch.add("{\"SH_GET\":{\"tkn\":\"" + tkn + "\",\"keys\":[\"n\"]}}");
+            }
+        }
+        List<CompletableFuture<String>> answers = clients.get(0).sendRawBatch(batch);
+        int gets = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            String a = answers.get(i).get(60, TimeUnit.SECONDS);
+            if (batch.get(i).startsWith("{\"SH_GET\"")) {
+                gets++;
+                assertThat(a).as("GET after SET %d sees it", gets * 50).contains("\"n\":" + (gets * 50) + "}");
+            } else {
+                assertThat(a).contains("\"st\":1");
+            }
+        }
+        assertThat(body(ask(clients.get(2), "{\"SH_COUNT\":{\"tkn\":\"" + tkn + "\"}}")).get("cnt").asInt())
+                .isEqualTo(201);
+        ask(clients.get(2), "{\"SH_END\":{\"tkn\":\"" + tkn + "\"}}");
+    }
+
+    @Test
+    void clusterWideCommandsCountAndEndEverySession() throws Exception {
+        // its own scope: end everything first, then count what this test creates
+        assertThat(body(ask(clients.get(0), "{\"SH_END_ALL\":{}}")).get("st").asInt()).isEqualTo(1);
+        List<String> tokens = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            String t = token(ask(clients.get(i % 3), "{\"SH_NEW\":{}}"));
+            tokens.add(t);
+            ask(clients.get((i + 1) % 3), "{\"SH_SET\":{\"tkn\":\"" + t + "\",\"keys\":{\"a\":1,\"b\":2}}}");
+        }
+        for (SatchelClient c : clients) {
+            JsonNode all = body(ask(c, "{\"SH_INFO_ALL\":{}}"));
+            assertThat(all.get("totalSessions").asLong()).isEqualTo(30);
+            assertThat(all.get("totalKeys").asLong()).isEqualTo(60);
+            JsonNode info = body(ask(c, "{\"SV_INFO\":{}}"));
+            assertThat(info.get("sessions").asLong()).isEqualTo(30);
+            assertThat(info.get("sessionKeys").asLong()).isEqualTo(60);
+            JsonNode cluster = info.get("cluster");
+            assertThat(cluster.get("members")).hasSize(3);
+            assertThat(cluster.get("owners").asInt()).isEqualTo(2);
+            assertThat(cluster.get("member").asText()).matches("127\\.0\\.0\\.1:\\d+");
+        }
+        JsonNode ended = body(ask(clients.get(2), "{\"SH_END_ALL\":{}}"));
+        assertThat(ended.get("cnt").asLong()).isEqualTo(30);
+        for (String t : tokens) {
+            assertThat(body(ask(clients.get(1), "{\"SH_GET\":{\"tkn\":\"" + t + "\",\"keys\":[\"a\"]}}"))
+                    .get("st").asInt()).isEqualTo(100);
+        }
+        assertThat(body(ask(clients.get(1), "{\"SH_INFO_ALL\":{}}")).get("totalSessions").asLong()).isZero();
+    }
+
+    @Test
+    void expiryRunsWhereTheDataIsAndIsNeverObservableAfterTheDeadline() throws Exception {
+        String ends = token(ask(clients.get(0), "{\"SH_NEW\":{\"expiry\":{\"duration\":1,\"deleteSession\":true}}}"));
+        String clears = token(ask(clients.get(1), "{\"SH_NEW\":{\"expiry\":{\"duration\":1,\"deleteSession\":false}}}"));
+        ask(clients.get(2), "{\"SH_SET\":{\"tkn\":\"" + ends + "\",\"keys\":{\"a\":1}}}");
+        ask(clients.get(2), "{\"SH_SET\":{\"tkn\":\"" + clears + "\",\"keys\":{\"a\":1}}}");
+        // nobody touches them: the owners' wheels must expire them (lazy expiry would hide it otherwise)
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (System.currentTimeMillis() < deadline) {
+            Thread.sleep(200);
+            if (localCopies(ends) == 0 && localKeys(clears) == 0) {
+                break;
+            }
+        }
+        assertThat(localCopies(ends)).as("copies of the ended session left on the members").isZero();
+        assertThat(localKeys(clears)).as("keys of the cleared session left on the members").isZero();
+        assertThat(body(ask(clients.get(1), "{\"SH_GET\":{\"tkn\":\"" + ends + "\",\"keys\":[\"a\"]}}"))
+                .get("st").asInt()).isEqualTo(100);
+        JsonNode info = body(ask(clients.get(0), "{\"SH_INFO\":{\"tkn\":\"" + clears + "\"}}"));
+        assertThat(info.get("st").asInt()).isEqualTo(1);
+        assertThat(info.get("keyCnt").asInt()).isZero();
+        ask(clients.get(0), "{\"SH_END\":{\"tkn\":\"" + clears + "\"}}");
+    }
+
+    /** Copies of the session {@code tkn} held by the members, live sessions only (tombstones do not count). */
+    private static int localCopies(String tkn) throws Exception {
+        int n = 0;
+        for (TestServer m : members) {
+            Box b = localBox(m, tkn);
+            if (b != null && b.session != null) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private static long localKeys(String tkn) throws Exception {
+        long n = 0;
+        for (TestServer m : members) {
+            Box b = localBox(m, tkn);
+            if (b != null && b.session != null) {
+                n += b.session.keyCount();
+            }
+        }
+        return n;
+    }
+
+    private static Box localBox(TestServer m, String tkn) throws Exception {
+        long[] t = new long[2];
+        byte[] b = tkn.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        assertThat(TokenFormat.parseBase64(b, 0, b.length, t)).isTrue();
+        return m.server().cluster().sessionsCache().withFlags(org.infinispan.context.Flag.CACHE_MODE_LOCAL,
+                org.infinispan.context.Flag.SKIP_OWNERSHIP_CHECK).get(new SessionKey(t[0], t[1]));
+    }
+
+    @Test
+    void aProcessWithAnotherSecretCannotJoinOrRead() throws Exception {
+        String tkn = token(ask(clients.get(0), "{\"SH_NEW\":{}}"));
+        ask(clients.get(0), "{\"SH_SET\":{\"tkn\":\"" + tkn + "\",\"keys\":{\"secret\":\"data\"}}}");
+        int port = freeClusterPort();
+        String all = memberList + ",127.0.0.1:" + port;
+        Map<String, String> flags = new java.util.LinkedHashMap<>();
+        String[] f = memberFlags(port, "another-secret-9876543210");
+        for (int i = 0; i < f.length; i += 2) {
+            flags.put(f[i], f[i + 1]);
+        }
+        flags.put("--cluster-members", all);
+        try (TestServer intruder = TestServer.start(TestServer.config(flags))) {
+            SatchelClient c = intruder.connect();
+            JsonNode info = body(ask(c, "{\"SV_INFO\":{}}"));
+            assertThat(info.get("cluster").get("members")).as("alone in its own cluster").hasSize(1);
+            assertThat(body(ask(c, "{\"SH_GET\":{\"tkn\":\"" + tkn + "\",\"keys\":[\"secret\"]}}")).get("st").asInt())
+                    .as("cannot read the cluster's session").isEqualTo(100);
+            assertThat(body(ask(c, "{\"SH_INFO_ALL\":{}}")).get("totalSessions").asLong()).isZero();
+            for (SatchelClient member : clients) {
+                assertThat(body(ask(member, "{\"SV_INFO\":{}}")).get("cluster").get("members"))
+                        .as("the cluster did not let it in").hasSize(3);
+            }
+        }
+        assertThat(body(ask(clients.get(2), "{\"SH_GET\":{\"tkn\":\"" + tkn + "\",\"keys\":[\"secret\"]}}"))
+                .get("keys").get("secret").asText()).isEqualTo("data");
+        ask(clients.get(2), "{\"SH_END\":{\"tkn\":\"" + tkn + "\"}}");
+    }
+
+    @Test
+    void saveAndLoadThroughAnyMember() throws Exception {
+        ask(clients.get(0), "{\"SH_END_ALL\":{}}");
+        ask(clients.get(0), "{\"KV_CLEAR\":{}}");
+        List<String> tokens = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            String t = token(ask(clients.get(i % 3), i == 0
+                    ? "{\"SH_NEW\":{\"expiry\":{\"duration\":600,\"deleteSession\":true}}}" : "{\"SH_NEW\":{}}"));
+            tokens.add(t);
+            ask(clients.get((i + 1) % 3), "{\"SH_SET\":{\"tkn\":\"" + t + "\",\"keys\":{\"i\":" + i
+                    + ",\"s\":\"v" + i + "\"}}}");
+        }
+        ask(clients.get(2), "{\"KV_SET\":{\"keys\":{\"g1\":[1,2],\"g2\":{\"x\":true}}}}");
+        JsonNode saved = body(ask(clients.get(1), "{\"SH_SAVE\":{\"name\":\"snap\"}}"));
+        assertThat(saved.get("st").asInt()).as(saved.toString()).isEqualTo(121);
+        assertThat(body(ask(clients.get(2), "{\"KV_SAVE\":{\"name\":\"globals\"}}")).get("st").asInt())
+                .isEqualTo(121);
+        assertThat(body(ask(clients.get(0), "{\"SH_END_ALL\":{}}")).get("cnt").asLong()).isEqualTo(12);
+        ask(clients.get(0), "{\"KV_CLEAR\":{}}");
+
+        JsonNode loaded = body(ask(clients.get(1), "{\"SH_LOAD\":{\"name\":\"snap\"}}"));
+        assertThat(loaded.get("st").asInt()).as(loaded.toString()).isEqualTo(141);
+        assertThat(loaded.get("sessions").asLong()).isEqualTo(12);
+        assertThat(loaded.get("keys").asLong()).isEqualTo(24);
+        for (int i = 0; i < tokens.size(); i++) {
+            JsonNode got = body(ask(clients.get(i % 3), "{\"SH_GET\":{\"tkn\":\"" + tokens.get(i)
+                    + "\",\"keys\":[\"i\",\"s\"]}}"));
+            assertThat(got.get("keys").toString()).isEqualTo("{\"i\":" + i + ",\"s\":\"v" + i + "\"}");
+        }
+        JsonNode info = body(ask(clients.get(2), "{\"SH_INFO\":{\"tkn\":\"" + tokens.get(0) + "\"}}"));
+        assertThat(info.get("expiry").get("remaining").asLong()).as("time left restored").isBetween(500L, 600L);
+        assertThat(body(ask(clients.get(0), "{\"SH_LOAD\":{\"name\":\"snap\"}}")).get("st").asInt())
+                .as("the dataset is on the member that saved it").isEqualTo(142);
+        assertThat(body(ask(clients.get(1), "{\"SH_LOAD\":{\"name\":\"snap\"}}")).get("sessions").asLong())
+                .as("live tokens are skipped").isZero();
+
+        JsonNode kv = body(ask(clients.get(2), "{\"KV_LOAD\":{\"name\":\"globals\"}}"));
+        assertThat(kv.get("st").asInt()).as(kv.toString()).isEqualTo(141);
+        assertThat(kv.get("keys").asLong()).isEqualTo(2);
+        assertThat(body(ask(clients.get(0), "{\"KV_GET\":{\"keys\":[\"g1\",\"g2\"]}}")).get("keys").toString())
+                .isEqualTo("{\"g1\":[1,2],\"g2\":{\"x\":true}}");
+        ask(clients.get(0), "{\"SH_END_ALL\":{}}");
+        ask(clients.get(0), "{\"KV_CLEAR\":{}}");
+    }
+}

@@ -1,0 +1,73 @@
+package dev.satchel.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.satchel.engine.Clock;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.http.HttpResponse;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/** The admin port of a cluster member: /health/ready follows the cluster, /metrics shows it. */
+@Tag("cluster")
+class ClusterEndpointsTest {
+    static int freeClusterPort() throws IOException {
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int p = ThreadLocalRandom.current().nextInt(20_000, 60_000);
+            try (ServerSocket a = new ServerSocket(); ServerSocket b = new ServerSocket()) {
+                a.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), p));
+                b.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), p + 100));
+                return p;
+            } catch (IOException e) {
+                // taken: try another
+            }
+        }
+        throw new IOException("no free cluster port pair");
+    }
+
+    @Test
+    void notReadyUntilJoinedThenReadyWithClusterMetrics() throws Exception {
+        int port = freeClusterPort();
+        int absent = freeClusterPort(); // a listed member that never answers: the start waits for it a while
+        ManagedNode node = new ManagedNode(OpsFixture.config("--cluster", "true", "--cluster-name",
+                "ops-" + Long.toHexString(ThreadLocalRandom.current().nextLong()), "--cluster-port",
+                Integer.toString(port), "--cluster-members", "127.0.0.1:" + port + ",127.0.0.1:" + absent,
+                "--cluster-secret", "ops-test-secret-0123456789"), Clock.system());
+        CompletableFuture<Void> started = CompletableFuture.runAsync(() -> {
+            try {
+                node.start();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        try {
+            while (node.adminPort() <= 0 && !started.isDone()) {
+                Thread.sleep(20);
+            }
+            HttpResponse<String> joining = OpsFixture.get(node.adminPort(), "/health/ready");
+            assertThat(started).as("still looking for the other member").isNotDone();
+            assertThat(joining.statusCode()).isEqualTo(503);
+            assertThat(joining.body()).contains("\"state\":\"starting\"");
+            started.get(120, TimeUnit.SECONDS);
+            HttpResponse<String> ready = OpsFixture.get(node.adminPort(), "/health/ready");
+            assertThat(ready.statusCode()).isEqualTo(200);
+            String metrics = OpsFixture.get(node.adminPort(), "/metrics").body();
+            assertThat(OpsFixture.sample(metrics, "satchel_cluster_members")).isEqualTo(1.0);
+            assertThat(OpsFixture.sample(metrics, "satchel_cluster_ready")).isEqualTo(1.0);
+            assertThat(OpsFixture.sample(metrics, "satchel_cluster_rebalancing")).isEqualTo(0.0);
+            assertThat(metrics).contains("satchel_cluster_execution_seconds_bucket",
+                    "satchel_cluster_duplicates_total", "satchel_cluster_timeouts_total");
+            assertThat(node.banner()).contains("cluster '", "member 127.0.0.1:" + port, "owners 2", "secret set")
+                    .doesNotContain("ops-test-secret");
+        } finally {
+            started.handle((v, e) -> null).get(120, TimeUnit.SECONDS);
+            node.shutdown();
+        }
+    }
+}
