@@ -5,6 +5,7 @@ import dev.satchel.client.ClientOptions;
 import dev.satchel.client.CloseStatus;
 import dev.satchel.client.SatchelClient;
 import dev.satchel.client.SatchelClientException;
+import dev.satchel.client.SatchelTimeoutException;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -205,40 +206,54 @@ final class CliSession implements AutoCloseable {
     }
 
     private Outcome send(ShortForm.Request request) {
-        if (!isConnected()) {
-            if (!reconnect && connectedOnce) {
-                return new Outcome(Kind.CONNECTION, null, "the connection to " + uri() + " is closed");
+        boolean retried = false;
+        while (true) {
+            if (retried || !isConnected()) {
+                if (!reconnect && connectedOnce) {
+                    return new Outcome(Kind.CONNECTION, null, "the connection to " + uri() + " is closed");
+                }
+                boolean wasLost = lost;
+                URI lostFrom = uri();
+                try {
+                    connect();
+                } catch (SatchelClientException e) {
+                    CloseStatus status = lostStatus;
+                    return new Outcome(Kind.CONNECTION, null, wasLost ? "the connection to " + lostFrom
+                            + " was closed" + (status != null ? " (" + status + ")" : "")
+                            + " and reconnecting failed: " + e.getMessage() : e.getMessage());
+                }
             }
-            boolean wasLost = lost;
-            URI lostFrom = uri();
+            String text;
             try {
-                connect();
-            } catch (SatchelClientException e) {
-                return new Outcome(Kind.CONNECTION, null, wasLost ? "the connection to " + lostFrom + " was closed ("
-                        + lostStatus + ") and reconnecting failed: " + e.getMessage() : e.getMessage());
+                CompletableFuture<String> future = client.sendRaw(request.json());
+                text = future.get();
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                if (!retried && reconnect && cause instanceof SatchelClientException failure && !failure.wasSent()
+                        && !(failure instanceof SatchelTimeoutException)) {
+                    // never written: the connection had just ended (the close was not seen yet); the command
+                    // goes to the next server instead, as if the loss had been seen first
+                    retried = true;
+                    lost = true;
+                    continue;
+                }
+                return new Outcome(Kind.CONNECTION, null, cause instanceof SatchelClientException
+                        ? cause.getMessage() : String.valueOf(cause));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return new Outcome(Kind.CONNECTION, null, "interrupted while waiting for the response");
             }
+            Response response = Response.parse(text);
+            if (response.setsToken()) {
+                token = response.token();
+            }
+            String output = raw ? text : response.pretty();
+            return response.isSuccess()
+                    ? new Outcome(Kind.OK, output, null)
+                    : new Outcome(Kind.FAILED, output, response.describeFailure());
         }
-        String text;
-        try {
-            CompletableFuture<String> future = client.sendRaw(request.json());
-            text = future.get();
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            return new Outcome(Kind.CONNECTION, null, cause instanceof SatchelClientException
-                    ? cause.getMessage() : String.valueOf(cause));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new Outcome(Kind.CONNECTION, null, "interrupted while waiting for the response");
-        }
-        Response response = Response.parse(text);
-        if (response.setsToken()) {
-            token = response.token();
-        }
-        String output = raw ? text : response.pretty();
-        return response.isSuccess()
-                ? new Outcome(Kind.OK, output, null)
-                : new Outcome(Kind.FAILED, output, response.describeFailure());
     }
+
 
     @Override
     public void close() {
