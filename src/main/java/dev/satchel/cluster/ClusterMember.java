@@ -270,6 +270,8 @@ public final class ClusterMember {
                     + " needs the same sessions.sharedSecret (or none, then the cluster keeps one)", null);
         }
         tokens.sharedKey(agreed);
+        LOG.info("shared-session secret: the cluster's ({}), the same on every member", configured.isEmpty()
+                ? "kept in the cluster since its first member" : "sessions.sharedSecret, agreed with the cluster");
     }
 
     /** True while this member serves: started, not stopping, and its part of the cluster may read and write. */
@@ -313,10 +315,12 @@ public final class ClusterMember {
         }
         long t0 = System.nanoTime();
         try {
-            boolean clean = started && m.getMembers() != null && m.getMembers().size() > 1
-                    ? m.stop(LEAVE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS) : stopPlain(m);
+            boolean others = started && m.getMembers() != null && m.getMembers().size() > 1;
+            boolean clean = others ? m.stop(LEAVE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS) : stopPlain(m);
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-            if (clean) {
+            if (!others) {
+                LOG.info("left the cluster in {} ms as its last member: its data is gone unless it was saved", ms);
+            } else if (clean) {
                 LOG.info("left the cluster in {} ms (data handed off to the other members)", ms);
             } else {
                 LOG.warn("left the cluster after {} ms without finishing the hand-off: the other members"

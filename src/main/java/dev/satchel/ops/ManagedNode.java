@@ -140,7 +140,7 @@ public final class ManagedNode {
                 + " (" + node.transport() + ", I/O threads " + config.effectiveIoThreads() + "); admin http://"
                 + config.ops().adminBind() + ":" + adminPort + " (/health/live /health/ready "
                 + (metrics != null ? "/metrics" : "metrics disabled") + "); tokens " + config.tokenFormat().configName()
-                + "; shared secret " + node.sharedSecretSource().label()
+                + "; shared secret " + (node.cluster() != null ? "cluster-wide" : node.sharedSecretSource().label())
                 + "; client auth " + LogSafe.secret(config.security().authSecret())
                 + "; persistence " + persistence + cluster() + "; shutdown timeout " + config.ops().shutdownTimeoutMillis()
                 + " ms; log format " + config.ops().logFormat() + "; config " + config.source();

@@ -228,7 +228,9 @@ public final class SatchelNode implements AutoCloseable {
         if (sharedSecretProblem != null) {
             throw new StartupException(sharedSecretProblem.getMessage(), sharedSecretProblem);
         }
-        LOG.info(sharedSecret.describe());
+        if (cluster == null) {
+            LOG.info(sharedSecret.describe()); // a cluster member uses the cluster's secret: it logs that at start
+        }
         if (config.journalOn()) {
             restoreJournal();
         }
