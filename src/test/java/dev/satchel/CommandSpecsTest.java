@@ -1,6 +1,7 @@
 package dev.satchel;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.satchel.engine.Command;
 import dev.satchel.engine.DataCommands;
@@ -15,11 +16,13 @@ import dev.satchel.spec.CommandSpecs;
 import dev.satchel.spec.JsonType;
 import dev.satchel.spec.ParamSpec;
 import dev.satchel.spec.Status;
+import dev.satchel.spec.ValueRule;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -81,6 +84,24 @@ class CommandSpecsTest {
             if (s.params().stream().anyMatch(p -> p.required() && p.type() != JsonType.TOKEN)) {
                 assertThat(s.statuses()).as(s.name() + ": a required parameter can be missing")
                         .contains(Status.PARAM_MISSING);
+            }
+        }
+    }
+
+    @Test
+    void aDeclarationMustListEveryStatusItsParametersCanBeAnsweredWith() {
+        ParamSpec name = ParamSpec.required("name", JsonType.STRING, "", ValueRule.DATASET_NAME);
+        assertThat(name.statuses()).containsExactlyInAnyOrder(Status.PARAM_MISSING, Status.VALUE_TYPE_INVALID,
+                Status.VALUE_SIZE);
+        assertThatThrownBy(() -> new CommandSpec("KV_LOAD", List.of(name), EnumSet.of(Status.OK, Status.PARAM_MISSING,
+                Status.VALUE_TYPE_INVALID), CliForm.NAME, "KV_LOAD NAME", "load"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("KV_LOAD.name")
+                .hasMessageContaining("VALUE_SIZE");
+        ParamSpec tkn = ParamSpec.required("tkn", JsonType.TOKEN, "");
+        assertThat(tkn.statuses()).containsExactly(Status.SESSION_TOKEN_INVALID);
+        for (CommandSpec s : CommandSpecs.all()) {
+            for (ParamSpec p : s.params()) {
+                assertThat(s.statuses()).as(s.name() + "." + p.name()).containsAll(p.statuses());
             }
         }
     }
@@ -158,6 +179,17 @@ class CommandSpecsTest {
                 if (note.contains("required") && !p.required() || note.contains("optional") && p.required()) {
                     problems.add(s.name() + "." + p.name() + ": docs say '" + note + "', declared "
                             + (p.required() ? "required" : "optional"));
+                }
+                boolean nonEmpty = p.rules().contains(ValueRule.NON_EMPTY)
+                        || p.rules().contains(ValueRule.SESSION_NAME) || p.rules().contains(ValueRule.DATASET_NAME);
+                if (p.rules().contains(ValueRule.NON_EMPTY) && !note.contains("non-empty")
+                        || note.contains("non-empty") && !nonEmpty) {
+                    problems.add(s.name() + "." + p.name() + ": docs say '" + note + "', declared rules "
+                            + p.rules());
+                }
+                if (p.rules().contains(ValueRule.EVERY_ITEM_A_TOKEN) && !note.contains("token")) {
+                    problems.add(s.name() + "." + p.name() + ": docs say '" + note + "', declared rules "
+                            + p.rules());
                 }
             }
         }

@@ -79,7 +79,7 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
 
     private boolean mutates(Request r) {
         return switch (op) {
-            case RUN, GLOBAL -> r.command != null && r.command.mutates();
+            case RUN, GLOBAL -> !(r instanceof Request.Refused) && r.command().mutates();
             case NEW, END, LOAD, SECRET, PUT_ALL -> true;
             default -> false;
         };
@@ -115,8 +115,8 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
         SessionKey key = view.key();
         switch (op) {
             case RUN -> {
-                if (r.errorStatus != null) { // the members' limits differ: answer as the owner decodes it
-                    out.error(r.errorName, r.errorStatus, r.errorMessage);
+                if (r instanceof Request.Refused f) { // the members' limits differ: answer as the owner decodes it
+                    out.error(f.responsePrefix(), f.status(), f.message());
                     return out.toByteArray();
                 }
                 box.session = x.run(box.session, r, now, out);
@@ -124,8 +124,8 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
                 response = out.toByteArray();
             }
             case GLOBAL -> {
-                if (r.errorStatus != null) {
-                    out.error(r.errorName, r.errorStatus, r.errorMessage);
+                if (r instanceof Request.Refused f) {
+                    out.error(f.responsePrefix(), f.status(), f.message());
                     return out.toByteArray();
                 }
                 if (box.global == null) {
@@ -136,7 +136,10 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
                 response = out.toByteArray();
             }
             case NEW -> {
-                Session s = x.create(box.session, r, key.hi, key.lo, now, out);
+                if (!(r instanceof Request.NewSession n)) {
+                    return refusedOrInternal(r, out);
+                }
+                Session s = x.create(box.session, n, key.hi, key.lo, now, out);
                 if (s != null) {
                     box.session = s;
                     changed = true;
@@ -151,7 +154,10 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
                 }
             }
             case OPEN -> {
-                box.session = x.open(box.session, r, now, out);
+                if (!(r instanceof Request.Named n)) {
+                    return refusedOrInternal(r, out);
+                }
+                box.session = x.open(box.session, n, now, out);
                 changed = x.changed();
                 response = out.toByteArray();
             }
@@ -260,4 +266,15 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
     }
 
     private static final byte[] RESPONSE_ERR = ResponseWriter.prefix("ERR");
+
+    /** The owner decoded the message otherwise than the receiving member (their limits differ): its answer. */
+    private static byte[] refusedOrInternal(Request r, ResponseWriter out) {
+        if (r instanceof Request.Refused f) {
+            out.error(f.responsePrefix(), f.status(), f.message());
+        } else {
+            out.error(r.command() != null ? r.command().responsePrefix() : RESPONSE_ERR, Status.UNKNOWN,
+                    "internal error (logged by the server)");
+        }
+        return out.toByteArray();
+    }
 }

@@ -186,20 +186,25 @@ final class ClusterOps {
         return router.error(c.responsePrefix(), e.status(), e.getMessage());
     }
 
+    /** The dataset name of a save or load. */
+    private static String datasetName(Request r) {
+        return r instanceof Request.Tokens t ? t.name() : ((Request.Named) r).name();
+    }
+
     private CompletableFuture<byte[]> saveSessions(Request r, Command c, long now) {
         Persistence p = persistence();
-        String name = r.name;
+        String name = datasetName(r);
         if (!p.tryBeginSave(name)) {
             return CompletableFuture.completedFuture(router.error(c.responsePrefix(), Status.SAVE_ERROR,
                     "a save of dataset '" + name + "' is already in progress"));
         }
         long t0 = System.nanoTime();
         Set<SessionKey> only = null;
-        if (r.tknsType == Request.ARRAY) {
+        if (r instanceof Request.Tokens t && t.listed()) {
             only = new HashSet<>();
-            for (int i = 0; i < r.tknsCount; i++) {
-                if (r.tknsValid[i]) {
-                    only.add(new SessionKey(r.tknsHi[i], r.tknsLo[i]));
+            for (int i = 0; i < t.count(); i++) {
+                if (t.valid(i)) {
+                    only.add(new SessionKey(t.hi(i), t.lo(i)));
                 }
             }
         }
@@ -267,7 +272,7 @@ final class ClusterOps {
 
     private CompletableFuture<byte[]> saveKeys(Request r, Command c) {
         Persistence p = persistence();
-        String name = r.name;
+        String name = datasetName(r);
         if (!p.tryBeginSave(name)) {
             return CompletableFuture.completedFuture(router.error(c.responsePrefix(), Status.SAVE_ERROR,
                     "a save of dataset '" + name + "' is already in progress"));
@@ -303,7 +308,7 @@ final class ClusterOps {
     }
 
     private CompletableFuture<byte[]> load(Request r, Command c, int kind) {
-        String name = r.name;
+        String name = datasetName(r);
         long t0 = System.nanoTime();
         return persistence().load(name, kind).thenCompose(d -> kind == Format.KIND_SESSIONS
                 ? loadSessions(d, c, name, t0) : loadKeys(d, c, name, t0))

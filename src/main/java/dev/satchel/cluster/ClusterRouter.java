@@ -85,39 +85,38 @@ public final class ClusterRouter implements CommandRouter {
 
     /** Loop: sends one request on its way. */
     private void dispatch(Request r, CompletableFuture<byte[]> promise) {
-        Command c = r.command;
-        if (r.message == null) {
+        Command c = r.command();
+        if (r.rawMessage() == null) {
             promise.complete(error(c.responsePrefix(), Status.UNKNOWN, "internal error (logged by the server)"));
             LOG.error("cluster mode got {} without its message", c.name());
             return;
         }
-        long now = System.currentTimeMillis();
         switch (c.kind()) {
             case STORE -> {
                 boolean session = ((StoreCommand) c).onSession();
                 if (session) {
-                    send(new SessionKey(r.tknHi, r.tknLo), false, ClusterCommand.RUN, member.nextId(), r.message, c,
+                    send(new SessionKey(r.tokenHi(), r.tokenLo()), false, ClusterCommand.RUN, member.nextId(), r.rawMessage(), c,
                             promise::complete);
                 } else {
-                    send(SessionKey.GLOBAL, true, ClusterCommand.GLOBAL, member.nextId(), r.message, c, promise::complete);
+                    send(SessionKey.GLOBAL, true, ClusterCommand.GLOBAL, member.nextId(), r.rawMessage(), c, promise::complete);
                 }
             }
-            case SESSION -> send(new SessionKey(r.tknHi, r.tknLo), false, ClusterCommand.RUN, member.nextId(),
-                    r.message, c, promise::complete);
-            case TABLE -> table(r, c, now, promise);
+            case SESSION -> send(new SessionKey(r.tokenHi(), r.tokenLo()), false, ClusterCommand.RUN, member.nextId(),
+                    r.rawMessage(), c, promise::complete);
+            case TABLE -> table(r, c, promise);
         }
     }
 
-    private void table(Request r, Command c, long now, CompletableFuture<byte[]> promise) {
+    private void table(Request r, Command c, CompletableFuture<byte[]> promise) {
         switch (c.name()) {
             case "SH_NEW" -> create(r, c, promise);
             case "SH_OPEN" -> {
                 long[] t = tokenScratch;
-                tokens.shared(r.name, t);
-                send(new SessionKey(t[0], t[1]), false, ClusterCommand.OPEN, member.nextId(), r.message, c,
+                tokens.shared(((Request.Named) r).name(), t);
+                send(new SessionKey(t[0], t[1]), false, ClusterCommand.OPEN, member.nextId(), r.rawMessage(), c,
                         promise::complete);
             }
-            case "SH_EXISTS" -> exists(r, c, now, promise);
+            case "SH_EXISTS" -> exists(r, c, promise);
             case "SH_END_ALL", "SH_INFO_ALL", "SV_INFO", "SH_SAVE", "SH_LOAD", "KV_SAVE", "KV_LOAD" ->
                     tableWide(e -> ops.run(e, r, c), promise);
             default -> promise.complete(error(c.responsePrefix(), Status.UNKNOWN, c.name()
@@ -127,16 +126,16 @@ public final class ClusterRouter implements CommandRouter {
 
     /** SH_NEW: the token is chosen here (random, or derived from the name), the session made by its owner. */
     private void create(Request r, Command c, CompletableFuture<byte[]> promise) {
-        boolean shared = r.tknState == Request.TOKEN_VALID;
-        long hi = r.tknHi;
-        long lo = r.tknLo;
+        boolean shared = r instanceof Request.NewSession n && n.shared();
+        long hi = r.tokenHi();
+        long lo = r.tokenLo();
         if (!shared) {
             long[] t = tokenScratch;
             tokens.random(t);
             hi = t[0];
             lo = t[1];
         }
-        send(new SessionKey(hi, lo), false, ClusterCommand.NEW, member.nextId(), r.message, c, bytes -> {
+        send(new SessionKey(hi, lo), false, ClusterCommand.NEW, member.nextId(), r.rawMessage(), c, bytes -> {
                     if (bytes.length == 0) { // a random token that is taken: draw another, on the loop
                         loop.submit((e, o) -> create(r, c, promise));
                     } else {
@@ -146,14 +145,14 @@ public final class ClusterRouter implements CommandRouter {
     }
 
     /** SH_EXISTS: each token asked of its owner (in order behind this member's commands on it), answered in order. */
-    private void exists(Request r, Command c, long now, CompletableFuture<byte[]> promise) {
+    private void exists(Request r, Command c, CompletableFuture<byte[]> promise) {
+        Request.Tokens t = (Request.Tokens) r;
         List<CompletableFuture<byte[]>> answers = new ArrayList<>();
-        for (int i = 0; i < r.tknsCount; i++) {
+        for (int i = 0; i < t.count(); i++) {
             CompletableFuture<byte[]> a = new CompletableFuture<>();
             answers.add(a);
-            if (r.tknsValid[i]) {
-                send(new SessionKey(r.tknsHi[i], r.tknsLo[i]), false, ClusterCommand.EXISTS, 0, null, c,
-                        a::complete);
+            if (t.valid(i)) {
+                send(new SessionKey(t.hi(i), t.lo(i)), false, ClusterCommand.EXISTS, 0, null, c, a::complete);
             } else {
                 a.complete(ClusterCommand.NO);
             }
@@ -174,7 +173,7 @@ public final class ClusterRouter implements CommandRouter {
                     if (!first) {
                         out.rawByte(',');
                     }
-                    out.raw(r.tknsRaw[i]);
+                    out.raw(t.text(i));
                     first = false;
                 }
             }

@@ -7,9 +7,9 @@ import dev.satchel.spec.Status;
 import java.nio.charset.StandardCharsets;
 
 /**
- * One protocol command. {@link #validate} runs on the I/O thread that decoded the request and may only
- * look at the request; the command's semantics run on an executor (the command loop's {@link Engine}) and
- * alone touch data. A command that fails validation never reaches data.
+ * One protocol command. {@link #request} runs on the thread that decoded the request and builds the immutable
+ * {@link Request} the command reads; the command's semantics run on an executor (the command loop's
+ * {@link Engine}) and alone touch data. A request refused while decoding never reaches data.
  *
  * <p>Three kinds, by what their semantics need (see {@link Kind}): a {@link StoreCommand} works on one key-value
  * store, a {@link SessionCommand} on one session, and a {@link TableCommand} on the whole table; the executor
@@ -89,82 +89,33 @@ public abstract sealed class Command permits StoreCommand, SessionCommand, Table
         return responsePrefix;
     }
 
-    /** Checks parameters; on a problem sets {@link Request#errorStatus} and message. Default: nothing to check. */
-    public void validate(Request r) {
+    /**
+     * Builds this command's {@link Request} from its parameters, on the thread that decoded them (an I/O thread, or
+     * a cluster owner decoding again), after the decoder checked them against the declaration ({@link #spec()}:
+     * presence, JSON type, value rules). Picks the shape the command's semantics read, and checks what spans
+     * parameters; a problem is answered with {@link #refuse}. Default: {@link Request.Plain}, for a command that
+     * takes no parameter besides {@code tkn}.
+     */
+    public Request request(Params p) {
+        return new Request.Plain(this, p);
     }
 
-    // ---- validation helpers, in the order commands apply them: token, then parameters ----
-
-    protected static boolean invalid(Request r, Status status, String message) {
-        if (r.errorStatus == null) {
-            r.errorStatus = status;
-            r.errorMessage = message;
-        }
-        return false;
+    /**
+     * Null when the command can run on this server, else why not: the request is answered 14 (CommandDisabled)
+     * before its parameters are checked. Default: always available.
+     */
+    public String disabled() {
+        return null;
     }
 
-    protected static boolean requireToken(Request r) {
-        return switch (r.tknState) {
-            case Request.TOKEN_VALID -> true;
-            case Request.TOKEN_ABSENT -> invalid(r, Status.SESSION_TOKEN_INVALID, "tkn is required");
-            default -> invalid(r, Status.SESSION_TOKEN_INVALID, "tkn is not a valid session token");
-        };
+    /** The refusal of a request for a problem found in {@link #request}: {@code status} must be declared. */
+    protected final Request refuse(Params p, Status status, String message) {
+        return Request.refused(this, status, message, p.messageBytes());
     }
 
-    protected static boolean requireKeysObject(Request r) {
-        if (r.keysType == Request.ABSENT) {
-            return invalid(r, Status.PARAM_MISSING, "keys is required");
-        }
-        if (r.keysType != Request.OBJECT) {
-            return invalid(r, Status.VALUE_TYPE_INVALID, "keys must be an object");
-        }
-        return true;
-    }
-
-    protected static boolean requireKeysArray(Request r, boolean nonEmpty) {
-        if (r.keysType == Request.ABSENT) {
-            return invalid(r, Status.PARAM_MISSING, "keys is required");
-        }
-        if (r.keysType != Request.ARRAY) {
-            return invalid(r, Status.VALUE_TYPE_INVALID, "keys must be an array");
-        }
-        if (nonEmpty && r.keyItems == 0) {
-            return invalid(r, Status.VALUE_SIZE, "keys must not be empty");
-        }
-        return true;
-    }
-
-    /** A required or optional string parameter {@code name}, non-empty and at most {@code maxBytes} long. */
-    protected static boolean checkName(Request r, boolean required, int maxBytes) {
-        if (r.nameType == Request.ABSENT) {
-            return !required || invalid(r, Status.PARAM_MISSING, "name is required");
-        }
-        if (r.nameType != Request.STRING) {
-            return invalid(r, Status.VALUE_TYPE_INVALID, "name must be a string");
-        }
-        if (r.name.isEmpty()) {
-            return invalid(r, Status.VALUE_SIZE, "name must not be empty");
-        }
-        if (hasUnpairedSurrogate(r.name)) {
-            // UTF-8 cannot encode it: it would hash like "?" and collide with other names
-            return invalid(r, Status.VALUE_SIZE, "name contains an unpaired UTF-16 surrogate escape");
-        }
-        if (r.name.length() > maxBytes || r.name.getBytes(StandardCharsets.UTF_8).length > maxBytes) {
-            return invalid(r, Status.VALUE_SIZE, "name is longer than " + maxBytes + " bytes");
-        }
-        return true;
-    }
-
-    static boolean hasUnpairedSurrogate(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-                i++;
-            } else if (Character.isSurrogate(c)) {
-                return true;
-            }
-        }
-        return false;
+    /** Writes a problem the executor reported (see {@link Problem}). */
+    protected final void error(ResponseWriter out, Problem problem) {
+        out.error(responsePrefix, problem.status(), problem.message());
     }
 
     /** Writes an error response for this command. */

@@ -16,15 +16,15 @@ public interface CommandContext {
     Changes changes();
 
     /**
-     * Null if writing {@code entries[0, n)} into {@code kv} (a session's store, or the global one when
-     * {@code session} is null) keeps every limit, else the status 170 message. Nothing changes either way.
-     * {@code clearFirst} for CLEAR_SET, {@code overwrite} false for ADD.
+     * Null if writing {@code r}'s entries into {@code kv} (a session's store, or the global one when {@code session}
+     * is null) keeps every limit, else the 170 problem to answer. Nothing changes either way. {@code clearFirst}
+     * for CLEAR_SET, {@code overwrite} false for ADD.
      */
-    String writeProblem(Session session, KeyValues kv, byte[][] entries, int n, boolean clearFirst, boolean overwrite);
+    Problem writeProblem(Session session, KeyValues kv, Request.Entries r, boolean clearFirst, boolean overwrite);
 
     /** Largest response a command may write. */
     int maxResponseBytes();
 
-    /** The status 170 message for a response that would pass {@link #maxResponseBytes()}. */
-    String responseTooLargeMessage();
+    /** The 170 problem of a response that would pass {@link #maxResponseBytes()}. */
+    Problem responseTooLarge();
 }

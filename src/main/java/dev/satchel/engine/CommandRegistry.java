@@ -24,14 +24,30 @@ public final class CommandRegistry {
 
     /** The command whose name is {@code b[from, to)} (ASCII), or null. */
     public Command lookup(byte[] b, int from, int to) {
+        int i = position(b, from, to);
+        return i < 0 ? null : commands[i];
+    }
+
+    /** The position of the command whose name is {@code b[from, to)} (ASCII), or -1. */
+    public int position(byte[] b, int from, int to) {
         int n = to - from;
-        for (Command c : commands) {
-            byte[] name = c.nameBytes();
+        for (int i = 0; i < commands.length; i++) {
+            byte[] name = commands[i].nameBytes();
             if (name.length == n && Arrays.equals(name, 0, n, b, from, to)) {
-                return c;
+                return i;
             }
         }
-        return null;
+        return -1;
+    }
+
+    /** The command at {@code position} (0 to {@link #size()} - 1). */
+    public Command get(int position) {
+        return commands[position];
+    }
+
+    /** Number of commands. */
+    public int size() {
+        return commands.length;
     }
 
     public Command lookup(byte[] name) {

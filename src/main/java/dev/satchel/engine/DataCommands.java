@@ -38,21 +38,25 @@ public final class DataCommands {
         return list;
     }
 
-    /** A key-value command in either form; checks {@code tkn} for the session form. */
+    /**
+     * A key-value command in either form (the session form's {@code tkn} is checked by the decoder, as declared).
+     * Its request is {@link Request.Plain} unless it takes {@code keys}.
+     */
     abstract static class DataCommand extends StoreCommand {
         DataCommand(String suffix, boolean session, boolean writes, boolean extendsOnGet) {
             super((session ? "SH_" : "KV_") + suffix, session, writes, extendsOnGet);
         }
+    }
 
-        @Override
-        public final void validate(Request r) {
-            if (onSession() && !requireToken(r)) {
-                return;
-            }
-            validateParams(r);
+    /** A command on a {@code keys} array: {@link Request.Keys}. */
+    abstract static class KeysCommand extends DataCommand {
+        KeysCommand(String suffix, boolean session, boolean extendsOnGet) {
+            super(suffix, session, false, extendsOnGet);
         }
 
-        void validateParams(Request r) {
+        @Override
+        public final Request request(Params p) {
+            return new Request.Keys(this, p);
         }
     }
 
@@ -66,20 +70,21 @@ public final class DataCommands {
         }
 
         @Override
-        void validateParams(Request r) {
-            requireKeysObject(r);
+        public Request request(Params p) {
+            return new Request.Entries(this, p);
         }
 
         @Override
-        public void apply(Session s, KeyValues kv, Request r, CommandContext ctx, ResponseWriter out) {
-            String problem = ctx.writeProblem(s, kv, r.entries, r.keyCount, false, overwrite);
+        public void apply(Session s, KeyValues kv, Request request, CommandContext ctx, ResponseWriter out) {
+            Request.Entries r = (Request.Entries) request;
+            Problem problem = ctx.writeProblem(s, kv, r, false, overwrite);
             if (problem != null) {
-                error(out, Status.LIMIT_EXCEEDED, problem); // refused whole: nothing is written
+                error(out, problem); // refused whole: nothing is written
                 return;
             }
             Changes changes = ctx.changes();
-            for (int i = 0; i < r.keyCount; i++) {
-                byte[] e = r.entries[i];
+            for (int i = 0, n = r.count(); i < n; i++) {
+                byte[] e = r.entry(i);
                 if (overwrite) {
                     kv.put(e);
                     changes.put(s, e);
@@ -92,25 +97,23 @@ public final class DataCommands {
 
     }
 
-    static final class Get extends DataCommand {
+    static final class Get extends KeysCommand {
         Get(boolean session) {
-            super("GET", session, false, true);
+            super("GET", session, true);
         }
 
         @Override
-        void validateParams(Request r) {
-            requireKeysArray(r, false);
-        }
-
-        @Override
-        public void apply(Session s, KeyValues kv, Request r, CommandContext ctx, ResponseWriter out) {
+        public void apply(Session s, KeyValues kv, Request request, CommandContext ctx, ResponseWriter out) {
+            Request.Keys r = (Request.Keys) request;
+            int n = r.count();
             out.begin(responsePrefix(), Status.OK).raw(F_KEYS).rawByte('{');
             boolean first = true;
-            int[] listed = new int[Math.min(r.keyCount, 16)];
+            // one key needs no bookkeeping (the common case allocates nothing)
+            int[] listed = n > 1 && n <= 16 ? new int[n] : null;
             int listedCount = 0;
-            BitSet listedSet = r.keyCount > 16 ? new BitSet(kv.end()) : null;
-            for (int i = 0; i < r.keyCount; i++) {
-                int p = kv.find(r.keys[i]);
+            BitSet listedSet = n > 16 ? new BitSet(kv.end()) : null;
+            for (int i = 0; i < n; i++) {
+                int p = kv.find(r.key(i));
                 if (p < 0) {
                     continue;
                 }
@@ -120,7 +123,7 @@ public final class DataCommands {
                         continue;
                     }
                     listedSet.set(p);
-                } else {
+                } else if (listed != null) {
                     if (contains(listed, listedCount, p)) {
                         continue;
                     }
@@ -131,7 +134,7 @@ public final class DataCommands {
                 int kl = Entry.keyLength(e);
                 if ((long) out.length() + e.length + 8 > ctx.maxResponseBytes()) {
                     out.reset();
-                    error(out, Status.LIMIT_EXCEEDED, ctx.responseTooLargeMessage());
+                    error(out, ctx.responseTooLarge());
                     return;
                 }
                 if (!first) {
@@ -154,49 +157,41 @@ public final class DataCommands {
 
     }
 
-    static final class Rmv extends DataCommand {
+    static final class Rmv extends KeysCommand {
         Rmv(boolean session) {
-            super("RMV", session, false, false);
+            super("RMV", session, false);
         }
 
         @Override
-        void validateParams(Request r) {
-            requireKeysArray(r, true);
-        }
-
-        @Override
-        public void apply(Session s, KeyValues kv, Request r, CommandContext ctx, ResponseWriter out) {
+        public void apply(Session s, KeyValues kv, Request request, CommandContext ctx, ResponseWriter out) {
+            Request.Keys r = (Request.Keys) request;
             Changes changes = ctx.changes();
-            for (int i = 0; i < r.keyCount; i++) {
-                if (kv.remove(r.keys[i])) {
-                    changes.removed(s, r.keys[i]);
+            for (int i = 0, n = r.count(); i < n; i++) {
+                if (kv.remove(r.key(i))) {
+                    changes.removed(s, r.key(i));
                 }
             }
             ok(out);
         }
     }
 
-    static final class Contains extends DataCommand {
+    static final class Contains extends KeysCommand {
         Contains(boolean session) {
-            super("CONTAINS", session, false, false);
+            super("CONTAINS", session, false);
         }
 
         @Override
-        void validateParams(Request r) {
-            requireKeysArray(r, false);
-        }
-
-        @Override
-        public void apply(Session s, KeyValues kv, Request r, CommandContext ctx, ResponseWriter out) {
+        public void apply(Session s, KeyValues kv, Request request, CommandContext ctx, ResponseWriter out) {
+            Request.Keys r = (Request.Keys) request;
             out.begin(responsePrefix(), Status.OK).raw(F_CONTAINS).rawByte('[');
             boolean first = true;
-            for (int i = 0; i < r.keyCount; i++) {
-                if (kv.find(r.keys[i]) >= 0) {
+            for (int i = 0, n = r.count(); i < n; i++) {
+                if (kv.find(r.key(i)) >= 0) {
                     if (!first) {
                         out.rawByte(',');
                     }
                     first = false;
-                    out.quoted(r.keys[i]);
+                    out.quoted(r.key(i));
                 }
             }
             out.rawByte(']').end();
@@ -230,7 +225,7 @@ public final class DataCommands {
                 }
                 if ((long) out.length() + Entry.keyOffset(e) + Entry.keyLength(e) + 8 > ctx.maxResponseBytes()) {
                     out.reset();
-                    error(out, Status.LIMIT_EXCEEDED, ctx.responseTooLargeMessage());
+                    error(out, ctx.responseTooLarge());
                     return;
                 }
                 if (!first) {
@@ -264,23 +259,24 @@ public final class DataCommands {
         }
 
         @Override
-        void validateParams(Request r) {
-            requireKeysObject(r);
+        public Request request(Params p) {
+            return new Request.Entries(this, p);
         }
 
         @Override
-        public void apply(Session s, KeyValues kv, Request r, CommandContext ctx, ResponseWriter out) {
-            String problem = ctx.writeProblem(s, kv, r.entries, r.keyCount, true, true);
+        public void apply(Session s, KeyValues kv, Request request, CommandContext ctx, ResponseWriter out) {
+            Request.Entries r = (Request.Entries) request;
+            Problem problem = ctx.writeProblem(s, kv, r, true, true);
             if (problem != null) {
-                error(out, Status.LIMIT_EXCEEDED, problem); // refused whole: nothing is cleared or written
+                error(out, problem); // refused whole: nothing is cleared or written
                 return;
             }
             Changes changes = ctx.changes();
             int n = kv.clear();
             changes.storeCleared(s);
-            for (int i = 0; i < r.keyCount; i++) {
-                kv.put(r.entries[i]);
-                changes.put(s, r.entries[i]);
+            for (int i = 0, count = r.count(); i < count; i++) {
+                kv.put(r.entry(i));
+                changes.put(s, r.entry(i));
             }
             out.begin(responsePrefix(), Status.OK).raw(F_CNT).number(n).end();
         }

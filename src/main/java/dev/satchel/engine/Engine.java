@@ -133,14 +133,14 @@ public final class Engine implements CommandContext {
 
     /** Runs one decoded request and writes its one response. */
     public void execute(Request r, ResponseWriter out) {
-        if (r.errorStatus != null) {
-            out.error(r.errorName, r.errorStatus, r.errorMessage);
+        if (r instanceof Request.Refused refused) {
+            out.error(refused.responsePrefix(), refused.status(), refused.message());
             if (observer != null) {
-                observer.count(r.command, r.errorStatus);
+                observer.count(null, refused.status()); // refused before running: counted under no command
             }
             return;
         }
-        Command c = r.command;
+        Command c = r.command();
         if (router != null && router.route(r, out)) {
             if (observer != null) {
                 observer.countLater(c, out.deferred());
@@ -149,11 +149,12 @@ public final class Engine implements CommandContext {
         }
         boolean logged = journalled;
         if (logged) {
-            String refused = c.mutates() ? changes.refusal() : null;
-            if (refused != null) {
-                out.error(c.responsePrefix(), Status.UNKNOWN, refused);
+            String unrecorded = c.mutates() ? changes.refusal() : null;
+            if (unrecorded != null) {
+                Problem p = Problem.unrecorded(unrecorded);
+                out.error(c.responsePrefix(), p.status(), p.message());
                 if (observer != null) {
-                    observer.count(c, Status.UNKNOWN);
+                    observer.count(c, p.status());
                 }
                 return;
             }
@@ -171,7 +172,7 @@ public final class Engine implements CommandContext {
         } catch (RuntimeException e) {
             LOG.error("internal error in {}", c.name(), e);
             out.reset();
-            out.error(c.responsePrefix(), Status.UNKNOWN, "internal error (logged by the server)");
+            out.error(c.responsePrefix(), Problem.INTERNAL.status(), Problem.INTERNAL.message());
         }
         if (logged) {
             changes.endRequest();
@@ -205,9 +206,9 @@ public final class Engine implements CommandContext {
             c.apply(null, global, r, this, out);
             return;
         }
-        Session s = find(r.tknHi, r.tknLo);
+        Session s = find(r.tokenHi(), r.tokenLo());
         if (s == null) {
-            out.error(c.responsePrefix(), Status.SESSION_NOT_EXIST, "session does not exist");
+            out.error(c.responsePrefix(), Problem.NO_SESSION.status(), Problem.NO_SESSION.message());
             return;
         }
         boolean writes = c.writes();
@@ -228,7 +229,7 @@ public final class Engine implements CommandContext {
 
     /** The executor's part of a session command: finds the session, runs the command, carries out its outcome. */
     private void runOnSession(SessionCommand c, Request r, ResponseWriter out) {
-        Session s = find(r.tknHi, r.tknLo);
+        Session s = find(r.tokenHi(), r.tokenLo());
         if (c.apply(s, r, this, out) == SessionCommand.Outcome.END && s != null) {
             end(s);
         }
@@ -355,18 +356,27 @@ public final class Engine implements CommandContext {
      */
     public Session create(long hi, long lo, String name, boolean shared, long durationMillis, boolean deleteSession,
             boolean extendOnSetAdd, boolean extendOnGet) {
-        Session s = new Session(hi, lo, name, shared, durationMillis, deleteSession, extendOnSetAdd, extendOnGet);
-        if (durationMillis > 0) {
-            s.deadline = clock.millis() + durationMillis;
+        Session s = admit(new Session(hi, lo, name, shared, durationMillis, deleteSession, extendOnSetAdd,
+                extendOnGet), durationMillis > 0 ? clock.millis() + durationMillis : 0);
+        changes.sessionCreated(s);
+        return s;
+    }
+
+    /**
+     * Files a new session: its deadline (if it expires) on the wheel, the table, the index of shared names, the
+     * count. Every way a session comes to be (created, loaded, replayed) goes through here.
+     */
+    private Session admit(Session s, long deadline) {
+        if (s.durationMillis > 0) {
+            s.deadline = deadline;
             wheel.schedule(s);
         }
         snapshots.born(s);
         sessions.add(s);
-        if (shared) {
-            sharedByName.put(name, s);
+        if (s.shared) {
+            sharedByName.put(s.name, s);
         }
         sessionsCreated++;
-        changes.sessionCreated(s);
         return s;
     }
 
@@ -382,21 +392,12 @@ public final class Engine implements CommandContext {
             return null;
         }
         Session s = new Session(hi, lo, name, shared, durationMillis, deleteSession, extendOnSetAdd, extendOnGet);
-        if (durationMillis > 0) {
-            s.deadline = clock.millis() + remainingMillis;
-            wheel.schedule(s);
-        }
         if (data != null && data.size() > 0) {
             s.data = data;
             sessionKeys += data.size();
             sessionBytes += data.storedBytes();
         }
-        snapshots.born(s);
-        sessions.add(s);
-        if (shared) {
-            sharedByName.put(name, s);
-        }
-        sessionsCreated++;
+        admit(s, durationMillis > 0 ? clock.millis() + remainingMillis : 0);
         changes.sessionCreated(s);
         return s;
     }
@@ -497,10 +498,10 @@ public final class Engine implements CommandContext {
     private int maxKeysPerSession = Integer.MAX_VALUE;
     private long maxStoredBytes = Long.MAX_VALUE;
     private int maxResponseBytes = Integer.MAX_VALUE;
-    private String sessionsMessage;
-    private String keysPerSessionMessage;
-    private String storedBytesMessage;
-    private String responseMessage;
+    private Problem sessionsProblem;
+    private Problem keysPerSessionProblem;
+    private Problem storedBytesProblem;
+    private Problem responseProblem;
 
     /** Sets the limits (unlimited until called); call before the loop starts. */
     public void limits(int maxSessions, int maxKeysPerSession, long maxStoredBytes, int maxResponseBytes) {
@@ -508,11 +509,13 @@ public final class Engine implements CommandContext {
         this.maxKeysPerSession = maxKeysPerSession;
         this.maxStoredBytes = maxStoredBytes;
         this.maxResponseBytes = maxResponseBytes;
-        this.sessionsMessage = "live sessions at limits.maxSessions (" + maxSessions + ")";
-        this.keysPerSessionMessage = "session would hold more than limits.maxKeysPerSession (" + maxKeysPerSession
-                + ") keys";
-        this.storedBytesMessage = "stored data would exceed limits.maxStoredBytes (" + maxStoredBytes + " bytes)";
-        this.responseMessage = "response larger than limits.maxResponseBytes (" + maxResponseBytes + ")";
+        this.sessionsProblem = Problem.limit("live sessions at limits.maxSessions (" + maxSessions + ")");
+        this.keysPerSessionProblem = Problem.limit("session would hold more than limits.maxKeysPerSession ("
+                + maxKeysPerSession + ") keys");
+        this.storedBytesProblem = Problem.limit("stored data would exceed limits.maxStoredBytes (" + maxStoredBytes
+                + " bytes)");
+        this.responseProblem = Problem.limit("response larger than limits.maxResponseBytes (" + maxResponseBytes
+                + ")");
     }
 
     /** Key and value bytes stored in total, sessions and global space (what limits.maxStoredBytes bounds). */
@@ -530,10 +533,10 @@ public final class Engine implements CommandContext {
         return maxResponseBytes;
     }
 
-    /** The 170 message for a response that would pass {@link #maxResponseBytes()}. */
+    /** The 170 problem of a response that would pass {@link #maxResponseBytes()}. */
     @Override
-    public String responseTooLargeMessage() {
-        return responseMessage;
+    public Problem responseTooLarge() {
+        return responseProblem;
     }
 
     /** The clock reading of the last {@link #expireDue} pass, which left nothing due at that instant. */
@@ -557,29 +560,29 @@ public final class Engine implements CommandContext {
         return sessionsExpired + sessionsCleared != before;
     }
 
-    /** Null if one more session fits under limits.maxSessions, else the 170 message. */
-    public String newSessionProblem() {
+    /** Null if one more session fits under limits.maxSessions, else the 170 problem. */
+    public Problem newSessionProblem() {
         if (sessions.size() >= maxSessions) {
             expireDue(); // sessions past their deadline do not count
             if (sessions.size() >= maxSessions) {
-                return sessionsMessage;
+                return sessionsProblem;
             }
         }
         return null;
     }
 
     /**
-     * Null if writing {@code entries[0, n)} into {@code kv} (a session's store, or the global one when
-     * {@code s} is null) keeps every limit, else the 170 message; nothing changes either way. {@code clearFirst}
-     * for CLEAR_SET, {@code overwrite} false for ADD. A cheap upper bound decides almost always; only near a
-     * limit are the keys looked up. A write that frees memory or adds no key is never refused.
+     * Null if writing {@code r}'s entries into {@code kv} (a session's store, or the global one when {@code s} is
+     * null) keeps every limit, else the 170 problem; nothing changes either way. {@code clearFirst} for CLEAR_SET,
+     * {@code overwrite} false for ADD. A cheap upper bound decides almost always; only near a limit are the keys
+     * looked up. A write that frees memory or adds no key is never refused.
      */
     @Override
-    public String writeProblem(Session s, KeyValues kv, byte[][] entries, int n, boolean clearFirst,
-            boolean overwrite) {
+    public Problem writeProblem(Session s, KeyValues kv, Request.Entries r, boolean clearFirst, boolean overwrite) {
+        int n = r.count();
         long added = 0;
         for (int i = 0; i < n; i++) {
-            added += entries[i].length;
+            added += r.entry(i).length;
         }
         long keysBound = (clearFirst ? 0 : kv.size()) + n;
         long removed = clearFirst ? kv.storedBytes() : 0;
@@ -590,7 +593,7 @@ public final class Engine implements CommandContext {
         long keys = clearFirst ? 0 : kv.size();
         long delta = -removed;
         for (int i = 0; i < n; i++) {
-            byte[] e = entries[i];
+            byte[] e = r.entry(i);
             int p = clearFirst ? -1 : kv.find(Entry.key(e));
             if (p < 0) {
                 keys++;
@@ -600,10 +603,10 @@ public final class Engine implements CommandContext {
             }
         }
         if (s != null && keys > maxKeysPerSession && keys > kv.size()) {
-            return keysPerSessionMessage;
+            return keysPerSessionProblem;
         }
         if (delta > 0 && delta > maxStoredBytes - storedBytes()) {
-            return storedBytesMessage;
+            return storedBytesProblem;
         }
         return null;
     }
@@ -656,17 +659,9 @@ public final class Engine implements CommandContext {
         }
         Session s = new Session(hi, lo, name, shared, durationMillis, deleteSession, extendOnSetAdd, extendOnGet);
         if (durationMillis > 0) {
-            s.deadline = deadline;
             s.journalledDeadline = deadline;
-            wheel.schedule(s);
         }
-        snapshots.born(s);
-        sessions.add(s);
-        if (shared) {
-            sharedByName.put(name, s);
-        }
-        sessionsCreated++;
-        return s;
+        return admit(s, deadline);
     }
 
     /** Replay: the session with this token, whatever its deadline (no lazy expiry), or null. */

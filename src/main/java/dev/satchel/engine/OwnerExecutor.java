@@ -26,17 +26,18 @@ import java.io.IOException;
 public final class OwnerExecutor implements CommandContext, Changes {
     private final int maxKeysPerSession;
     private final int maxResponseBytes;
-    private final String keysPerSessionMessage;
-    private final String responseMessage;
+    private final Problem keysPerSessionProblem;
+    private final Problem responseProblem;
     private long now;
     private boolean changed;
 
     public OwnerExecutor(int maxKeysPerSession, int maxResponseBytes) {
         this.maxKeysPerSession = maxKeysPerSession;
         this.maxResponseBytes = maxResponseBytes;
-        this.keysPerSessionMessage = "session would hold more than limits.maxKeysPerSession (" + maxKeysPerSession
-                + ") keys";
-        this.responseMessage = "response larger than limits.maxResponseBytes (" + maxResponseBytes + ")";
+        this.keysPerSessionProblem = Problem.limit("session would hold more than limits.maxKeysPerSession ("
+                + maxKeysPerSession + ") keys");
+        this.responseProblem = Problem.limit("response larger than limits.maxResponseBytes (" + maxResponseBytes
+                + ")");
     }
 
     /** Whether the last {@link #run} or {@link #runGlobal} changed data, a deadline, or the session's life. */
@@ -55,11 +56,11 @@ public final class OwnerExecutor implements CommandContext, Changes {
         if (s != null && s.durationMillis > 0 && now >= s.deadline && !expire(s, now)) {
             s = null;
         }
-        Command c = r.command;
+        Command c = r.command();
         if (c.kind() == Command.Kind.STORE) {
             StoreCommand sc = (StoreCommand) c;
             if (s == null) {
-                out.error(c.responsePrefix(), Status.SESSION_NOT_EXIST, "session does not exist");
+                out.error(c.responsePrefix(), Problem.NO_SESSION.status(), Problem.NO_SESSION.message());
                 return null;
             }
             boolean writes = sc.writes();
@@ -93,7 +94,7 @@ public final class OwnerExecutor implements CommandContext, Changes {
     public void runGlobal(KeyValues kv, Request r, long now, ResponseWriter out) {
         this.now = now;
         this.changed = false;
-        ((StoreCommand) r.command).apply(null, kv, r, this, out);
+        ((StoreCommand) r.command()).apply(null, kv, r, this, out);
     }
 
     /**
@@ -131,23 +132,21 @@ public final class OwnerExecutor implements CommandContext, Changes {
      * Returns the new session and writes SH_NEW's answer; or, when a live session holds the token, returns null
      * and writes 103 for a shared session, nothing for a random token (the caller draws another).
      */
-    public Session create(Session existing, Request r, long hi, long lo, long now, ResponseWriter out) {
+    public Session create(Session existing, Request.NewSession r, long hi, long lo, long now, ResponseWriter out) {
         this.now = now;
         this.changed = false;
-        boolean shared = r.sharedType == Request.BOOLEAN && r.shared;
+        boolean shared = r.shared();
         if (existing != null && (existing.durationMillis <= 0 || now < existing.deadline || expire(existing, now))) {
             if (shared) {
-                out.error(r.command.responsePrefix(), Status.SESSION_NEW_FAIL,
+                out.error(r.command().responsePrefix(), Status.SESSION_NEW_FAIL,
                         "a shared session with this name already exists");
             }
             return null;
         }
-        boolean expires = r.expiryType == Request.OBJECT && r.expiryDurationSeconds > 0;
-        Session s = newSession(hi, lo, r.name, shared,
-                expires ? r.expiryDurationSeconds * 1000 : 0, expires && r.expiryDeleteSession,
-                expires && r.expiryExtendOnSetAdd, expires && r.expiryExtendOnGet, now);
+        Session s = newSession(hi, lo, r.name(), shared, r.durationMillis(), r.deleteSession(), r.extendOnSetAdd(),
+                r.extendOnGet(), now);
         changed = true;
-        SessionCommands.writeCreated(r.command, s, out);
+        SessionCommands.writeCreated(r.command(), s, out);
         return s;
     }
 
@@ -155,16 +154,16 @@ public final class OwnerExecutor implements CommandContext, Changes {
      * SH_OPEN on the owner of the token derived from the name: {@code s} is the session holding it (null if
      * none). Writes the answer; returns the session afterwards (null if it expired now or never existed).
      */
-    public Session open(Session s, Request r, long now, ResponseWriter out) {
+    public Session open(Session s, Request.Named r, long now, ResponseWriter out) {
         this.now = now;
         this.changed = false;
         if (s != null && s.durationMillis > 0 && now >= s.deadline && !expire(s, now)) {
             s = null;
         }
-        if (s == null || !s.shared || !r.name.equals(s.name)) {
-            out.error(r.command.responsePrefix(), Status.SESSION_OPEN_FAIL, "no shared session has this name");
+        if (s == null || !s.shared || !r.name().equals(s.name)) {
+            out.error(r.command().responsePrefix(), Status.SESSION_OPEN_FAIL, "no shared session has this name");
         } else {
-            SessionCommands.writeOpened(r.command, s, out);
+            SessionCommands.writeOpened(r.command(), s, out);
         }
         return s;
     }
@@ -222,18 +221,18 @@ public final class OwnerExecutor implements CommandContext, Changes {
     }
 
     @Override
-    public String writeProblem(Session s, KeyValues kv, byte[][] entries, int n, boolean clearFirst,
-            boolean overwrite) {
+    public Problem writeProblem(Session s, KeyValues kv, Request.Entries r, boolean clearFirst, boolean overwrite) {
+        int n = r.count();
         if (s == null || (clearFirst ? 0L : kv.size()) + n <= maxKeysPerSession) {
             return null;
         }
         long keys = clearFirst ? 0 : kv.size();
         for (int i = 0; i < n; i++) {
-            if (clearFirst || kv.find(Entry.key(entries[i])) < 0) {
+            if (clearFirst || kv.find(Entry.key(r.entry(i))) < 0) {
                 keys++;
             }
         }
-        return keys > maxKeysPerSession && keys > kv.size() ? keysPerSessionMessage : null;
+        return keys > maxKeysPerSession && keys > kv.size() ? keysPerSessionProblem : null;
     }
 
     @Override
@@ -242,8 +241,8 @@ public final class OwnerExecutor implements CommandContext, Changes {
     }
 
     @Override
-    public String responseTooLargeMessage() {
-        return responseMessage;
+    public Problem responseTooLarge() {
+        return responseProblem;
     }
 
     // ---- Changes: only whether anything changed matters here ----

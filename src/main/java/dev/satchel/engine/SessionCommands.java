@@ -26,15 +26,6 @@ public final class SessionCommands {
                 new InfoAll());
     }
 
-    /** Puts the token of the shared session named {@code r.name} into the request (on the I/O thread). */
-    static void deriveSharedToken(Tokens tokens, Request r) {
-        long[] t = new long[2];
-        tokens.shared(r.name, t); // the HMAC runs on the I/O thread that validates, never on the command loop
-        r.tknHi = t[0];
-        r.tknLo = t[1];
-        r.tknState = Request.TOKEN_VALID;
-    }
-
     /** SH_NEW: creates a session, random or shared (token derived from the name). */
     static final class New extends TableCommand {
         private final Tokens tokens;
@@ -44,66 +35,52 @@ public final class SessionCommands {
             this.tokens = tokens;
         }
 
+        /**
+         * The decoder checked expiry, name and shared in that order (the table row's); what is left spans them: a
+         * shared session needs a name, and its token is derived from it here, on the I/O thread, so the command
+         * loop never runs the HMAC.
+         */
         @Override
-        public void validate(Request r) {
-            if (r.expiryType != Request.ABSENT) {
-                if (r.expiryType != Request.OBJECT) {
-                    invalid(r, Status.VALUE_TYPE_INVALID, "expiry must be an object");
-                    return;
-                }
-                if (r.expiryStatus != null) {
-                    invalid(r, r.expiryStatus, r.expiryMessage);
-                    return;
-                }
+        public Request request(Params p) {
+            if (!p.shared()) {
+                return new Request.NewSession(this, p);
             }
-            // table-row order: expiry, name, shared
-            if (!checkName(r, false, MAX_NAME_BYTES)) {
-                return;
+            if (p.name() == null) {
+                return refuse(p, Status.PARAM_MISSING, "name is required for a shared session");
             }
-            if (r.sharedType != Request.ABSENT && r.sharedType != Request.BOOLEAN) {
-                invalid(r, Status.VALUE_TYPE_INVALID, "shared must be a boolean");
-                return;
-            }
-            boolean shared = r.sharedType == Request.BOOLEAN && r.shared;
-            if (shared && r.nameType == Request.ABSENT) {
-                invalid(r, Status.PARAM_MISSING, "name is required for a shared session");
-                return;
-            }
-            if (shared) {
-                deriveSharedToken(tokens, r);
-            } else {
-                r.tknState = Request.TOKEN_ABSENT;
-            }
+            long[] t = new long[2];
+            tokens.shared(p.name(), t);
+            return new Request.NewSession(this, p, t[0], t[1]);
         }
 
         @Override
-        public void execute(Engine engine, Request r, ResponseWriter out) {
-            boolean expires = r.expiryType == Request.OBJECT && r.expiryDurationSeconds > 0;
-            long duration = expires ? r.expiryDurationSeconds * 1000 : 0;
-            boolean del = expires && r.expiryDeleteSession;
-            boolean onSet = expires && r.expiryExtendOnSetAdd;
-            boolean onGet = expires && r.expiryExtendOnGet;
+        public void execute(Engine engine, Request request, ResponseWriter out) {
+            Request.NewSession r = (Request.NewSession) request;
+            long duration = r.durationMillis();
+            boolean del = r.deleteSession();
+            boolean onSet = r.extendOnSetAdd();
+            boolean onGet = r.extendOnGet();
             Session s;
-            if (r.tknState == Request.TOKEN_VALID) {
+            if (r.shared()) {
                 // the name is what must be free (a loaded shared session may hold it under another token); the
                 // token is checked too, so that the table never holds two sessions with one token
-                if (engine.findShared(r.name) != null || engine.exists(r.tknHi, r.tknLo)) {
+                if (engine.findShared(r.name()) != null || engine.exists(r.tokenHi(), r.tokenLo())) {
                     error(out, Status.SESSION_NEW_FAIL, "a shared session with this name already exists");
                     return;
                 }
-                String problem = engine.newSessionProblem();
+                Problem problem = engine.newSessionProblem();
                 if (problem != null) {
-                    error(out, Status.LIMIT_EXCEEDED, problem);
+                    error(out, problem);
                     return;
                 }
-                s = engine.create(r.tknHi, r.tknLo, r.name, true, duration, del, onSet, onGet);
+                s = engine.create(r.tokenHi(), r.tokenLo(), r.name(), true, duration, del, onSet, onGet);
             } else {
-                String problem = engine.newSessionProblem();
+                Problem problem = engine.newSessionProblem();
                 if (problem != null) {
-                    error(out, Status.LIMIT_EXCEEDED, problem);
+                    error(out, problem);
                     return;
                 }
-                s = engine.createRandom(r.name, duration, del, onSet, onGet);
+                s = engine.createRandom(r.name(), duration, del, onSet, onGet);
             }
             writeCreated(this, s, out);
         }
@@ -137,13 +114,13 @@ public final class SessionCommands {
         }
 
         @Override
-        public void validate(Request r) {
-            checkName(r, true, MAX_NAME_BYTES);
+        public Request request(Params p) {
+            return new Request.Named(this, p);
         }
 
         @Override
         public void execute(Engine engine, Request r, ResponseWriter out) {
-            Session s = engine.findShared(r.name);
+            Session s = engine.findShared(((Request.Named) r).name());
             if (s == null) {
                 error(out, Status.SESSION_OPEN_FAIL, "no shared session has this name");
                 return;
@@ -159,19 +136,14 @@ public final class SessionCommands {
         }
 
         @Override
-        public void validate(Request r) {
-            requireToken(r);
-        }
-
-        @Override
         public Outcome apply(Session s, Request r, CommandContext ctx, ResponseWriter out) {
             if (s == null) {
-                out.begin(responsePrefix(), Status.SESSION_NOT_EXIST)
-                        .raw(F_M).string("session does not exist").raw(F_TKN)
-                        .token(r.tknHi, r.tknLo).end();
+                out.begin(responsePrefix(), Problem.NO_SESSION.status())
+                        .raw(F_M).string(Problem.NO_SESSION.message()).raw(F_TKN)
+                        .token(r.tokenHi(), r.tokenLo()).end();
                 return Outcome.KEEP;
             }
-            out.begin(responsePrefix(), Status.OK).raw(F_TKN).token(r.tknHi, r.tknLo).end();
+            out.begin(responsePrefix(), Status.OK).raw(F_TKN).token(r.tokenHi(), r.tokenLo()).end();
             return Outcome.END;
         }
     }
@@ -198,24 +170,21 @@ public final class SessionCommands {
         }
 
         @Override
-        public void validate(Request r) {
-            if (r.tknsType == Request.ABSENT) {
-                invalid(r, Status.PARAM_MISSING, "tkns is required");
-            } else if (r.tknsType != Request.ARRAY) {
-                invalid(r, Status.VALUE_TYPE_INVALID, "tkns must be an array");
-            }
+        public Request request(Params p) {
+            return new Request.Tokens(this, p);
         }
 
         @Override
-        public void execute(Engine engine, Request r, ResponseWriter out) {
+        public void execute(Engine engine, Request request, ResponseWriter out) {
+            Request.Tokens r = (Request.Tokens) request;
             out.begin(responsePrefix(), Status.OK).raw(F_EXIST).rawByte('[');
             boolean first = true;
-            for (int i = 0; i < r.tknsCount; i++) {
-                if (r.tknsValid[i] && engine.exists(r.tknsHi[i], r.tknsLo[i])) {
+            for (int i = 0, n = r.count(); i < n; i++) {
+                if (r.valid(i) && engine.exists(r.hi(i), r.lo(i))) {
                     if (!first) {
                         out.rawByte(',');
                     }
-                    out.raw(r.tknsRaw[i]);
+                    out.raw(r.text(i));
                     first = false;
                 }
             }
@@ -239,14 +208,9 @@ public final class SessionCommands {
         }
 
         @Override
-        public void validate(Request r) {
-            requireToken(r);
-        }
-
-        @Override
         public Outcome apply(Session s, Request r, CommandContext ctx, ResponseWriter out) {
             if (s == null) {
-                error(out, Status.SESSION_NOT_EXIST, "session does not exist");
+                error(out, Problem.NO_SESSION);
                 return Outcome.KEEP;
             }
             out.begin(responsePrefix(), Status.OK).raw(F_TKN);

@@ -326,6 +326,52 @@ public final class JsonScanner {
         }
     }
 
+    // ---- stepping through objects and arrays whose contents the caller reads ----
+
+    /**
+     * Opens the object whose '{' is at {@link #pos}, of depth {@code depth}: -1 if it is empty (then past its '}'),
+     * else the base to pass to {@link #nextMember} (its first member's name comes next). A loop over its members:
+     * {@code for (int base = openObject(d); base >= 0 && ...; )} or {@code do { ... } while (nextMember(base))}.
+     */
+    public int openObject(int depth) throws JsonSyntaxException {
+        checkDepth(depth);
+        pos++;
+        if (skipWhitespace() == '}') {
+            pos++;
+            return -1;
+        }
+        return beginObject();
+    }
+
+    /** Opens the array whose '[' is at {@link #pos}: false if it is empty (then past its ']'), else true. */
+    public boolean openArray(int depth) throws JsonSyntaxException {
+        checkDepth(depth);
+        pos++;
+        if (skipWhitespace() == ']') {
+            pos++;
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * Scans the member name that must come next (else "expected {@code wanted}"); returns its start, its end is
+     * {@code pos - 1} and {@link #stringHasEscape} says whether it has escapes. The caller checks and remembers it
+     * ({@link #memberName} or {@link #name}), then calls {@link #valueNext}.
+     */
+    public int nameNext(String wanted) throws JsonSyntaxException {
+        if (skipWhitespace() != '"') {
+            throw unexpected(wanted);
+        }
+        return scanString();
+    }
+
+    /** After a member name: the ':' and white space; returns the first character of the value (at {@link #pos}). */
+    public int valueNext() throws JsonSyntaxException {
+        expect(':');
+        return skipWhitespace();
+    }
+
     // ---- member names: length limit and duplicates ----
 
     /** Starts collecting the member names of an object; pass the result to {@link #endObject}. */

@@ -85,44 +85,59 @@ final class Batch {
             flow.stallOnLoop(split(0));
             return false;
         }
+        // null after a deferred response until the next response written now needs one (in cluster mode every
+        // response is deferred: no buffer per request)
         ByteBuf buf = flow.allocator().directBuffer((int) Math.min(count * 64L, 1 << 16));
         long done = 0; // bytes of the buffers already moved to segments
         int stoppedAt = -1;
         try {
             for (int i = 0; i < count; i++) {
-                if (i > 0 && done + buf.readableBytes() >= budget) {
+                if (i > 0 && done + (buf == null ? 0 : buf.readableBytes()) >= budget) {
                     stoppedAt = i;
                     break;
                 }
                 out.reset();
-                requestBytes += requests[i].messageBytes;
+                requestBytes += requests[i].messageBytes();
                 engine.execute(requests[i], out);
                 requests[i] = null;
                 CompletableFuture<byte[]> promised = out.takeDeferred();
                 if (promised == null) {
+                    if (buf == null) {
+                        buf = flow.allocator().directBuffer(Math.max(64, Math.min((count - i) * 64, 1 << 16)));
+                    }
                     WebSocketFrames.writeText(buf, out.array(), out.length());
                 } else {
                     if (segments == null) {
                         segments = new ArrayList<>();
                     }
-                    done += buf.readableBytes();
-                    segments.add(buf);
+                    if (buf != null) {
+                        if (buf.readableBytes() > 0) {
+                            done += buf.readableBytes();
+                            segments.add(buf);
+                        } else {
+                            buf.release();
+                        }
+                        buf = null;
+                    }
                     segments.add(promised);
-                    buf = flow.allocator().directBuffer(Math.max(64, (count - i) * 64));
                 }
             }
         } catch (Throwable t) {
-            buf.release();
+            if (buf != null) {
+                buf.release();
+            }
             releaseSegments();
             flow.failedOnLoop(); // never leave a client waiting
             throw t;
         }
         if (segments != null) {
-            segments.add(buf);
+            if (buf != null) {
+                segments.add(buf);
+            }
         } else {
             output = buf;
         }
-        outputBytes = done + buf.readableBytes();
+        outputBytes = done + (buf == null ? 0 : buf.readableBytes());
         flow.produced(outputBytes);
         if (stoppedAt >= 0) {
             flow.stallOnLoop(split(stoppedAt));

@@ -15,12 +15,9 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
-import io.netty.handler.ssl.SslHandler;
 import java.io.IOException;
 import java.util.Arrays;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,9 +36,6 @@ import org.slf4j.LoggerFactory;
 final class ClientConnection extends ChannelInboundHandlerAdapter implements FrameReader.Handler {
     private static final Logger LOG = LoggerFactory.getLogger(ClientConnection.class);
 
-    /** Longest wait for the client to close after our Close frame. */
-    static final long LINGER_MILLIS = 1000;
-
     private final ConnectionSettings settings;
     private ChannelHandlerContext ctx;
     private LoopBridge bridge;
@@ -58,7 +52,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Fra
     private boolean closing;
     /** The Close frame to send once every request read so far has its response. */
     private ByteBuf closeFrame;
-    /** After our Close frame: input is drained and dropped until the client closes or a timer fires. */
+    /** After our Close frame: input is drained and dropped by {@link Linger} until it closes. */
     private boolean lingering;
 
     ClientConnection(ConnectionSettings settings) {
@@ -118,14 +112,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Fra
 
     @Override
     public void message(boolean text, byte[] b, int n) {
-        Request r;
-        if (text) {
-            r = settings.decoders().decode(b, n);
-        } else {
-            r = new Request().fail(RequestDecoder.ERR, Status.OP_CODE_INVALID,
-                    "binary frames are not accepted: send each request as one JSON text message");
-        }
-        r.messageBytes = n;
+        Request r = text ? settings.decoders().decode(b, n) : Request.refused(RequestDecoder.ERR,
+                Status.OP_CODE_INVALID, "binary frames are not accepted: send each request as one JSON text message", n);
         if (pendingCount == pending.length) {
             pending = Arrays.copyOf(pending, pendingCount * 2);
         }
@@ -230,25 +218,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Fra
         ctx.close();
     }
 
-    /**
-     * After our Close frame is sent: closes our side (FIN), then keeps reading and dropping input until the
-     * client closes or {@link #LINGER_MILLIS} pass. Closing at once while the client is still sending (a
-     * message over the size limit, say) would answer its data with a TCP reset, which can destroy the Close
-     * frame before the client reads it. Over TLS the connection is closed at once (with close_notify).
-     */
+    /** After our Close frame is sent: no more reading on and off; {@link Linger} closes. */
     private void linger(ChannelFuture sent) {
-        Channel ch = sent.channel();
-        if (!sent.isSuccess() || !ch.isActive() || !(ch instanceof DuplexChannel duplex)
-                || ch.pipeline().get(SslHandler.class) != null) {
-            ch.close();
-            return;
-        }
         lingering = true;
-        duplex.shutdownOutput();
-        ch.config().setAutoRead(true);
-        ch.eventLoop().schedule(() -> {
-            ch.close();
-        }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+        Linger.closeAfter(sent);
     }
 
     /**

@@ -64,24 +64,7 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
         ctx.writeAndFlush(Unpooled.copiedBuffer("HTTP/1.1 503 Service Unavailable\r\n"
                 + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: " + body.length()
                 + "\r\nConnection: close\r\n\r\n" + body, StandardCharsets.US_ASCII))
-                .addListener((ChannelFutureListener) ConnectionLimiter::closeGently);
-    }
-
-    /**
-     * Closes our side (FIN) and drops whatever the client still sends until it closes, for at most a second:
-     * closing at once could answer its handshake request with a reset that destroys the 503 before it is read.
-     */
-    static void closeGently(io.netty.channel.ChannelFuture sent) {
-        Channel ch = sent.channel();
-        if (!sent.isSuccess() || !(ch instanceof io.netty.channel.socket.DuplexChannel duplex)
-                || ch.pipeline().get(io.netty.handler.ssl.SslHandler.class) != null) {
-            ch.close();
-            return;
-        }
-        duplex.shutdownOutput();
-        ch.eventLoop().schedule(() -> {
-            ch.close();
-        }, 1, TimeUnit.SECONDS);
+                .addListener((ChannelFutureListener) Linger::closeAfter);
     }
 
     @Override

@@ -25,7 +25,7 @@ final class DecoderPool {
     }
 
     /**
-     * @param keepMessages keep a copy of each valid request's message in {@link Request#message} (cluster
+     * @param keepMessages keep a copy of each valid request's message in {@link Request#rawMessage()} (cluster
      *                     mode: the request travels to its session's owner as those bytes)
      */
     DecoderPool(CommandRegistry commands, TokenFormat tokenFormat, RequestDecoder.Limits limits,
@@ -34,7 +34,7 @@ final class DecoderPool {
         this.decoders = new FastThreadLocal<>() {
             @Override
             protected RequestDecoder initialValue() {
-                return new RequestDecoder(commands, tokenFormat, limits);
+                return new RequestDecoder(commands, tokenFormat, limits, keepMessages);
             }
         };
     }
@@ -49,10 +49,6 @@ final class DecoderPool {
     }
 
     Request decode(byte[] message, int length) {
-        Request r = decoders.get().decode(message, length);
-        if (keepMessages && r.errorStatus == null) {
-            r.message = java.util.Arrays.copyOf(message, length);
-        }
-        return r;
+        return decoders.get().decode(message, length);
     }
 }

@@ -159,7 +159,7 @@ final class IdleHandler extends ChannelDuplexHandler {
             timedOut = true;
             // half-close and drain, like the 503 of the connection limiter: closing at once with the client's
             // bytes unread would send a reset that can destroy the 408 before the client reads it
-            ctx.writeAndFlush(rsp).addListener((ChannelFutureListener) ConnectionLimiter::closeGently);
+            ctx.writeAndFlush(rsp).addListener((ChannelFutureListener) Linger::closeAfter);
             return;
         }
         if (closeRequested) {

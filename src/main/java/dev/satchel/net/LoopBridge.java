@@ -5,21 +5,31 @@ import dev.satchel.engine.CommandObserver;
 import dev.satchel.engine.Engine;
 import dev.satchel.json.ResponseWriter;
 import io.netty.channel.EventLoop;
+import io.netty.util.internal.PlatformDependent;
 import java.util.ArrayList;
+import java.util.Queue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The hand-off between one I/O thread and the command loop. Batches from all the connections an I/O thread
  * served in one event-loop turn travel to the loop as one task, and their responses come back as one task:
  * one wake-up each way per turn instead of one per connection. With many connections on a busy server this
  * removes most cross-thread wake-ups, which profiling showed to cost more than the commands themselves.
- * Confined to its I/O thread except for {@link Group#run(Engine, ResponseWriter)}, which runs on the loop.
+ * Confined to its I/O thread except for {@link Group#run(Engine, ResponseWriter)}, which runs on the loop, and
+ * {@link #promiseCompleted}: deferred responses (a save, every command in cluster mode) complete on other
+ * threads, and the connections waiting on them are woken by one event-loop task for all completions that
+ * arrive until it runs, not one task each.
  */
 final class LoopBridge implements Runnable {
     private final CommandLoop loop;
     private final EventLoop eventLoop;
     private ArrayList<Batch> outbox = new ArrayList<>();
     private boolean scheduled;
+    /** Flows whose awaited promise completed (any thread in, the I/O thread out). */
+    private final Queue<OutboundFlow> completed = PlatformDependent.newMpscQueue();
+    private final AtomicBoolean completionsScheduled = new AtomicBoolean();
+    private final Runnable drainCompletions = this::drainCompletions;
 
     LoopBridge(CommandLoop loop, EventLoop eventLoop) {
         this.loop = loop;
@@ -32,6 +42,27 @@ final class LoopBridge implements Runnable {
         if (!scheduled) {
             scheduled = true;
             eventLoop.execute(this); // runs after the I/O of the current turn
+        }
+    }
+
+    /** Any thread: the promise {@code flow} waits on has completed; its I/O thread writes what is ready. */
+    void promiseCompleted(OutboundFlow flow) {
+        completed.offer(flow);
+        if (completionsScheduled.compareAndSet(false, true)) {
+            try {
+                eventLoop.execute(drainCompletions);
+            } catch (RejectedExecutionException e) {
+                // I/O threads shutting down: nobody left to write to
+            }
+        }
+    }
+
+    /** I/O thread: every flow whose promise completed writes its ready responses (one flush each). */
+    private void drainCompletions() {
+        completionsScheduled.set(false); // completions from now on schedule another run
+        OutboundFlow f;
+        while ((f = completed.poll()) != null) {
+            f.promiseCompleted();
         }
     }
 

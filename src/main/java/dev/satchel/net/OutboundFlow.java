@@ -152,6 +152,14 @@ final class OutboundFlow {
         connection.closeIfDone();
     }
 
+    /** I/O thread, woken by the bridge: the promise this connection waited on completed. */
+    void promiseCompleted() {
+        if (ctx.channel().isActive()) {
+            drainOutQueue();
+            connection.closeIfDone();
+        }
+    }
+
     /** I/O thread: writes queued responses in order, up to the first promised response that is not ready yet. */
     private void drainOutQueue() {
         boolean wrote = false;
@@ -168,12 +176,8 @@ final class OutboundFlow {
             if (!promised.isDone()) {
                 if (waitingOn != promised) {
                     waitingOn = promised;
-                    promised.whenComplete((v, e) -> eventLoop().execute(() -> {
-                        if (ctx.channel().isActive()) {
-                            drainOutQueue();
-                            connection.closeIfDone();
-                        }
-                    }));
+                    LoopBridge bridge = settings.bridge(eventLoop());
+                    promised.whenComplete((v, e) -> bridge.promiseCompleted(this));
                 }
                 break;
             }

@@ -87,19 +87,19 @@ public final class DatasetJobs {
     }
 
     /**
-     * On the loop, after {@link Persistence#tryBeginSave}: snapshots the sessions ({@code r == null} or no
-     * {@code tkns}: all of them) and then writes them. The snapshot of all sessions is taken in slices of
+     * On the loop, after {@link Persistence#tryBeginSave}: snapshots the sessions (the live ones among
+     * {@code listed}'s tokens, or all of them when it is null) and then writes them. The snapshot of all sessions is taken in slices of
      * at most {@link #CAPTURE_SLICE_NANOS} (see {@link Snapshots}); it stands for this instant.
      */
     static CompletableFuture<Saved> saveSessions(Engine engine, Persistence persistence, CommandLoop loop,
-            String name, Request r) {
+            String name, Request.Tokens listed) {
         long t0 = System.nanoTime();
         long savedAt = System.currentTimeMillis();
         CompletableFuture<SessionSnapshot> captured;
         SliceTimes times = new SliceTimes();
         try {
-            if (r != null && r.tknsType == Request.ARRAY) {
-                captured = CompletableFuture.completedFuture(snapshotSome(engine, r)); // bounded by the request
+            if (listed != null) {
+                captured = CompletableFuture.completedFuture(snapshotSome(engine, listed)); // bounded by the request
                 times.add(System.nanoTime() - t0);
             } else {
                 captured = snapshotAll(engine, loop, t0, times);
@@ -211,12 +211,12 @@ public final class DatasetJobs {
         }
     }
 
-    /** The live sessions among {@code r.tkns}, each once; tokens of no live session are left out. */
-    static SessionSnapshot snapshotSome(Engine engine, Request r) {
+    /** The live sessions among {@code r}'s tokens, each once; tokens of no live session are left out. */
+    static SessionSnapshot snapshotSome(Engine engine, Request.Tokens r) {
         SessionSnapshot snap = new SessionSnapshot();
-        Set<Session> seen = r.tknsCount > 1 ? Collections.newSetFromMap(new IdentityHashMap<>()) : null;
-        for (int i = 0; i < r.tknsCount; i++) {
-            Session s = engine.find(r.tknsHi[i], r.tknsLo[i]); // expires it first if its deadline has passed
+        Set<Session> seen = r.count() > 1 ? Collections.newSetFromMap(new IdentityHashMap<>()) : null;
+        for (int i = 0; i < r.count(); i++) {
+            Session s = engine.find(r.hi(i), r.lo(i)); // expires it first if its deadline has passed
             if (s != null && (seen == null || seen.add(s))) {
                 capture(snap, s, engine.now());
             }

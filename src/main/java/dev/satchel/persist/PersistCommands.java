@@ -5,11 +5,11 @@ import static dev.satchel.json.ResponseWriter.field;
 import dev.satchel.engine.Command;
 import dev.satchel.engine.CommandLoop;
 import dev.satchel.engine.Engine;
+import dev.satchel.engine.Params;
 import dev.satchel.engine.Request;
 import dev.satchel.engine.TableCommand;
 import dev.satchel.json.ResponseWriter;
 import dev.satchel.json.TokenFormat;
-import dev.satchel.spec.DatasetNames;
 import dev.satchel.spec.Status;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -17,8 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The persistence commands SH_SAVE, SH_LOAD, KV_SAVE, KV_LOAD (docs/protocol.md section 9): their parameter
- * rules and responses. The work is {@link DatasetJobs}'; a save's or load's response is deferred until it is
+ * The persistence commands SH_SAVE, SH_LOAD, KV_SAVE, KV_LOAD (docs/protocol.md section 9): their requests and
+ * responses (their parameters are checked by the decoder, as declared). The work is {@link DatasetJobs}'; a save's or load's response is deferred until it is
  * durable or applied, so a client that waits for it sees the whole of it, while others may observe a load
  * partly applied.
  */
@@ -35,8 +35,9 @@ public final class PersistCommands {
 
     /** The four commands over a server's {@link Persistence} and command loop. */
     public static List<Command> all(Persistence persistence, CommandLoop loop) {
-        return List.of(new ShSave(persistence, loop), new ShLoad(persistence, loop), new KvSave(persistence, loop),
-                new KvLoad(persistence, loop));
+        return List.of(new Save("SH_SAVE", true, persistence, loop), new Load("SH_LOAD", Format.KIND_SESSIONS,
+                persistence, loop), new Save("KV_SAVE", false, persistence, loop), new Load("KV_LOAD", Format.KIND_KEYS,
+                persistence, loop));
     }
 
     /** The commands without a dataset directory (unit tests without a server): saves are 14, loads 142. */
@@ -54,43 +55,15 @@ public final class PersistCommands {
 
     // ---- the commands ----
 
-    /** Shared parameter rules and state. */
+    /** What saves and loads share: the server's persistence and loop, and how a failure is answered. */
     abstract static class PersistCommand extends TableCommand {
         final Persistence persistence;
         final CommandLoop loop;
-        private final boolean saves;
 
-        PersistCommand(String name, Persistence persistence, CommandLoop loop, boolean saves) {
+        PersistCommand(String name, Persistence persistence, CommandLoop loop) {
             super(name);
             this.persistence = persistence;
             this.loop = loop;
-            this.saves = saves;
-        }
-
-        @Override
-        public void validate(Request r) {
-            if (saves && (persistence == null || !persistence.enabled())) {
-                invalid(r, Status.COMMAND_DISABLED,
-                        "saving is disabled on this server (persist.enabled, or --persist-path DIR)");
-                return;
-            }
-            if (r.nameType == Request.ABSENT) {
-                invalid(r, Status.PARAM_MISSING, "name is required");
-                return;
-            }
-            if (r.nameType != Request.STRING) {
-                invalid(r, Status.VALUE_TYPE_INVALID, "name must be a string");
-                return;
-            }
-            String problem = DatasetNames.problem(r.name);
-            if (problem != null) {
-                invalid(r, Status.VALUE_SIZE, problem);
-                return;
-            }
-            validateMore(r);
-        }
-
-        void validateMore(Request r) {
         }
 
         /** Answers a failed save or load. */
@@ -105,15 +78,48 @@ public final class PersistCommands {
             }
             return errorResponse(this, e);
         }
+    }
 
-        final void save(Engine engine, Request r, ResponseWriter out, boolean sessions) {
-            if (!persistence.tryBeginSave(r.name)) {
-                error(out, Status.SAVE_ERROR, "a save of dataset '" + r.name + "' is already in progress");
+    /**
+     * SH_SAVE {name, tkns?} (every session, or the live ones among tkns) and KV_SAVE {name} (the global key space):
+     * one command but for what is captured. The answer is deferred until the dataset is durable.
+     */
+    static final class Save extends PersistCommand {
+        private final boolean sessions;
+
+        Save(String name, boolean sessions, Persistence persistence, CommandLoop loop) {
+            super(name, persistence, loop);
+            this.sessions = sessions;
+        }
+
+        @Override
+        public String disabled() {
+            return persistence == null || !persistence.enabled()
+                    ? "saving is disabled on this server (persist.enabled, or --persist-path DIR)" : null;
+        }
+
+        @Override
+        public Request request(Params p) {
+            return sessions ? new Request.Tokens(this, p) : new Request.Named(this, p);
+        }
+
+        @Override
+        public void execute(Engine engine, Request r, ResponseWriter out) {
+            if (r instanceof Request.Tokens t) {
+                save(engine, t.name(), t.listed() ? t : null, out);
+            } else {
+                save(engine, ((Request.Named) r).name(), null, out);
+            }
+        }
+
+        private void save(Engine engine, String name, Request.Tokens listed, ResponseWriter out) {
+            if (!persistence.tryBeginSave(name)) {
+                error(out, Status.SAVE_ERROR, "a save of dataset '" + name + "' is already in progress");
                 return;
             }
-            CompletableFuture<DatasetJobs.Saved> saving = sessions ? DatasetJobs.saveSessions(engine, persistence, loop, r.name, r)
-                    : DatasetJobs.saveKeys(engine, persistence, r.name);
-            String name = r.name;
+            CompletableFuture<DatasetJobs.Saved> saving = sessions
+                    ? DatasetJobs.saveSessions(engine, persistence, loop, name, listed) // null: every session
+                    : DatasetJobs.saveKeys(engine, persistence, name);
             out.defer(saving.handle((s, e) -> {
                 if (e != null) {
                     return failure(e);
@@ -124,24 +130,44 @@ public final class PersistCommands {
                 return w.toByteArray();
             }));
         }
+    }
 
-        final void load(Engine engine, Request r, ResponseWriter out, int kind) {
+    /**
+     * SH_LOAD {name} (adds the saved sessions whose tokens are not in use) and KV_LOAD {name} (sets every saved
+     * key, overwriting): one command but for the kind of dataset. The answer is deferred until the load is applied
+     * (and durable, with a journal that waits for its fsync).
+     */
+    static final class Load extends PersistCommand {
+        private final int kind;
+
+        Load(String name, int kind, Persistence persistence, CommandLoop loop) {
+            super(name, persistence, loop);
+            this.kind = kind;
+        }
+
+        @Override
+        public Request request(Params p) {
+            return new Request.Named(this, p);
+        }
+
+        @Override
+        public void execute(Engine engine, Request r, ResponseWriter out) {
+            String name = ((Request.Named) r).name();
             if (persistence == null) {
                 error(out, Status.LOAD_ERROR, "this server has no dataset directory");
                 return;
             }
-            String name = r.name;
             if (!engine.journalled()) {
-                out.defer(answer(name, kind));
+                out.defer(answer(name));
                 return;
             }
             CompletableFuture<byte[]> response = new CompletableFuture<>();
             // the answer leaves once what the load changed is durable (persist.journal = always; else at once)
-            answer(name, kind).thenAccept(json -> loop.submit((e, o) -> e.whenDurable(() -> response.complete(json))));
+            answer(name).thenAccept(json -> loop.submit((e, o) -> e.whenDurable(() -> response.complete(json))));
             out.defer(response);
         }
 
-        private CompletableFuture<byte[]> answer(String name, int kind) {
+        private CompletableFuture<byte[]> answer(String name) {
             return DatasetJobs.loadAndApply(persistence, loop, name, kind).handle((l, e) -> {
                 if (e != null) {
                     return failure(e);
@@ -156,75 +182,6 @@ public final class PersistCommands {
                 w.end();
                 return w.toByteArray();
             });
-        }
-    }
-
-    /** SH_SAVE {name, tkns?}: all sessions, or the live ones among tkns. */
-    static final class ShSave extends PersistCommand {
-        ShSave(Persistence persistence, CommandLoop loop) {
-            super("SH_SAVE", persistence, loop, true);
-        }
-
-        @Override
-        void validateMore(Request r) {
-            if (r.tknsType == Request.ABSENT) {
-                return;
-            }
-            if (r.tknsType != Request.ARRAY) {
-                invalid(r, Status.VALUE_TYPE_INVALID, "tkns must be an array of session tokens");
-                return;
-            }
-            if (r.tknsCount == 0) {
-                invalid(r, Status.VALUE_SIZE, "tkns must not be empty (leave it out to save every session)");
-                return;
-            }
-            for (int i = 0; i < r.tknsCount; i++) {
-                if (!r.tknsValid[i]) {
-                    invalid(r, Status.SESSION_TOKEN_INVALID, "tkns[" + i + "] is not a valid session token");
-                    return;
-                }
-            }
-        }
-
-        @Override
-        public void execute(Engine engine, Request r, ResponseWriter out) {
-            save(engine, r, out, true);
-        }
-    }
-
-    /** SH_LOAD {name}: adds the saved sessions whose tokens are not in use. */
-    static final class ShLoad extends PersistCommand {
-        ShLoad(Persistence persistence, CommandLoop loop) {
-            super("SH_LOAD", persistence, loop, false);
-        }
-
-        @Override
-        public void execute(Engine engine, Request r, ResponseWriter out) {
-            load(engine, r, out, Format.KIND_SESSIONS);
-        }
-    }
-
-    /** KV_SAVE {name}: the global key space. */
-    static final class KvSave extends PersistCommand {
-        KvSave(Persistence persistence, CommandLoop loop) {
-            super("KV_SAVE", persistence, loop, true);
-        }
-
-        @Override
-        public void execute(Engine engine, Request r, ResponseWriter out) {
-            save(engine, r, out, false);
-        }
-    }
-
-    /** KV_LOAD {name}: sets every saved key, overwriting. */
-    static final class KvLoad extends PersistCommand {
-        KvLoad(Persistence persistence, CommandLoop loop) {
-            super("KV_LOAD", persistence, loop, false);
-        }
-
-        @Override
-        public void execute(Engine engine, Request r, ResponseWriter out) {
-            load(engine, r, out, Format.KIND_KEYS);
         }
     }
 }

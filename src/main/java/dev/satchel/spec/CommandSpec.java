@@ -27,10 +27,22 @@ public record CommandSpec(String name, List<ParamSpec> params, Set<Status> statu
     public static final Set<Status> ANY_COMMAND =
             Collections.unmodifiableSet(EnumSet.of(Status.COMMAND_SYNTAX, Status.LIMIT_EXCEEDED, Status.UNKNOWN));
 
+    /**
+     * @throws IllegalArgumentException if a parameter can be answered with a status {@code statuses} does not list
+     *                                  (its absence, type or rules: {@link ParamSpec#statuses()})
+     */
     public CommandSpec {
         params = List.copyOf(params);
         EnumSet<Status> all = EnumSet.copyOf(ANY_COMMAND);
         all.addAll(statuses);
+        for (ParamSpec p : params) {
+            if (!all.containsAll(p.statuses())) {
+                EnumSet<Status> missing = EnumSet.copyOf(p.statuses());
+                missing.removeAll(all);
+                throw new IllegalArgumentException(name + "." + p.name() + " can be answered with " + missing
+                        + ", which " + name + " does not declare");
+            }
+        }
         statuses = Collections.unmodifiableSet(all);
     }
 

@@ -32,7 +32,8 @@ public final class CommandSpecs {
     private static final ParamSpec TKN = required("tkn", JsonType.TOKEN, "a session token (101 if missing or malformed)");
     private static final ParamSpec KEYS_OBJECT = required("keys", JsonType.OBJECT, "members are the keys to store");
     private static final ParamSpec KEYS_ARRAY = required("keys", JsonType.ARRAY, "string items are keys; others are skipped");
-    private static final ParamSpec DATASET = required("name", JsonType.STRING, "a dataset name (" + DatasetNames.RULE + ")");
+    private static final ParamSpec DATASET = required("name", JsonType.STRING, "a dataset name (" + DatasetNames.RULE + ")",
+            ValueRule.DATASET_NAME);
 
     private static final Map<String, CommandSpec> BY_NAME;
     private static final List<CommandSpec> ALL;
@@ -41,14 +42,15 @@ public final class CommandSpecs {
         List<CommandSpec> all = new ArrayList<>();
         all.add(spec("SH_NEW", List.of(
                 optional("expiry", JsonType.OBJECT, "duration (seconds, required, 0 or more), deleteSession, "
-                        + "extendOnSetAdd, extendOnGet (booleans)"),
-                optional("name", JsonType.STRING, "1 to " + MAX_SESSION_NAME_BYTES + " UTF-8 bytes"),
+                        + "extendOnSetAdd, extendOnGet (booleans)", ValueRule.EXPIRY_MEMBERS),
+                optional("name", JsonType.STRING, "1 to " + MAX_SESSION_NAME_BYTES + " UTF-8 bytes",
+                        ValueRule.SESSION_NAME),
                 optional("shared", JsonType.BOOLEAN, "true needs name")),
                 EnumSet.of(OK, PARAM_MISSING, VALUE_TYPE_INVALID, VALUE_SIZE, SESSION_NEW_FAIL), CliForm.PARAMS,
                 "SH_NEW [name=N] [shared=true] [expiry.duration=S] [expiry.deleteSession=B]"
                         + " [expiry.extendOnSetAdd=B] [expiry.extendOnGet=B]", "create a session; sets $tkn"));
         all.add(spec("SH_OPEN", List.of(required("name", JsonType.STRING, "1 to " + MAX_SESSION_NAME_BYTES
-                + " UTF-8 bytes")), EnumSet.of(OK, PARAM_MISSING, VALUE_TYPE_INVALID, VALUE_SIZE, SESSION_OPEN_FAIL),
+                + " UTF-8 bytes", ValueRule.SESSION_NAME)), EnumSet.of(OK, PARAM_MISSING, VALUE_TYPE_INVALID, VALUE_SIZE, SESSION_OPEN_FAIL),
                 CliForm.NAME, "SH_OPEN NAME", "token of a shared session; sets $tkn"));
         all.add(spec("SH_END", List.of(TKN), EnumSet.of(OK, SESSION_TOKEN_INVALID, SESSION_NOT_EXIST), CliForm.TOKEN,
                 "SH_END [TKN]", "end a session"));
@@ -59,7 +61,8 @@ public final class CommandSpecs {
         all.add(spec("SH_INFO", List.of(TKN), EnumSet.of(OK, SESSION_TOKEN_INVALID, SESSION_NOT_EXIST), CliForm.TOKEN,
                 "SH_INFO [TKN]", "a session's key count and expiry"));
         all.add(spec("SH_INFO_ALL", List.of(), EnumSet.of(OK), CliForm.NONE, "SH_INFO_ALL", "session and key totals"));
-        all.add(spec("SH_SAVE", List.of(DATASET, optional("tkns", JsonType.ARRAY, "non-empty, every item a token")),
+        all.add(spec("SH_SAVE", List.of(DATASET, optional("tkns", JsonType.ARRAY, "non-empty, every item a token",
+                ValueRule.NON_EMPTY, ValueRule.EVERY_ITEM_A_TOKEN)),
                 EnumSet.of(SAVE_COMPLETE, COMMAND_DISABLED, PARAM_MISSING, VALUE_TYPE_INVALID, VALUE_SIZE,
                         SESSION_TOKEN_INVALID, SAVE_DIR_WRITE_FAIL, SAVE_ERROR),
                 CliForm.NAME_TOKENS, "SH_SAVE NAME [TKN...]", "save sessions to a dataset"));
@@ -105,7 +108,8 @@ public final class CommandSpecs {
     private static void data(List<CommandSpec> all, String suffix, Boolean keysObject, String args, String sessionHelp,
             String globalHelp) {
         List<ParamSpec> params = keysObject == null ? List.of() : List.of(keysObject ? KEYS_OBJECT
-                : "RMV".equals(suffix) ? required("keys", JsonType.ARRAY, "non-empty (else 42); string items are keys")
+                : "RMV".equals(suffix) ? required("keys", JsonType.ARRAY, "non-empty (else 42); string items are keys",
+                        ValueRule.NON_EMPTY)
                 : KEYS_ARRAY);
         EnumSet<Status> statuses = EnumSet.of(OK);
         if (keysObject != null) {

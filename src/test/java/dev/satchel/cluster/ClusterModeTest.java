@@ -414,4 +414,109 @@ class ClusterModeTest {
         ask(clients.get(0), "{\"SH_END_ALL\":{}}");
         ask(clients.get(0), "{\"KV_CLEAR\":{}}");
     }
+
+    /** Whatever a stranger sends to the member port, it gets nothing it could read, and the cluster goes on. */
+    @Test
+    void aRawConnectionToTheMemberPortLearnsNothing() throws Exception {
+        byte[] junk = new byte[4096];
+        ThreadLocalRandom.current().nextBytes(junk);
+        System.arraycopy("bela".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, junk, 0, 4); // JGroups' cookie
+        try (java.net.Socket s = new java.net.Socket(InetAddress.getLoopbackAddress(), clusterPorts[0])) {
+            s.setSoTimeout(3000);
+            s.getOutputStream().write(junk);
+            s.getOutputStream().flush();
+            byte[] buf = new byte[1024];
+            int n;
+            try {
+                n = s.getInputStream().read(buf);
+            } catch (java.net.SocketTimeoutException e) {
+                n = 0; // nothing at all
+            } catch (IOException e) {
+                n = -1; // reset: dropped
+            }
+            assertThat(n).as("bytes answered to a stranger").isLessThanOrEqualTo(0);
+        }
+        for (SatchelClient c : clients) {
+            assertThat(body(ask(c, "{\"SV_INFO\":{}}")).get("cluster").get("members")).hasSize(3);
+        }
+        String tkn = token(ask(clients.get(0), "{\"SH_NEW\":{}}"));
+        assertThat(body(ask(clients.get(1), "{\"SH_INFO\":{\"tkn\":\"" + tkn + "\"}}")).get("st").asInt()).isEqualTo(1);
+        ask(clients.get(2), "{\"SH_END\":{\"tkn\":\"" + tkn + "\"}}");
+    }
+
+    /** Risk #3 of the design: a big session changed in place while a member joins and leaves is never torn. */
+    @Test
+    void aBigSessionUnderWritesStaysEqualOnEveryCopyWhileAMemberJoinsAndLeaves() throws Exception {
+        String tkn = token(ask(clients.get(0), "{\"SH_NEW\":{}}"));
+        for (int chunk = 0; chunk < 20; chunk++) {
+            StringBuilder keys = new StringBuilder();
+            for (int k = 0; k < 500; k++) {
+                keys.append(k == 0 ? "" : ",").append("\"big").append(chunk * 500 + k).append("\":\"")
+                        .append("v".repeat(20)).append('"');
+            }
+            assertThat(body(ask(clients.get(chunk % 3), "{\"SH_SET\":{\"tkn\":\"" + tkn + "\",\"keys\":{" + keys
+                    + "}}}")).get("st").asInt()).isEqualTo(1);
+        }
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicLong acked = new java.util.concurrent.atomic.AtomicLong();
+        Thread writer = new Thread(() -> {
+            try {
+                for (long n = 1; !stop.get(); n++) {
+                    List<String> batch = new ArrayList<>();
+                    for (int j = 0; j < 8; j++) {
+                        batch.add("{\"SH_SET\":{\"tkn\":\"" + tkn + "\",\"keys\":{\"w" + j + "\":" + n + "}}}");
+                    }
+                    for (CompletableFuture<String> f : clients.get((int) (n % 3)).sendRawBatch(batch)) {
+                        assertThat(f.get(60, TimeUnit.SECONDS)).contains("\"st\":1");
+                    }
+                    acked.set(n);
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }, "big-session-writer");
+        writer.start();
+        int port = freeClusterPort();
+        Map<String, String> flags = new java.util.LinkedHashMap<>();
+        String[] f = memberFlags(port, SECRET);
+        for (int i = 0; i < f.length; i += 2) {
+            flags.put(f[i], f[i + 1]);
+        }
+        flags.put("--cluster-members", memberList + ",127.0.0.1:" + port);
+        List<TestServer> all = new ArrayList<>(members);
+        try (TestServer joiner = TestServer.start(TestServer.config(flags))) {
+            all.add(joiner);
+            Thread.sleep(500);
+            stop.set(true);
+            writer.join(120_000);
+            assertThat(writer.isAlive()).isFalse();
+            assertCopiesEqual(all, tkn, 10_008);
+        }
+        assertCopiesEqual(members, tkn, 10_008); // after the joiner's graceful leave
+        JsonNode got = body(ask(clients.get(2), "{\"SH_GET\":{\"tkn\":\"" + tkn + "\",\"keys\":[\"w7\"]}}"));
+        assertThat(got.get("keys").get("w7").asLong()).as("the last acknowledged write").isEqualTo(acked.get());
+        ask(clients.get(0), "{\"SH_END\":{\"tkn\":\"" + tkn + "\"}}");
+    }
+
+    /** Every member's local copy of the session is byte-equal, there are 2 (owners), and it has {@code keys} keys. */
+    private static void assertCopiesEqual(List<TestServer> in, String tkn, int keys) throws Exception {
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (true) {
+            List<byte[]> copies = new ArrayList<>();
+            for (TestServer m : in) {
+                Box b = localBox(m, tkn);
+                if (b != null && b.session != null) {
+                    copies.add(b.toBlob());
+                }
+            }
+            boolean settled = copies.size() == 2 && java.util.Arrays.equals(copies.get(0), copies.get(1));
+            if (settled || System.currentTimeMillis() > deadline) {
+                assertThat(copies).as("copies held by the members").hasSize(2);
+                assertThat(copies.get(1)).as("backup equals primary").isEqualTo(copies.get(0));
+                assertThat(Box.fromBlob(copies.get(0)).session.keyCount()).isEqualTo(keys);
+                return;
+            }
+            Thread.sleep(200); // a rebalance may still be moving the copy
+        }
+    }
 }

@@ -86,6 +86,10 @@ public final class CommandHarness {
 
     public String run(byte[] message) {
         Request r = decoder.decode(message, message.length);
+        if (r instanceof Request.Refused refused && refused.named() != null) {
+            // refused while decoding: the metrics count it under no command, but the status must be declared too
+            DeclaredStatuses.check(refused.named(), refused.status().code());
+        }
         out.reset();
         engine.execute(r, out);
         return out.toString();

@@ -3,13 +3,10 @@ package dev.satchel.persist;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.satchel.client.ClientOptions;
 import dev.satchel.client.SatchelClient;
 import dev.satchel.testing.ServerJvm;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -33,22 +30,9 @@ class CrashTest {
     @TempDir
     Path dir;
 
-    private static SatchelClient connect(int port) {
-        return SatchelClient.connect(URI.create("ws://127.0.0.1:" + port),
-                ClientOptions.builder().requestTimeout(Duration.ofSeconds(60)).build());
-    }
-
     private static String bigValue(int session, int key, String version) {
         String head = version + ":" + session + ":" + key + ":";
         return "\"" + head + "x".repeat(BIG_VALUE_CHARS - head.length()) + "\"";
-    }
-
-    private static List<String> all(List<CompletableFuture<String>> futures) {
-        List<String> out = new ArrayList<>();
-        for (CompletableFuture<String> f : futures) {
-            out.add(f.join());
-        }
-        return out;
     }
 
     private static List<Path> files(Path d, String suffix) throws Exception {
@@ -64,20 +48,16 @@ class CrashTest {
         Path dataset = dir.resolve("crash");
         try (ServerJvm server = ServerJvm.startServer(List.of("-Xmx2g", "-XX:+UseG1GC"), "--port", "0",
                 "--persist-path", dir.toString());
-                SatchelClient c = connect(server.port())) {
+                SatchelClient c = PersistFixture.connectTo(server.port())) {
             // ---- fill: a few hundred MB in big values, and many small sessions ----
-            List<String> news = new ArrayList<>();
-            for (int i = 0; i < BIG_SESSIONS + SMALL_SESSIONS; i++) {
-                news.add("{\"SH_NEW\":{\"expiry\":{\"duration\":3600}}}");
-            }
-            List<String> tokens = all(c.sendRawBatch(news)).stream()
-                    .map(r -> PersistFixture.body(r).get("tkn").toString()).toList();
+            List<String> tokens = PersistFixture.newSessions(c, BIG_SESSIONS + SMALL_SESSIONS,
+                    "{\"expiry\":{\"duration\":3600}}");
             bigTokens.addAll(tokens.subList(0, BIG_SESSIONS));
             smallTokens.addAll(tokens.subList(BIG_SESSIONS, tokens.size()));
             fill(c, bigTokens, smallTokens, "v1");
 
             // ---- the save that must survive ----
-            JsonNode first = PersistFixture.body(PersistFixture.raw(c, "{\"SH_SAVE\":{\"name\":\"crash\"}}"));
+            JsonNode first = PersistFixture.call(c, "{\"SH_SAVE\":{\"name\":\"crash\"}}");
             assertThat(first.get("st").asInt()).as("%s", first).isEqualTo(121);
             assertThat(files(dataset, ".sat")).hasSize(1);
             long firstSize = Files.size(files(dataset, ".sat").get(0));
@@ -113,7 +93,7 @@ class CrashTest {
             for (String t : smallTokens) {
                 gets.add("{\"SH_GET\":{\"tkn\":" + t + ",\"keys\":[\"who\",\"version\"]}}");
             }
-            List<String> rsp = all(s.client.sendRawBatch(gets));
+            List<String> rsp = PersistFixture.texts(s.client.sendRawBatch(gets));
             for (int i = 0; i < smallTokens.size(); i++) {
                 assertThat(rsp.get(i)).isEqualTo("{\"SH_GET_RSP\":{\"st\":1,\"keys\":{\"who\":" + smallTokens.get(i)
                         + ",\"version\":\"v1\"}}}");
@@ -139,7 +119,7 @@ class CrashTest {
                         + bigValue(i, k, version) + "}}}"));
             }
             if (pending.size() > 32) {
-                all(pending).forEach(r -> assertThat(r).contains("\"st\":1"));
+                PersistFixture.texts(pending).forEach(r -> assertThat(r).contains("\"st\":1"));
                 pending.clear();
             }
         }
@@ -148,6 +128,6 @@ class CrashTest {
             sets.add("{\"SH_SET\":{\"tkn\":" + t + ",\"keys\":{\"who\":" + t + ",\"version\":\"" + version + "\"}}}");
         }
         pending.addAll(c.sendRawBatch(sets));
-        all(pending).forEach(r -> assertThat(r).contains("\"st\":1"));
+        PersistFixture.texts(pending).forEach(r -> assertThat(r).contains("\"st\":1"));
     }
 }

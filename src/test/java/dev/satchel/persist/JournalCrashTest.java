@@ -3,17 +3,13 @@ package dev.satchel.persist;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.satchel.client.ClientOptions;
 import dev.satchel.client.SatchelClient;
 import dev.satchel.testing.ServerJvm;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,19 +25,6 @@ class JournalCrashTest {
 
     @TempDir
     Path dir;
-
-    private static SatchelClient connect(int port) {
-        return SatchelClient.connect(URI.create("ws://127.0.0.1:" + port),
-                ClientOptions.builder().requestTimeout(Duration.ofSeconds(60)).build());
-    }
-
-    private static List<JsonNode> all(List<CompletableFuture<String>> futures) {
-        List<JsonNode> out = new ArrayList<>();
-        for (CompletableFuture<String> f : futures) {
-            out.add(PersistFixture.body(f.join()));
-        }
-        return out;
-    }
 
     /** Waits (up to 60 s) until a journal segment holds {@code text}'s bytes: the record was written. */
     private void awaitInJournal(String text) throws Exception {
@@ -79,20 +62,14 @@ class JournalCrashTest {
         List<String> tokens = new ArrayList<>();
         try (ServerJvm server = ServerJvm.startServer(List.of(), "--port", "0", "--persist-path", dir.toString(),
                 "--journal", policy);
-                SatchelClient c = connect(server.port())) {
-            List<String> news = new ArrayList<>();
-            for (int i = 0; i < SESSIONS; i++) {
-                news.add("{\"SH_NEW\":{\"expiry\":{\"duration\":3600}}}");
-            }
-            for (JsonNode r : all(c.sendRawBatch(news))) {
-                tokens.add(r.get("tkn").toString());
-            }
+                SatchelClient c = PersistFixture.connectTo(server.port())) {
+            tokens.addAll(PersistFixture.newSessions(c, SESSIONS, "{\"expiry\":{\"duration\":3600}}"));
             List<String> sets = new ArrayList<>(); // pipelined, two keys per request: all or nothing on replay
             for (int i = 0; i < SESSIONS; i++) {
                 sets.add("{\"SH_SET\":{\"tkn\":" + tokens.get(i) + ",\"keys\":{\"a\":" + i + ",\"b\":\"v" + i + "\"}}}");
             }
             sets.add("{\"KV_SET\":{\"keys\":{\"journal-sentinel-key\":true}}}");
-            for (JsonNode r : all(c.sendRawBatch(sets))) {
+            for (JsonNode r : PersistFixture.bodies(c.sendRawBatch(sets))) {
                 assertThat(r.get("st").asInt()).isEqualTo(1);
             }
             if (policy.equals("everysec")) {
@@ -104,16 +81,16 @@ class JournalCrashTest {
         }
         try (ServerJvm server = ServerJvm.startServer(List.of(), "--port", "0", "--persist-path", dir.toString(),
                 "--journal", policy);
-                SatchelClient c = connect(server.port())) {
+                SatchelClient c = PersistFixture.connectTo(server.port())) {
             List<String> gets = new ArrayList<>();
             for (String t : tokens) {
                 gets.add("{\"SH_GET\":{\"tkn\":" + t + ",\"keys\":[\"a\",\"b\"]}}");
             }
-            List<JsonNode> got = all(c.sendRawBatch(gets));
+            List<JsonNode> got = PersistFixture.bodies(c.sendRawBatch(gets));
             for (int i = 0; i < SESSIONS; i++) {
                 assertThat(got.get(i).get("keys").toString()).isEqualTo("{\"a\":" + i + ",\"b\":\"v" + i + "\"}");
             }
-            assertThat(PersistFixture.body(PersistFixture.raw(c, "{\"KV_GET\":{\"keys\":[\"journal-sentinel-key\"]}}"))
+            assertThat(PersistFixture.call(c, "{\"KV_GET\":{\"keys\":[\"journal-sentinel-key\"]}}")
                     .get("keys").toString()).isEqualTo("{\"journal-sentinel-key\":true}");
             assertThat(server.stderr()).contains("journal replayed");
         }

@@ -10,9 +10,13 @@ import dev.satchel.ops.SatchelNode;
 import dev.satchel.testing.TestServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /** The tests' {@link TestServer} with a dataset directory, one client connected to it, and persistence helpers. */
@@ -66,6 +70,51 @@ final class PersistFixture implements AutoCloseable {
     /** Sends a request and returns the inner response object. */
     JsonNode call(String json) {
         return body(raw(json));
+    }
+
+    /** Sends a request on {@code c} and returns the inner response object. */
+    static JsonNode call(SatchelClient c, String json) {
+        return body(raw(c, json));
+    }
+
+    /** A client of the server on {@code port} (a {@code ServerJvm}) with a 60 s request timeout; the caller closes it. */
+    static SatchelClient connectTo(int port) {
+        return SatchelClient.connect(URI.create("ws://127.0.0.1:" + port),
+                ClientOptions.builder().requestTimeout(Duration.ofSeconds(60)).build());
+    }
+
+    /** The responses of pipelined requests, in order, as text. */
+    static List<String> texts(List<CompletableFuture<String>> responses) {
+        List<String> out = new ArrayList<>();
+        for (CompletableFuture<String> f : responses) {
+            out.add(f.join());
+        }
+        return out;
+    }
+
+    /** The responses of pipelined requests, in order, as their inner objects. */
+    static List<JsonNode> bodies(List<CompletableFuture<String>> responses) {
+        List<JsonNode> out = new ArrayList<>();
+        for (String r : texts(responses)) {
+            out.add(body(r));
+        }
+        return out;
+    }
+
+    /** Creates {@code n} sessions with SH_NEW {@code params}, pipelined; returns their tokens as JSON text. */
+    static List<String> newSessions(SatchelClient c, int n, String params) {
+        List<String> news = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            news.add("{\"SH_NEW\":" + params + "}");
+        }
+        List<String> tokens = new ArrayList<>();
+        for (JsonNode r : bodies(c.sendRawBatch(news))) {
+            if (r.get("tkn") == null) {
+                throw new AssertionError("SH_NEW failed: " + r);
+            }
+            tokens.add(r.get("tkn").toString());
+        }
+        return tokens;
     }
 
     static JsonNode body(String response) {

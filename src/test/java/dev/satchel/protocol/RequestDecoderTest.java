@@ -380,13 +380,14 @@ public class RequestDecoderTest {
                 dev.satchel.engine.DataCommands.all());
         RequestDecoder d = new RequestDecoder(reg, TokenFormat.STRING, 64);
         Request r = d.decode(buf, 15);
-        assertThat(r.errorStatus).isNull();
-        assertThat(r.command.name()).isEqualTo("KV_COUNT");
+        assertThat(r).isInstanceOf(Request.Plain.class);
+        assertThat(r.command().name()).isEqualTo("KV_COUNT");
+        assertThat(r.messageBytes()).isEqualTo(15);
         Request bad = d.decode(buf, 16);
-        assertThat(bad.errorStatus).isEqualTo(Status.JSON_INVALID);
+        assertThat(((Request.Refused) bad).status()).isEqualTo(Status.JSON_INVALID);
         // the decoder is reusable after an error
         Request again = d.decode(buf, 15);
-        assertThat(again.errorStatus).isNull();
+        assertThat(again).isInstanceOf(Request.Plain.class);
     }
 
     @Test
@@ -396,8 +397,9 @@ public class RequestDecoderTest {
                 dev.satchel.engine.DataCommands.all());
         Request r = new RequestDecoder(reg, TokenFormat.STRING, 64).decode(buf, buf.length);
         java.util.Arrays.fill(buf, (byte) 'X');
-        assertThat(r.keyCount).isEqualTo(1);
-        byte[] e = r.entries[0];
+        Request.Entries entries = (Request.Entries) r;
+        assertThat(entries.count()).isEqualTo(1);
+        byte[] e = entries.entry(0);
         assertThat(new String(dev.satchel.store.Entry.key(e), StandardCharsets.UTF_8)).isEqualTo("k");
         assertThat(new String(dev.satchel.store.Entry.value(e), StandardCharsets.UTF_8)).isEqualTo("\"v\"");
     }
