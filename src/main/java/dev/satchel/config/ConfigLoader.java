@@ -62,8 +62,9 @@ public final class ConfigLoader {
                             + " at start (needs persist.enabled; everysec: fsync once a second, always: before the"
                             + " response)"),
             new Setting("persist.journalMaxBytes", "SATCHEL_PERSIST_JOURNAL_MAX_BYTES", "--journal-max-bytes", "64m",
-                    "journal size that calls for compaction; compaction is not implemented yet, so the journal grows"
-                            + " and a start warns when it is larger; k, m, g suffixes"),
+                    "journal size (segments after the base) at which a new base snapshot is written in the"
+                            + " background and the older segments are deleted (or the base's size, if larger); k, m,"
+                            + " g suffixes, at least 1m"),
             new Setting("persist.journalRepair", "SATCHEL_PERSIST_JOURNAL_REPAIR", "--journal-repair", "false",
                     "at start, cut a corrupt journal at the damage (keeping a copy) instead of refusing to start"),
             // ---- hardening: limits, authentication, TLS (README "Security and limits") ----

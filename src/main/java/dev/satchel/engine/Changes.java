@@ -21,8 +21,8 @@ public interface Changes {
     }
 
     /**
-     * Every session ended at once (SH_END_ALL). Reported after {@link #sessionEnded} for each of them (sessions
-     * past their deadline are expired first, as usual).
+     * Every session ended at once (SH_END_ALL): one report, not one {@link #sessionEnded} per session (sessions
+     * past their deadline are expired first, as usual, and those expiries are reported one by one).
      */
     default void allSessionsEnded() {
     }

@@ -427,13 +427,7 @@ public final class Engine implements CommandContext {
     public int endAll() {
         processExpiries(Integer.MAX_VALUE); // sessions past their deadline are not counted as ended here
         int n = sessions.size();
-        if (journalled) {
-            sessions.forEach(s -> {
-                snapshots.beforeChangeIfNeeded(s);
-                s.ended = true;
-                changes.sessionEnded(s);
-            });
-        } else if (snapshots.active()) {
+        if (snapshots.active()) {
             sessions.forEach(s -> {
                 snapshots.beforeChangeIfNeeded(s);
                 s.ended = true;
@@ -662,6 +656,32 @@ public final class Engine implements CommandContext {
             s.journalledDeadline = deadline;
         }
         return admit(s, deadline);
+    }
+
+    /**
+     * Replay of a journal base: a session as saved, with its deadline on this engine's clock (may be past) and
+     * its store as read from the base (null or empty: no keys).
+     */
+    public Session replayRestore(long hi, long lo, String name, boolean shared, long durationMillis,
+            boolean deleteSession, boolean extendOnSetAdd, boolean extendOnGet, long deadline, KeyValues data) {
+        Session s = replayCreate(hi, lo, name, shared, durationMillis, deleteSession, extendOnSetAdd, extendOnGet,
+                deadline);
+        if (data != null && data.size() > 0) {
+            s.data = data;
+            sessionKeys += data.size();
+            sessionBytes += data.storedBytes();
+        }
+        return s;
+    }
+
+    /** Replay: every session ends (SH_END_ALL). */
+    public void replayEndAll() {
+        sessions.forEach(s -> s.ended = true);
+        sessions.clear();
+        sharedByName.clear();
+        wheel.clear(clock.millis());
+        sessionKeys = 0;
+        sessionBytes = 0;
     }
 
     /** Replay: the session with this token, whatever its deadline (no lazy expiry), or null. */

@@ -16,6 +16,7 @@ import dev.satchel.net.StartupException;
 import dev.satchel.net.WebSocketServer;
 import dev.satchel.persist.DatasetJobs;
 import dev.satchel.persist.DatasetStore;
+import dev.satchel.persist.JournalCompaction;
 import dev.satchel.persist.JournalRestore;
 import dev.satchel.persist.journal.JournalCorruptException;
 import dev.satchel.persist.journal.JournalException;
@@ -29,6 +30,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.UnaryOperator;
@@ -115,6 +117,19 @@ public final class SatchelNode implements AutoCloseable {
     /** What the journal restored at start, and its writer; null when persist.journal is off or before start. */
     public JournalRestore.Restored journal() {
         return journal;
+    }
+
+    /**
+     * Compacts the journal now (a new base from a snapshot, older segments deleted), unless a compaction runs:
+     * then completes with that one. Completes exceptionally when the journal is off or the base cannot be
+     * written. The server also compacts by itself when the journal passes persist.journalMaxBytes.
+     */
+    public CompletableFuture<JournalCompaction.Compacted> compactJournal() {
+        JournalRestore.Restored j = journal;
+        if (j == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException("the journal is off"));
+        }
+        return loop.call(e -> j.compaction().compact()).thenCompose(f -> f);
     }
 
     /** Where the shared-session secret came from. */
@@ -212,6 +227,9 @@ public final class SatchelNode implements AutoCloseable {
         saveOnShutdown();
         loop.close();
         JournalRestore.Restored j = journal;
+        if (j != null) {
+            j.compaction().close(); // a base being written is finished (or abandoned: the next start drops it)
+        }
         if (j != null && !j.sink().writer().close(30_000)) {
             LOG.error("the journal was not completely written at shutdown: {}", j.sink().writer().failure());
         }
@@ -262,8 +280,7 @@ public final class SatchelNode implements AutoCloseable {
             journal = loop.call(e -> {
                 try {
                     return JournalRestore.run(e, config.persistPath(), config.tokenFormat(), policy,
-                            config.journalRepair(), config.journalMaxBytes(), options,
-                            task -> loop.submit((en, o) -> task.run()));
+                            config.journalRepair(), config.journalMaxBytes(), options, loop);
                 } catch (IOException x) {
                     throw new UncheckedIOException(x);
                 }

@@ -124,7 +124,7 @@ public final class DatasetJobs {
     }
 
     /** Loop time spent on one snapshot. */
-    private static final class SliceTimes {
+    static final class SliceTimes {
         long total;
         long longest;
         long first;

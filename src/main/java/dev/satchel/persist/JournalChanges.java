@@ -35,6 +35,8 @@ public final class JournalChanges implements Changes {
     private final LongSupplier wallClock;
     private final boolean always;
     private boolean inGroup;
+    /** Null until the start has replayed the journal (then set once, on the loop). */
+    private JournalCompaction compaction;
 
     public JournalChanges(JournalWriter writer, Clock clock, LongSupplier wallClock) {
         this.writer = writer;
@@ -45,6 +47,16 @@ public final class JournalChanges implements Changes {
 
     public JournalWriter writer() {
         return writer;
+    }
+
+    /** Compaction, checked after each turn (set on the loop once the start has replayed the journal). */
+    void compaction(JournalCompaction c) {
+        this.compaction = c;
+    }
+
+    /** The journal's compaction (null before the start finished). Loop thread. */
+    public JournalCompaction compaction() {
+        return compaction;
     }
 
     /** A deadline on the engine's clock as a wall-clock instant (epoch ms, at least 1). */
@@ -67,12 +79,22 @@ public final class JournalChanges implements Changes {
     @Override
     public String refusal() {
         String f = writer.failure();
-        return f == null ? null : f + " (changes are refused until the journal can be written again)";
+        if (f != null) {
+            return f + " (changes are refused until the journal can be written again)";
+        }
+        if (writer.overBacklog()) {
+            return "journal backlog: " + writer.backlogBytes() + " bytes wait for the disk, more than "
+                    + writer.maxBacklogBytes() + " (changes are refused until the disk catches up)";
+        }
+        return null;
     }
 
     @Override
     public void endOfTurn() {
         writer.flush();
+        if (compaction != null) {
+            compaction.afterTurn();
+        }
     }
 
     @Override
@@ -139,6 +161,11 @@ public final class JournalChanges implements Changes {
     @Override
     public void sessionEnded(Session s) {
         writer.sessionEnded(s.tokenHi(), s.tokenLo());
+    }
+
+    @Override
+    public void allSessionsEnded() {
+        writer.allSessionsEnded();
     }
 
     @Override

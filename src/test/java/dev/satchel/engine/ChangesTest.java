@@ -109,8 +109,7 @@ class ChangesTest {
                 "put cart k=1", "deadline cart " + created,
                 "ended cart",
                 "created - keys=0",
-                "ended -", // SH_END_ALL reports each session it ends, then the end of all
-                "all ended");
+                "all ended"); // SH_END_ALL: one report, not one per session
     }
 
     @Test

@@ -84,10 +84,12 @@ class DockerEntrypointTest {
                 c.sendText("{\"SH_NEW\":{}}");
                 assertThat(c.readText()).contains("\"st\":1");
             }
+            assertThat(server.stderr()).as("the image journals every change").contains("journal replayed");
             assertThat(server.terminate()).as("exit status after SIGTERM; stderr:\n%s", server.stderr()).isZero();
             assertThat(server.stderr()).contains("listening on ws://127.0.0.1:" + port, "Satchel stopped");
         }
         assertThat(data.resolve("on-stop")).as("the shutdown save went to the volume").isDirectory();
+        assertThat(data.resolve("journal")).as("the journal is in the volume").isDirectory();
         try (ServerJvm check = ServerJvm.command(local(healthcheck, false), env)) {
             assertThat(check.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
             assertThat(check.process().exitValue()).as("HEALTHCHECK of a stopped server").isEqualTo(1);

@@ -175,7 +175,8 @@ class DockerfileTest {
                 .flatMap(i -> List.of(i.args().split("\\s+")).stream()).collect(Collectors.toSet());
         assertThat(exposed).contains(env.get("SATCHEL_PORT"), env.get("SATCHEL_ADMIN_PORT"));
         assertThat(execForm(only(run, "VOLUME").args())).containsExactly(env.get("SATCHEL_PERSIST_PATH"));
-        assertThat(env).containsEntry("SATCHEL_BIND", "0.0.0.0").containsEntry("SATCHEL_ADMIN_BIND", "0.0.0.0");
+        assertThat(env).containsEntry("SATCHEL_BIND", "0.0.0.0").containsEntry("SATCHEL_ADMIN_BIND", "0.0.0.0")
+                .containsEntry("SATCHEL_PERSIST_JOURNAL", "everysec"); // a crash keeps the data (issue 13)
         // the ENV values are valid settings (with the auth secret a non-loopback bind requires)
         Map<String, String> withSecret = new HashMap<>(env);
         withSecret.put("SATCHEL_AUTH_SECRET", "x".repeat(32));
@@ -214,9 +215,16 @@ class DockerfileTest {
         Map<String, String> env = new HashMap<>();
         satchel.get("environment").fields().forEachRemaining(e -> env.put(e.getKey(), e.getValue().asText()));
         assertThat(knownEnv()).containsAll(env.keySet().stream().filter(k -> k.startsWith("SATCHEL_")).toList());
-        assertThat(env).containsKeys("SATCHEL_AUTH_SECRET", "SATCHEL_PERSIST_SAVE_ON_SHUTDOWN",
-                "SATCHEL_PERSIST_LOAD_ON_START");
-        assertThat(env.get("SATCHEL_PERSIST_SAVE_ON_SHUTDOWN")).isEqualTo(env.get("SATCHEL_PERSIST_LOAD_ON_START"));
+        assertThat(env).containsKey("SATCHEL_AUTH_SECRET");
+        // the journal keeps the data across restarts and crashes (a start-up load cannot be combined with it)
+        assertThat(env).containsEntry("SATCHEL_PERSIST_JOURNAL", "everysec")
+                .doesNotContainKey("SATCHEL_PERSIST_LOAD_ON_START");
+        Map<String, String> withImage = new HashMap<>(env(stages(parse(DOCKERFILE)).get(stages(parse(DOCKERFILE))
+                .size() - 1)));
+        withImage.putAll(env);
+        withImage.put("SATCHEL_AUTH_SECRET", "x".repeat(32));
+        assertThat(ConfigLoader.load(null, withImage, Map.of()).journal()).as("compose's settings on the image's")
+                .isEqualTo("everysec");
         long timeoutMs = Long.parseLong(env.get("SATCHEL_SHUTDOWN_TIMEOUT_MS"));
         String grace = satchel.get("stop_grace_period").asText();
         assertThat(grace).matches("\\d+s");

@@ -285,6 +285,8 @@ class JournalServerTest {
     /** Real files, but fsync waits for the gate while it is closed. */
     private static final class GatedIo implements JournalIo {
         volatile CountDownLatch gate = new CountDownLatch(0);
+        /** Writes wait for this one while it is closed: a disk that does not keep up. */
+        volatile CountDownLatch writeGate = new CountDownLatch(0);
         final AtomicBoolean diskFull = new AtomicBoolean();
 
         @Override
@@ -295,6 +297,12 @@ class JournalServerTest {
                 public void writeFully(ByteBuffer src, long position) throws IOException {
                     if (diskFull.get()) {
                         throw new IOException("No space left on device");
+                    }
+                    try {
+                        writeGate.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IOException("interrupted");
                     }
                     real.writeFully(src, position);
                 }
@@ -383,6 +391,64 @@ class JournalServerTest {
         try (TestServer s = start("--journal", "everysec")) {
             assertThat(call(s.connect(), "{\"SH_KEYS\":{\"tkn\":" + t + "}}").get("keys").toString())
                     .isEqualTo("[\"before\",\"racing\",\"after\"]");
+        }
+    }
+
+    @Test
+    void aDiskThatCannotKeepUpRefusesWritesAboveTheBacklogLimitAndAcceptsThemOnceItCatchesUp() throws Exception {
+        GatedIo io = new GatedIo();
+        String big = "\"" + "x".repeat(1000) + "\"";
+        String t;
+        int accepted = 0;
+        try (TestServer s = start(node -> node.journalOptions(o -> o.withIo(io).withMaxBacklogBytes(64 << 10)),
+                "--journal", "everysec")) {
+            SatchelClient c = s.connect();
+            t = newSession(c, "{}");
+            io.writeGate = new CountDownLatch(1); // the disk stops taking writes
+            JsonNode refused = null;
+            for (int i = 0; i < 1000 && refused == null; i++) {
+                JsonNode r = call(c, "{\"SH_SET\":{\"tkn\":" + t + ",\"keys\":{\"k" + i + "\":" + big + "}}}");
+                if (r.get("st").asInt() == 1) {
+                    accepted++;
+                } else {
+                    refused = r;
+                }
+            }
+            assertThat(refused).as("a write is refused once 64 KiB wait for the disk").isNotNull();
+            assertThat(refused.get("st").asInt()).isEqualTo(1000);
+            assertThat(refused.get("m").asText()).startsWith("journal backlog: ")
+                    .endsWith("more than 65536 (changes are refused until the disk catches up)");
+            assertThat(accepted).isBetween(60, 70); // about 64 KiB of 1 KB records
+            assertThat(call(c, "{\"SH_COUNT\":{\"tkn\":" + t + "}}").get("cnt").asInt()).isEqualTo(accepted);
+            io.writeGate.countDown(); // the disk catches up
+            var writer = s.server().journal().sink().writer();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (writer.backlogBytes() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(call(c, "{\"SH_SET\":{\"tkn\":" + t + ",\"keys\":{\"after\":1}}}").get("st").asInt())
+                    .isEqualTo(1);
+        }
+        try (TestServer s = start("--journal", "everysec")) {
+            assertThat(call(s.connect(), "{\"SH_COUNT\":{\"tkn\":" + t + "}}").get("cnt").asInt())
+                    .isEqualTo(accepted + 1);
+        }
+    }
+
+    @Test
+    void endAllIsOneRecordHoweverManySessionsItEnds() throws Exception {
+        try (TestServer s = start("--journal", "always")) {
+            SatchelClient c = s.connect();
+            for (int i = 0; i < 100; i++) {
+                newSession(c, "{}");
+            }
+            assertThat(call(c, "{\"SH_END_ALL\":{}}").get("cnt").asInt()).isEqualTo(100);
+            newSession(c, "{}");
+        }
+        try (TestServer s = start("--journal", "always")) {
+            assertThat(s.server().journal().records()).as("100 creations, one end of all, one creation")
+                    .isEqualTo(102);
+            assertThat(s.server().journal().sessions()).isEqualTo(1);
         }
     }
 }

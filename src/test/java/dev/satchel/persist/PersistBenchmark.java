@@ -202,7 +202,7 @@ public final class PersistBenchmark {
     }
 
     /** SH_NEW then one SH_SET of {@code keys} keys per session, pipelined in batches. */
-    private static void fill(SatchelClient client, int sessions, int keys) {
+    static void fill(SatchelClient client, int sessions, int keys) {
         String value = "\"" + "v".repeat(98) + "\"";
         List<String> tokens = new ArrayList<>(sessions);
         int batch = 2000;

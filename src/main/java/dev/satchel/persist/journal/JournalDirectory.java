@@ -8,7 +8,6 @@ import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
@@ -82,6 +81,23 @@ public final class JournalDirectory {
 
     void segmentOpened(long seq) {
         openSegment = seq;
+    }
+
+    /**
+     * Waits (polling every millisecond, up to {@code timeoutMillis}) until the journal thread has opened segment
+     * {@code seq} or a later one; returns whether it has. A base published after this deletes every segment
+     * below it; one published before may have to leave the segment still being written for the next
+     * compaction or start. Persistence thread.
+     */
+    public boolean awaitSegmentOpened(long seq, long timeoutMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        while (openSegment < seq) {
+            if (System.nanoTime() - deadline >= 0) {
+                return false;
+            }
+            Thread.sleep(1);
+        }
+        return true;
     }
 
     /** One segment file to replay. */
@@ -180,6 +196,11 @@ public final class JournalDirectory {
         return part;
     }
 
+    /** Deletes the {@code .part} directory of base {@code seq} (its writing failed). Persistence thread. */
+    public void abandonBase(long seq) throws IOException {
+        deleteTree(path.resolve(JournalFormat.baseName(seq) + ".part"));
+    }
+
     /**
      * Publishes base {@code seq}: fsyncs every file in its {@code .part} directory and the directory itself,
      * renames it to {@code base-<seq>} atomically, syncs the journal directory, then deletes older bases and
@@ -197,7 +218,7 @@ public final class JournalDirectory {
             }
         }
         io.syncDirectory(part);
-        Files.move(part, target, StandardCopyOption.ATOMIC_MOVE);
+        io.move(part, target);
         io.syncDirectory(path);
         // the new base is durable: what it replaces may go
         long open = openSegment;
@@ -217,7 +238,14 @@ public final class JournalDirectory {
         Collections.sort(garbage); // bases before segments, oldest first
         for (Path f : garbage) {
             try {
-                deleteTree(f);
+                if (Files.isDirectory(f)) {
+                    try (DirectoryStream<Path> inside = Files.newDirectoryStream(f)) {
+                        for (Path x : inside) {
+                            io.delete(x);
+                        }
+                    }
+                }
+                io.delete(f);
             } catch (IOException e) {
                 LOG.warn("could not delete {}: {}", f, DatasetStore.describe(e));
             }

@@ -57,7 +57,9 @@ public final class JournalFormat {
     public static final int KV_CLEARED = 9;
     /** inner record*: applied all or nothing */
     public static final int GROUP = 10;
-    static final int MAX_TYPE = GROUP;
+    /** (no payload): every session ended at once (SH_END_ALL), one record however many there were */
+    public static final int ALL_SESSIONS_ENDED = 11;
+    static final int MAX_TYPE = ALL_SESSIONS_ENDED;
 
     /** Session flags in SESSION_CREATED: the same bits as in dataset files ({@link dev.satchel.persist.Format}). */
     public static final int SHARED = dev.satchel.persist.Format.SHARED;
@@ -77,7 +79,8 @@ public final class JournalFormat {
     static final int MAX_NAME_BYTES = 8192;
 
     static final String[] TYPE_NAMES = {"?", "session created", "session ended", "session cleared",
-        "deadline moved", "session put", "session remove", "kv put", "kv remove", "kv cleared", "group"};
+        "deadline moved", "session put", "session remove", "kv put", "kv remove", "kv cleared", "group",
+        "all sessions ended"};
 
     static int tokenCode(TokenFormat format) {
         return format == TokenFormat.STRING ? TOKENS_STRING : TOKENS_UINT64;

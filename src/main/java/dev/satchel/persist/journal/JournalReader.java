@@ -474,6 +474,13 @@ public final class JournalReader {
                     changes++;
                 }
             }
+            case JournalFormat.ALL_SESSIONS_ENDED -> {
+                atEnd(end);
+                if (v != null) {
+                    v.allSessionsEnded();
+                    changes++;
+                }
+            }
             case JournalFormat.GROUP -> {
                 if (inGroup) {
                     throw new Malformed("a group inside a group");

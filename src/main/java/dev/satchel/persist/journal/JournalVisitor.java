@@ -33,4 +33,7 @@ public interface JournalVisitor {
     void kvRemove(byte[] key);
 
     void kvCleared();
+
+    /** Every session ended at once (SH_END_ALL). */
+    void allSessionsEnded();
 }

@@ -68,54 +68,63 @@ public final class JournalWriter implements AutoCloseable {
     /** Settings; {@link #defaults} gives production values. */
     public record Options(JournalPolicy policy, long fsyncIntervalMillis, long writeDelayMillis,
             long retryIntervalMillis, long segmentBytes, int chunkBytes, LongSupplier nanoClock,
-            LongSupplier wallClock, JournalIo io) {
+            LongSupplier wallClock, JournalIo io, long maxBacklogBytes) {
         public Options {
             if (policy == JournalPolicy.OFF || policy == null) {
                 throw new IllegalArgumentException("a journal writer needs policy everysec or always");
             }
             if (fsyncIntervalMillis < 1 || writeDelayMillis < 1 || retryIntervalMillis < 1 || segmentBytes < 1
-                    || chunkBytes < 64) {
+                    || chunkBytes < 64 || maxBacklogBytes < 1) {
                 throw new IllegalArgumentException("journal options out of range");
             }
         }
 
         /**
          * fsync at least once a second, write published records within 10 ms ({@code everysec}), retry after an
-         * error every second, rotate segments at 32 MiB, 256 KiB chunks, real clocks and files.
+         * error every second, rotate segments at 32 MiB, 256 KiB chunks, real clocks and files, and changes
+         * refused while more than {@link #DEFAULT_MAX_BACKLOG_BYTES} wait for the disk.
          */
         public static Options defaults(JournalPolicy policy) {
             return new Options(policy, 1000, 10, 1000, 32L << 20, 256 << 10, System::nanoTime,
-                    System::currentTimeMillis, JournalIo.SYSTEM);
+                    System::currentTimeMillis, JournalIo.SYSTEM, DEFAULT_MAX_BACKLOG_BYTES);
+        }
+
+        /** Backlog (bytes flushed by the loop, not yet written) above which changes are refused: 64 MiB. */
+        public static final long DEFAULT_MAX_BACKLOG_BYTES = 64L << 20;
+
+        public Options withMaxBacklogBytes(long v) {
+            return new Options(policy, fsyncIntervalMillis, writeDelayMillis, retryIntervalMillis, segmentBytes,
+                    chunkBytes, nanoClock, wallClock, io, v);
         }
 
         public Options withFsyncIntervalMillis(long v) {
             return new Options(policy, v, writeDelayMillis, retryIntervalMillis, segmentBytes, chunkBytes,
-                    nanoClock, wallClock, io);
+                    nanoClock, wallClock, io, maxBacklogBytes);
         }
 
         public Options withRetryIntervalMillis(long v) {
             return new Options(policy, fsyncIntervalMillis, writeDelayMillis, v, segmentBytes, chunkBytes,
-                    nanoClock, wallClock, io);
+                    nanoClock, wallClock, io, maxBacklogBytes);
         }
 
         public Options withSegmentBytes(long v) {
             return new Options(policy, fsyncIntervalMillis, writeDelayMillis, retryIntervalMillis, v, chunkBytes,
-                    nanoClock, wallClock, io);
+                    nanoClock, wallClock, io, maxBacklogBytes);
         }
 
         public Options withChunkBytes(int v) {
             return new Options(policy, fsyncIntervalMillis, writeDelayMillis, retryIntervalMillis, segmentBytes, v,
-                    nanoClock, wallClock, io);
+                    nanoClock, wallClock, io, maxBacklogBytes);
         }
 
         public Options withNanoClock(LongSupplier v) {
             return new Options(policy, fsyncIntervalMillis, writeDelayMillis, retryIntervalMillis, segmentBytes,
-                    chunkBytes, v, wallClock, io);
+                    chunkBytes, v, wallClock, io, maxBacklogBytes);
         }
 
         public Options withIo(JournalIo v) {
             return new Options(policy, fsyncIntervalMillis, writeDelayMillis, retryIntervalMillis, segmentBytes,
-                    chunkBytes, nanoClock, wallClock, v);
+                    chunkBytes, nanoClock, wallClock, v, maxBacklogBytes);
         }
     }
 
@@ -170,6 +179,7 @@ public final class JournalWriter implements AutoCloseable {
     private long loopSeq;
     private long segmentAppended;
     private long publishedSinceWake;
+    private boolean overBacklog;
     private final CRC32C crc = new CRC32C();
     private long[] waitMarks = new long[64];
     private Runnable[] waitActions = new Runnable[64];
@@ -381,6 +391,12 @@ public final class JournalWriter implements AutoCloseable {
 
     public void kvCleared() {
         begin(JournalFormat.KV_CLEARED);
+        end();
+    }
+
+    /** Every session ended at once (SH_END_ALL): one record, however many sessions there were. */
+    public void allSessionsEnded() {
+        begin(JournalFormat.ALL_SESSIONS_ENDED);
         end();
     }
 
@@ -624,6 +640,32 @@ public final class JournalWriter implements AutoCloseable {
      */
     public long backlogBytes() {
         return published - written;
+    }
+
+    /**
+     * Loop side: true while the {@link #backlogBytes() backlog} is above {@code options.maxBacklogBytes()}: the
+     * disk does not keep up with the writes, and the engine refuses changes (as while {@link #failed()}) so
+     * that memory stays bounded. It becomes true above the limit and false again once the backlog is down to
+     * half of it, so that writes do not flap at the edge. Two volatile reads.
+     */
+    public boolean overBacklog() {
+        long b = published - written;
+        if (overBacklog) {
+            if (b <= options.maxBacklogBytes() / 2) {
+                overBacklog = false;
+                LOG.info("the journal caught up ({} bytes wait for the disk): changes are accepted again", b);
+            }
+        } else if (b > options.maxBacklogBytes()) {
+            overBacklog = true;
+            LOG.warn("{} bytes of journal wait for the disk, more than {}: changes are refused until it catches up",
+                    b, options.maxBacklogBytes());
+        }
+        return overBacklog;
+    }
+
+    /** The backlog limit ({@code options.maxBacklogBytes()}). */
+    public long maxBacklogBytes() {
+        return options.maxBacklogBytes();
     }
 
     /** fsyncs of segment data so far (not counting segment headers). */

@@ -109,6 +109,10 @@ public final class JournalReplayBenchmark {
                 }
 
                 @Override
+                public void allSessionsEnded() {
+                }
+
+                @Override
                 public void kvCleared() {
                 }
             };

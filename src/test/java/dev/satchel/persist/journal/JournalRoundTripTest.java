@@ -74,6 +74,7 @@ class JournalRoundTripTest {
         w.kvRemove(keys, 0, 1);
         w.endGroup();
         w.sessionEnded(hi, lo);
+        w.allSessionsEnded();
         w.flush();
         long end = w.position();
         assertThat(w.close(30_000)).isTrue();
@@ -103,10 +104,11 @@ class JournalRoundTripTest {
         expect.deadlineMoved(hi2, lo2, deadline + 1);
         expect.kvRemove(utf8("x"));
         expect.sessionEnded(hi, lo);
+        expect.allSessionsEnded();
         assertThat(r.calls()).containsExactlyElementsOf(expect.calls);
         assertThat(r.calls().get(0)).startsWith("created " + t1);
         assertThat(r.calls().get(1)).startsWith("created " + t2);
-        assertThat(r.result().records()).isEqualTo(15); // a multi-entry put and the group are one record each
+        assertThat(r.result().records()).isEqualTo(16); // a multi-entry put and the group are one record each
         assertThat(r.result().changes()).isEqualTo(expect.calls.size());
         assertThat(r.result().bytes()).isEqualTo(end);
         assertThat(r.result().tornFile()).isNull();

@@ -107,6 +107,11 @@ final class JournalTesting {
             calls.add("kvcleared");
         }
 
+        @Override
+        public void allSessionsEnded() {
+            calls.add("allended");
+        }
+
         static String put(long hi, long lo, byte[] entry) {
             return "put " + hi + ":" + lo + " " + b64(entry);
         }
