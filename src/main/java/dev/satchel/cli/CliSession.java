@@ -65,8 +65,6 @@ final class CliSession implements AutoCloseable {
     private volatile boolean closing;
     /** Index in {@link #uris} of the server of the current or last connection. */
     private int index;
-    /** The last connection ended without {@link #close()}: the next one starts with the next server. */
-    private volatile boolean lost;
     /** How the last connection ended, when it was lost. */
     private volatile CloseStatus lostStatus;
     private Consumer<CloseStatus> onUnexpectedClose = status -> { };
@@ -129,21 +127,20 @@ final class CliSession implements AutoCloseable {
         if (old != null) {
             old.close();
         }
-        boolean again = lost;
-        int start = lost ? (index + 1) % uris.size() : index;
+        // a connection before this one was lost (its close may not have been seen yet): say so, next server first
+        boolean again = connectedOnce;
+        int start = again ? (index + 1) % uris.size() : index;
         List<URI> order = new ArrayList<>(uris.size());
         for (int i = 0; i < uris.size(); i++) {
             order.add(uris.get((start + i) % uris.size()));
         }
         SatchelClient opened = SatchelClient.connect(order, options);
         index = uris.indexOf(opened.uri());
-        lost = false;
         connectedOnce = true;
         client = opened;
         opened.closeFuture().thenAccept(status -> {
             if (!closing && client == opened) {
                 lostStatus = status;
-                lost = true;
                 onUnexpectedClose.accept(status);
             }
         });
@@ -212,7 +209,7 @@ final class CliSession implements AutoCloseable {
                 if (!reconnect && connectedOnce) {
                     return new Outcome(Kind.CONNECTION, null, "the connection to " + uri() + " is closed");
                 }
-                boolean wasLost = lost;
+                boolean wasLost = connectedOnce;
                 URI lostFrom = uri();
                 try {
                     connect();
@@ -234,7 +231,6 @@ final class CliSession implements AutoCloseable {
                     // never written: the connection had just ended (the close was not seen yet); the command
                     // goes to the next server instead, as if the loss had been seen first
                     retried = true;
-                    lost = true;
                     continue;
                 }
                 return new Outcome(Kind.CONNECTION, null, cause instanceof SatchelClientException
