@@ -2,14 +2,14 @@ package dev.satchel.bench;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import dev.satchel.client.SatchelClient;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -23,7 +23,8 @@ import picocli.CommandLine.Option;
             "Workloads: setget (SH_SET/SH_GET alternately on one session per connection), newend (SH_NEW then"
                     + " SH_END), kvset, kvget (keys filled first), mixed (--mix ratios)."},
         footer = {"", "Example: satchel bench -c 50 -P 16 -t 10 -w setget",
-            "Exit status: 0 every request succeeded; 1 error responses or lost connections; 2 bad usage;"
+            "Exit status: 0 every request succeeded; 1 error responses or lost connections (even when they were"
+                    + " replaced); 2 bad usage;"
                     + " 3 could not connect or set up."})
 public final class BenchCommand implements Callable<Integer> {
 
@@ -36,8 +37,11 @@ public final class BenchCommand implements Callable<Integer> {
     /** The connections could not be opened or set up. */
     public static final int EXIT_SETUP = 3;
 
-    @Option(names = {"-u", "--url"}, paramLabel = "URL", defaultValue = "${env:SATCHEL_URL:-ws://127.0.0.1:1987}",
-            description = "server URL (default: $SATCHEL_URL, else ${DEFAULT-VALUE})")
+    @Option(names = {"-u", "--url"}, paramLabel = "URL[,URL...]",
+            defaultValue = "${env:SATCHEL_URL:-ws://127.0.0.1:1987}",
+            description = "server URL; several, comma-separated, to spread the connections over them round-robin"
+                    + " (a lost connection is replaced on the next one) (default: $SATCHEL_URL, else"
+                    + " ${DEFAULT-VALUE})")
     String url;
 
     @Option(names = {"-c", "--connections"}, paramLabel = "N", defaultValue = "50",
@@ -151,7 +155,8 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (!result.clean()) {
             err.println("satchel bench: " + result.errors() + " error responses, " + result.setupErrors()
-                    + " setup errors, " + result.lostConnections() + " connections lost"
+                    + " setup errors, " + result.lostConnections() + " connections lost (" + result.reconnects()
+                    + " reconnected, " + result.lostRequests() + " requests in flight on them)"
                     + (result.firstError() != null ? "; first: " + result.firstError() : ""));
             return EXIT_ERRORS;
         }
@@ -159,15 +164,11 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     BenchSettings settings() {
-        URI uri;
+        List<URI> uris;
         try {
-            uri = new URI(url);
-        } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("bad --url " + url + ": " + e.getMessage());
-        }
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (uri.getHost() == null || !(scheme.equals("ws") || scheme.equals("wss"))) {
-            throw new IllegalArgumentException("bad --url " + url + ": expected ws://HOST[:PORT] or wss://HOST[:PORT]");
+            uris = SatchelClient.parseUris(url);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--url: " + e.getMessage());
         }
         check(connections >= 1 && connections <= 20_000, "-c must be between 1 and 20000");
         check(pipeline >= 1 && pipeline <= 4096, "-P must be between 1 and 4096");
@@ -180,7 +181,7 @@ public final class BenchCommand implements Callable<Integer> {
         Workload w = Workload.parse(workload);
         Mix m = Mix.parse(mix);
         long n = requests != null ? requests : seconds == null ? 100_000 : 0;
-        return new BenchSettings(uri, connections, pipeline, n, seconds == null ? 0 : seconds, valueSize, keyspace,
+        return new BenchSettings(uris, connections, pipeline, n, seconds == null ? 0 : seconds, valueSize, keyspace,
                 w, m, warmup, threads, randomMask, insecure, seed);
     }
 

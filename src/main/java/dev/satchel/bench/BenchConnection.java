@@ -24,6 +24,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * <p>Everything runs on the connection's event loop. Requests written while a batch of responses is read are
  * collected in one buffer and flushed once at the end of the read; each response refills one slot, so
  * {@code pipeline} requests stay in flight.
+ *
+ * <p>Connection {@code index} is a slot of the run: when its connection is lost while the run is sending,
+ * {@link BenchRun} replaces it with a new one (a <em>replacement</em>: same index, the next server of the list),
+ * which sets up its own session and then runs at once.
  */
 final class BenchConnection extends ByteToMessageDecoder {
 
@@ -44,6 +48,13 @@ final class BenchConnection extends ByteToMessageDecoder {
     private static final int FILL_WINDOW = 64;
 
     final int index;
+    /** The server of this connection. */
+    final URI uri;
+    /** Index of {@link #uri} in the settings' list. */
+    final int uriIndex;
+    /** Replaces a lost connection of the same index (0: the first connection of its slot). */
+    final int attempt;
+    final boolean replacement;
     /** Set by {@link BenchRun} when it starts connecting; used only by the main thread. */
     volatile io.netty.channel.Channel channel;
     private final BenchRun run;
@@ -82,11 +93,18 @@ final class BenchConnection extends ByteToMessageDecoder {
     final long[] missesByOp = new long[Op.ALL.length];
     long setupErrors;
     long lastMeasuredNanos;
-    private boolean readySignalled;
-    private boolean drainedSignalled;
 
-    BenchConnection(int index, BenchRun run, Templates templates) {
+    /**
+     * @param index    the slot
+     * @param uriIndex the server, an index in the settings' list
+     * @param attempt  0 for a slot's first connection; for a replacement, the attempt number (1 = first)
+     */
+    BenchConnection(int index, int uriIndex, int attempt, BenchRun run, Templates templates) {
         this.index = index;
+        this.uriIndex = uriIndex;
+        this.attempt = attempt;
+        this.replacement = attempt > 0;
+        this.uri = run.settings().uris().get(uriIndex);
         this.run = run;
         this.settings = run.settings();
         this.templates = templates;
@@ -98,7 +116,8 @@ final class BenchConnection extends ByteToMessageDecoder {
         ops = new byte[capacity];
         measured = new boolean[capacity];
         ringMask = capacity - 1;
-        globalFillNext = settings.workload().fillsGlobalKeys(settings.mix()) ? index : keyspace;
+        // a replacement leaves the global keys alone: the first connections filled them
+        globalFillNext = settings.workload().fillsGlobalKeys(settings.mix()) && !replacement ? index : keyspace;
         sessionFillNext = settings.workload().fillsSessionKeys(settings.mix()) ? 0 : keyspace;
     }
 
@@ -115,7 +134,6 @@ final class BenchConnection extends ByteToMessageDecoder {
         byte[] nonce = new byte[16];
         ThreadLocalRandom.current().nextBytes(nonce);
         wsKey = Base64.getEncoder().encodeToString(nonce);
-        URI uri = settings.uri();
         String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
         if (uri.getRawQuery() != null) {
             path += "?" + uri.getRawQuery();
@@ -133,7 +151,7 @@ final class BenchConnection extends ByteToMessageDecoder {
 
     /** The TCP connection could not be opened. */
     void connectFailed(Throwable cause) {
-        fail("cannot connect to " + settings.uri() + ": " + describe(cause));
+        fail("cannot connect to " + uri + ": " + describe(cause));
     }
 
     @Override
@@ -147,15 +165,16 @@ final class BenchConnection extends ByteToMessageDecoder {
             }
             releaseOut();
             if (phase != Phase.CLOSING) {
-                fail(phase == Phase.HANDSHAKE ? "connection to " + settings.uri() + " closed during the handshake"
-                        : "connection " + index + " closed by the server");
+                fail(phase == Phase.HANDSHAKE ? "connection to " + uri + " closed during the handshake"
+                        : "connection " + index + " to " + uri + " closed by the server");
             }
         }
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        fail("connection " + index + (cause instanceof java.io.IOException ? " lost: " : ": ") + describe(cause));
+        fail("connection " + index + " to " + uri + (cause instanceof java.io.IOException ? " lost: " : ": ")
+                + describe(cause));
         ctx.close();
     }
 
@@ -252,7 +271,7 @@ final class BenchConnection extends ByteToMessageDecoder {
         int end = indexOf(in, in.readerIndex(), in.writerIndex(), CRLFCRLF);
         if (end < 0) {
             if (in.readableBytes() > MAX_HANDSHAKE_BYTES) {
-                fail("WebSocket handshake with " + settings.uri() + " failed: response headers too long");
+                fail("WebSocket handshake with " + uri + " failed: response headers too long");
                 ctx.close();
             }
             return false;
@@ -261,7 +280,7 @@ final class BenchConnection extends ByteToMessageDecoder {
         in.readerIndex(end + CRLFCRLF.length);
         String[] lines = head.split("\r\n");
         if (!lines[0].matches("HTTP/1\\.1 101( .*)?")) {
-            fail("WebSocket handshake with " + settings.uri() + " failed: " + lines[0]);
+            fail("WebSocket handshake with " + uri + " failed: " + lines[0]);
             ctx.close();
             return false;
         }
@@ -274,7 +293,7 @@ final class BenchConnection extends ByteToMessageDecoder {
             }
         }
         if (!accepted) {
-            fail("WebSocket handshake with " + settings.uri() + " failed: wrong or missing Sec-WebSocket-Accept");
+            fail("WebSocket handshake with " + uri + " failed: wrong or missing Sec-WebSocket-Accept");
             ctx.close();
             return false;
         }
@@ -309,7 +328,7 @@ final class BenchConnection extends ByteToMessageDecoder {
                     int code = payload.readableBytes() >= 2 ? payload.getUnsignedShort(payload.readerIndex()) : 1005;
                     String reason = payload.readableBytes() > 2
                             ? payload.toString(payload.readerIndex() + 2, payload.readableBytes() - 2, UTF_8) : "";
-                    fail("connection " + index + " closed by the server with " + code
+                    fail("connection " + index + " to " + uri + " closed by the server with " + code
                             + (reason.isEmpty() ? "" : " (" + reason + ")"));
                 }
                 ctx.close();
@@ -413,7 +432,15 @@ final class BenchConnection extends ByteToMessageDecoder {
         }
         if (inFlight == 0) {
             phase = Phase.READY;
-            signalReady();
+            if (!replacement) {
+                signalReady();
+            } else if (run.isSending()) {
+                run.reconnected(this);
+                start();
+            } else {
+                signalDrained();
+                closeGracefully(true);
+            }
         }
     }
 
@@ -526,29 +553,33 @@ final class BenchConnection extends ByteToMessageDecoder {
     // ---------------------------------------------------------------- signals
 
     private void signalReady() {
-        if (!readySignalled) {
-            readySignalled = true;
-            run.connectionReady();
-        }
+        run.slotReady(index);
     }
 
     private void signalDrained() {
-        if (!drainedSignalled) {
-            drainedSignalled = true;
-            run.connectionDrained();
-        }
+        run.slotDrained(index);
     }
 
-    /** Marks the connection dead, reports why (if the run still cared) and releases the run's waits. */
+    /**
+     * Marks the connection dead and reports why. Before the run (a slot's first connection in setup) that fails
+     * the run; during it, {@link BenchRun} replaces the connection while it is still sending, and the requests
+     * that were in flight are counted as lost (their outcome is unknown).
+     */
     private void fail(String reason) {
         if (phase == Phase.DEAD || phase == Phase.CLOSING) {
             return;
         }
-        boolean beforeRun = phase != Phase.RUNNING;
+        boolean wasRunning = phase == Phase.RUNNING;
+        boolean beforeRun = !wasRunning && !replacement;
+        int lost = wasRunning ? inFlight : 0;
         phase = Phase.DEAD;
-        run.connectionFailed(reason, beforeRun);
-        signalReady();
-        signalDrained();
+        if (beforeRun) {
+            run.connectionFailed(reason, true);
+            signalReady();
+            signalDrained();
+        } else {
+            run.connectionEnded(this, reason, wasRunning, lost);
+        }
     }
 
     // ---------------------------------------------------------------- response scanning

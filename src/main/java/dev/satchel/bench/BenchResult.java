@@ -15,10 +15,13 @@ import org.HdrHistogram.Histogram;
  * @param firstError     the first error response or failure, or {@code null}
  * @param failure        why the run could not be done (no connection, setup failed), or {@code null}
  * @param lostConnections connections that ended during the run
+ * @param reconnects     replacements for lost connections that reached the running phase
+ * @param failedReconnects replacement attempts that failed (refused, handshake or setup failed)
+ * @param lostRequests   requests in flight on lost connections: never answered, outcome unknown
  */
 record BenchResult(BenchSettings settings, String transport, double elapsedSeconds, Histogram[] latency,
                    long[] errorsByOp, long[] missesByOp, long setupErrors, String firstError, String failure,
-                   int lostConnections) {
+                   int lostConnections, int reconnects, int failedReconnects, long lostRequests) {
 
     /** All measured latencies together. */
     Histogram total() {

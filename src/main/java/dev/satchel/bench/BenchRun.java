@@ -18,23 +18,35 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.URI;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 import javax.net.ssl.SSLException;
 import org.HdrHistogram.Histogram;
 
 /**
- * Runs one benchmark: opens the connections on {@code threads} event loops, waits for their setup, sends for
- * the warm-up, measures for {@code -n} requests or {@code -t} seconds, waits for the responses still in flight,
- * ends the sessions it created and closes.
+ * Runs one benchmark: opens the connections on {@code threads} event loops, spread over the servers round-robin,
+ * waits for their setup, sends for the warm-up, measures for {@code -n} requests or {@code -t} seconds, waits for
+ * the responses still in flight, ends the sessions it created and closes.
+ *
+ * <p>A connection lost while the run is sending is replaced: after a jittered backoff (100 ms doubling up to
+ * 5 s, as the clients do) a new connection to the next server of the list sets up its own session and takes
+ * the slot's place. Its requests in flight are counted as lost (never answered; their outcome is unknown) and
+ * the loss as a lost connection, so the exit status still says something went wrong.
  */
 final class BenchRun {
 
@@ -47,6 +59,10 @@ final class BenchRun {
 
     private static final long SETUP_TIMEOUT_SECONDS = 60;
     private static final long DRAIN_TIMEOUT_SECONDS = 30;
+    private static final long RECONNECT_MIN_DELAY_MILLIS = 100;
+    private static final long RECONNECT_MAX_DELAY_MILLIS = 5000;
+    /** A slot whose replacements keep failing this long after the loss gives up (the run can then end). */
+    private static final long RECONNECT_GIVE_UP_SECONDS = 60;
 
     private final BenchSettings settings;
     private final Map<EventLoop, LoopStats> loops = new ConcurrentHashMap<>();
@@ -56,16 +72,36 @@ final class BenchRun {
     private final AtomicReference<String> firstError = new AtomicReference<>();
     private final AtomicReference<String> firstSetupFailure = new AtomicReference<>();
     private final AtomicInteger lostConnections = new AtomicInteger();
+    private final AtomicInteger reconnects = new AtomicInteger();
+    private final AtomicInteger failedReconnects = new AtomicInteger();
+    private final LongAdder lostRequests = new LongAdder();
     private final CountDownLatch ready;
     private final CountDownLatch drained;
+    /** Per slot: ready / drained signalled (a slot's replacements must not count again). */
+    private final AtomicIntegerArray readySlots;
+    private final AtomicIntegerArray drainedSlots;
+    /** The newest connection of each slot. */
+    private final AtomicReferenceArray<BenchConnection> live;
+    /** Per slot: when its running connection was lost (System.nanoTime). */
+    private final AtomicLongArray lostAt;
+    /** Every connection opened, replacements included: their counters make the result. */
+    private final List<BenchConnection> all = Collections.synchronizedList(new ArrayList<>());
     private volatile boolean sending = true;
     private volatile boolean measuring;
+    private EventLoopGroup group;
+    private boolean epoll;
+    private SslContext ssl;
+    private Templates templates;
 
     BenchRun(BenchSettings settings) {
         this.settings = settings;
         this.budget = settings.requests() > 0 ? new AtomicLong(settings.requests()) : null;
         this.ready = new CountDownLatch(settings.connections());
         this.drained = new CountDownLatch(settings.connections());
+        this.readySlots = new AtomicIntegerArray(settings.connections());
+        this.drainedSlots = new AtomicIntegerArray(settings.connections());
+        this.live = new AtomicReferenceArray<>(settings.connections());
+        this.lostAt = new AtomicLongArray(settings.connections());
     }
 
     BenchSettings settings() {
@@ -107,12 +143,64 @@ final class BenchRun {
         firstError.compareAndSet(null, description);
     }
 
-    void connectionReady() {
-        ready.countDown();
+    void slotReady(int slot) {
+        if (readySlots.compareAndSet(slot, 0, 1)) {
+            ready.countDown();
+        }
     }
 
-    void connectionDrained() {
-        drained.countDown();
+    void slotDrained(int slot) {
+        if (drainedSlots.compareAndSet(slot, 0, 1)) {
+            drained.countDown();
+        }
+    }
+
+    /** A replacement finished its setup and runs. */
+    void reconnected(BenchConnection connection) {
+        reconnects.incrementAndGet();
+    }
+
+    /**
+     * A connection ended during the run (on its event loop): a running one was lost, or a replacement could not
+     * be set up. While the run sends, the slot gets a new connection to the next server after a backoff;
+     * otherwise the slot is done.
+     */
+    void connectionEnded(BenchConnection connection, String reason, boolean wasRunning, int inFlight) {
+        int attempt;
+        if (wasRunning) {
+            lostConnections.incrementAndGet();
+            lostRequests.add(inFlight);
+            firstError.compareAndSet(null, reason);
+            lostAt.set(connection.index, System.nanoTime());
+            attempt = 1;
+        } else {
+            failedReconnects.incrementAndGet();
+            attempt = connection.attempt + 1;
+            if (System.nanoTime() - lostAt.get(connection.index) > TimeUnit.SECONDS.toNanos(RECONNECT_GIVE_UP_SECONDS)) {
+                firstError.compareAndSet(null, "connection " + connection.index + ": gave up reconnecting after "
+                        + RECONNECT_GIVE_UP_SECONDS + " s; last attempt: " + reason);
+                slotDrained(connection.index);
+                return;
+            }
+        }
+        if (!sending || live.get(connection.index) != connection) {
+            slotDrained(connection.index);
+            return;
+        }
+        long base = Math.min(RECONNECT_MAX_DELAY_MILLIS, RECONNECT_MIN_DELAY_MILLIS << Math.min(attempt - 1, 20));
+        long delay = base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1);
+        int next = (connection.uriIndex + 1) % settings.uris().size();
+        try {
+            group.schedule(() -> {
+                if (sending && live.get(connection.index) == connection) {
+                    open(new BenchConnection(connection.index, next, attempt, this, templates));
+                } else {
+                    slotDrained(connection.index);
+                }
+            }, delay, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            slotDrained(connection.index);
+        }
     }
 
     void connectionFailed(String reason, boolean beforeRun) {
@@ -134,43 +222,14 @@ final class BenchRun {
      * @throws InterruptedException if interrupted while waiting
      */
     BenchResult execute(Progress progress) throws InterruptedException {
-        boolean epoll = Epoll.isAvailable();
+        epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(settings.threads(),
-                new DefaultThreadFactory("satchel-bench", true), io);
-        List<BenchConnection> connections = new ArrayList<>(settings.connections());
-        List<Channel> channels = new ArrayList<>(settings.connections());
+        group = new MultiThreadIoEventLoopGroup(settings.threads(), new DefaultThreadFactory("satchel-bench", true), io);
         try {
-            SslContext ssl = sslContext();
-            Templates templates = new Templates(settings.keyspace(), settings.valueSize());
-            String host = settings.uri().getHost();
-            String bareHost = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-            int port = settings.uri().getPort() != -1 ? settings.uri().getPort() : ssl != null ? 443 : 80;
+            ssl = sslContext();
+            templates = new Templates(settings.keyspace(), settings.valueSize());
             for (int i = 0; i < settings.connections(); i++) {
-                BenchConnection connection = new BenchConnection(i, this, templates);
-                connections.add(connection);
-                Bootstrap bootstrap = new Bootstrap()
-                        .group(group)
-                        .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
-                        .option(ChannelOption.TCP_NODELAY, true)
-                        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
-                        .handler(new ChannelInitializer<Channel>() {
-                            @Override
-                            protected void initChannel(Channel ch) {
-                                if (ssl != null) {
-                                    ch.pipeline().addLast(ssl.newHandler(ch.alloc(), bareHost, port));
-                                }
-                                ch.pipeline().addLast(connection);
-                            }
-                        });
-                ChannelFuture connect = bootstrap.connect(bareHost, port);
-                connection.channel = connect.channel();
-                channels.add(connect.channel());
-                connect.addListener(f -> {
-                    if (!f.isSuccess()) {
-                        connection.connectFailed(f.cause());
-                    }
-                });
+                open(new BenchConnection(i, i % settings.uris().size(), 0, this, templates));
             }
             if (!ready.await(SETUP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 return failed("setup did not finish within " + SETUP_TIMEOUT_SECONDS + " s", transport(epoll));
@@ -178,16 +237,47 @@ final class BenchRun {
             if (firstSetupFailure.get() != null) {
                 return failed(firstSetupFailure.get(), transport(epoll));
             }
-            return measure(connections, progress, transport(epoll));
+            return measure(progress, transport(epoll));
         } finally {
             progress.done();
-            close(connections, channels);
+            close();
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
         }
     }
 
-    private BenchResult measure(List<BenchConnection> connections, Progress progress, String transport)
-            throws InterruptedException {
+    /** Connects one connection to its server and makes it the newest of its slot. */
+    private void open(BenchConnection connection) {
+        URI uri = connection.uri;
+        boolean secure = "wss".equalsIgnoreCase(uri.getScheme());
+        String host = uri.getHost();
+        String bareHost = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        int port = uri.getPort() != -1 ? uri.getPort() : secure ? 443 : 80;
+        Bootstrap bootstrap = new Bootstrap()
+                .group(group)
+                .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        if (secure) {
+                            ch.pipeline().addLast(ssl.newHandler(ch.alloc(), bareHost, port));
+                        }
+                        ch.pipeline().addLast(connection);
+                    }
+                });
+        all.add(connection);
+        live.set(connection.index, connection);
+        ChannelFuture connect = bootstrap.connect(bareHost, port);
+        connection.channel = connect.channel();
+        connect.addListener(f -> {
+            if (!f.isSuccess()) {
+                connection.channel.eventLoop().execute(() -> connection.connectFailed(f.cause()));
+            }
+        });
+    }
+
+    private BenchResult measure(Progress progress, String transport) throws InterruptedException {
         Histogram[] totals = new Histogram[Op.ALL.length];
         for (int i = 0; i < totals.length; i++) {
             totals[i] = LoopStats.newHistogram();
@@ -195,7 +285,8 @@ final class BenchRun {
         long warmupNanos = (long) (settings.warmupSeconds() * 1e9);
         measuring = warmupNanos == 0;
         long startedAt = System.nanoTime();
-        for (BenchConnection connection : connections) {
+        for (int i = 0; i < live.length(); i++) {
+            BenchConnection connection = live.get(i);
             runOn(connection, connection::start);
         }
         Histogram interval = LoopStats.newHistogram();
@@ -228,7 +319,8 @@ final class BenchRun {
             if (!stopped && now >= deadline) {
                 stopped = true;
                 sending = false;
-                for (BenchConnection connection : connections) {
+                for (int i = 0; i < live.length(); i++) {
+                    BenchConnection connection = live.get(i);
                     runOn(connection, connection::checkDrained);
                 }
             }
@@ -259,6 +351,10 @@ final class BenchRun {
         long[] missesByOp = new long[Op.ALL.length];
         long setupErrors = 0;
         long lastMeasured = measureStart;
+        List<BenchConnection> connections;
+        synchronized (all) {
+            connections = new ArrayList<>(all);
+        }
         for (BenchConnection connection : connections) {
             for (int i = 0; i < errorsByOp.length; i++) {
                 errorsByOp[i] += connection.errorsByOp[i];
@@ -269,7 +365,8 @@ final class BenchRun {
         }
         double elapsed = measureStart == 0 ? 0 : (lastMeasured - measureStart) / 1e9;
         return new BenchResult(settings, transport, elapsed, totals, errorsByOp, missesByOp, setupErrors,
-                firstError.get(), null, lostConnections.get());
+                firstError.get(), null, lostConnections.get(), reconnects.get(), failedReconnects.get(),
+                lostRequests.sum());
     }
 
     private String progressLine(long now, long startedAt, long measureStart, double rate, Histogram interval,
@@ -289,8 +386,10 @@ final class BenchRun {
         }
         String latency = interval.getTotalCount() == 0 ? "" : String.format("  p50 %.3f ms  p99 %.3f ms",
                 interval.getValueAtPercentile(50) / 1000.0, interval.getValueAtPercentile(99) / 1000.0);
-        return String.format("%s %s: %,.0f req/s%s  errors %d", settings.workload().label(), phase, rate, latency,
-                errors.sum());
+        int reconnected = reconnects.get();
+        return String.format("%s %s: %,.0f req/s%s  errors %d%s", settings.workload().label(), phase, rate, latency,
+                errors.sum(), lostConnections.get() > 0 ? "  lost " + lostConnections.get() + ", reconnected "
+                        + reconnected : "");
     }
 
     private BenchResult failed(String why, String transport) {
@@ -299,7 +398,8 @@ final class BenchRun {
             empty[i] = LoopStats.newHistogram();
         }
         return new BenchResult(settings, transport, 0, empty, new long[Op.ALL.length], new long[Op.ALL.length],
-                0, firstError.get(), why, lostConnections.get());
+                0, firstError.get(), why, lostConnections.get(), reconnects.get(), failedReconnects.get(),
+                lostRequests.sum());
     }
 
     private static String transport(boolean epoll) {
@@ -307,20 +407,32 @@ final class BenchRun {
     }
 
     private static void runOn(BenchConnection connection, Runnable task) {
-        Channel channel = connection.channel;
+        Channel channel = connection == null ? null : connection.channel;
         if (channel != null) {
-            channel.eventLoop().execute(task);
+            try {
+                channel.eventLoop().execute(task);
+            } catch (RejectedExecutionException e) {
+                // the group is shutting down
+            }
         }
     }
 
     /** Ends the created sessions, closes every connection, waiting up to 3 s for the closing handshakes. */
-    private void close(List<BenchConnection> connections, List<Channel> channels) {
+    private void close() {
         sending = false;
+        List<BenchConnection> connections;
+        synchronized (all) {
+            connections = new ArrayList<>(all);
+        }
         for (BenchConnection connection : connections) {
             runOn(connection, () -> connection.closeGracefully(true));
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-        for (Channel channel : channels) {
+        for (BenchConnection connection : connections) {
+            Channel channel = connection.channel;
+            if (channel == null) {
+                continue;
+            }
             long left = deadline - System.nanoTime();
             if (left <= 0 || !channel.closeFuture().awaitUninterruptibly(left, TimeUnit.NANOSECONDS)) {
                 channel.close();
@@ -329,7 +441,7 @@ final class BenchRun {
     }
 
     private SslContext sslContext() {
-        if (!"wss".equalsIgnoreCase(settings.uri().getScheme())) {
+        if (settings.uris().stream().noneMatch(u -> "wss".equalsIgnoreCase(u.getScheme()))) {
             return null;
         }
         SslContextBuilder builder = SslContextBuilder.forClient();

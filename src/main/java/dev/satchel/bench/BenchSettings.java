@@ -1,11 +1,13 @@
 package dev.satchel.bench;
 
 import java.net.URI;
+import java.util.List;
 
 /**
  * One benchmark run's settings, validated by {@link BenchCommand}.
  *
- * @param uri           the server
+ * @param uris          the servers; connection {@code i} goes to {@code uris[i % uris.size()]}, a replacement for a
+ *                      lost one to the next server of the list
  * @param connections   WebSocket connections
  * @param pipeline      requests in flight per connection
  * @param requests      measured requests to send, or 0 for no limit (then {@code seconds} limits the run)
@@ -20,7 +22,12 @@ import java.net.URI;
  * @param insecure      for {@code wss://}: trust any certificate
  * @param seed          seed of the random choices of the {@code mixed} workload
  */
-record BenchSettings(URI uri, int connections, int pipeline, long requests, double seconds, int valueSize,
+record BenchSettings(List<URI> uris, int connections, int pipeline, long requests, double seconds, int valueSize,
                      int keyspace, Workload workload, Mix mix, double warmupSeconds, int threads,
                      boolean randomMask, boolean insecure, long seed) {
+
+    /** The servers as given, comma-separated. */
+    String urls() {
+        return String.join(",", uris.stream().map(URI::toString).toList());
+    }
 }

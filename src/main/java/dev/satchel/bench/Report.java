@@ -2,6 +2,7 @@ package dev.satchel.bench;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Locale;
 import org.HdrHistogram.Histogram;
@@ -22,7 +23,7 @@ final class Report {
         BenchSettings s = r.settings();
         StringBuilder out = new StringBuilder();
         out.append(String.format(Locale.ROOT, "satchel bench: %s on %s (%s transport)%n", describeWorkload(s),
-                s.uri(), r.transport()));
+                servers(s), r.transport()));
         out.append(String.format(Locale.ROOT,
                 "  %d connections x %d in flight, %d thread%s, %d-byte values, %d keys, %s warm-up%n",
                 s.connections(), s.pipeline(), s.threads(), s.threads() == 1 ? "" : "s", s.valueSize(), s.keyspace(),
@@ -35,6 +36,11 @@ final class Report {
                 "  %.2f s measured: %,d requests, %,.0f req/s, %d errors, %d misses%s%n",
                 r.elapsedSeconds(), r.requests(), r.requestsPerSecond(), r.errors(), r.misses(),
                 r.lostConnections() > 0 ? ", " + r.lostConnections() + " connections lost" : ""));
+        if (r.lostConnections() > 0 || r.failedReconnects() > 0) {
+            out.append(String.format(Locale.ROOT,
+                    "  reconnects: %d (%d failed attempts); %d requests in flight on lost connections (outcome"
+                            + " unknown)%n", r.reconnects(), r.failedReconnects(), r.lostRequests()));
+        }
         if (r.setupErrors() > 0) {
             out.append("  setup errors: ").append(r.setupErrors()).append(System.lineSeparator());
         }
@@ -67,7 +73,9 @@ final class Report {
         if (s.workload() == Workload.MIXED) {
             root.put("mix", s.mix().toString());
         }
-        root.put("url", s.uri().toString());
+        root.put("url", s.urls());
+        ArrayNode urls = root.putArray("urls");
+        s.uris().forEach(u -> urls.add(u.toString()));
         root.put("transport", r.transport());
         root.put("connections", s.connections());
         root.put("pipeline", s.pipeline());
@@ -88,6 +96,9 @@ final class Report {
         root.put("misses", r.misses());
         root.put("setupErrors", r.setupErrors());
         root.put("lostConnections", r.lostConnections());
+        root.put("reconnects", r.reconnects());
+        root.put("failedReconnects", r.failedReconnects());
+        root.put("lostRequests", r.lostRequests());
         root.put("firstError", r.firstError());
         root.put("failure", r.failure());
         root.set("latencyMs", latency(r.total()));
@@ -151,6 +162,21 @@ final class Report {
     private static double round(double value, int decimals) {
         double scale = Math.pow(10, decimals);
         return Math.round(value * scale) / scale;
+    }
+
+    /** {@code ws://a} for one server; {@code 2 servers (ws://a 3 connections, ws://b 2)} for several. */
+    private static String servers(BenchSettings s) {
+        int n = s.uris().size();
+        if (n == 1) {
+            return s.uris().get(0).toString();
+        }
+        StringBuilder out = new StringBuilder().append(n).append(" servers (");
+        for (int i = 0; i < n; i++) {
+            int connections = s.connections() / n + (i < s.connections() % n ? 1 : 0);
+            out.append(i == 0 ? "" : ", ").append(s.uris().get(i)).append(' ').append(connections)
+                    .append(i == 0 ? " connections" : "");
+        }
+        return out.append(')').toString();
     }
 
     private static String describeWorkload(BenchSettings s) {

@@ -3,6 +3,7 @@ package dev.satchel.cli;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.satchel.client.ClientOptions;
+import dev.satchel.client.SatchelClient;
 import dev.satchel.client.SatchelClientException;
 import java.io.BufferedReader;
 import java.io.FileDescriptor;
@@ -13,7 +14,6 @@ import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.io.Reader;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -52,8 +52,11 @@ public final class CliCommand implements Callable<Integer> {
     /** The server could not be reached, or the connection was lost or timed out. */
     public static final int EXIT_CONNECTION = 3;
 
-    @Option(names = {"-u", "--url"}, paramLabel = "URL", defaultValue = "${env:SATCHEL_URL:-ws://127.0.0.1:1987}",
-            description = "server URL, ws:// or wss:// (default: $SATCHEL_URL, else ${DEFAULT-VALUE})")
+    @Option(names = {"-u", "--url"}, paramLabel = "URL[,URL...]",
+            defaultValue = "${env:SATCHEL_URL:-ws://127.0.0.1:1987}",
+            description = "server URL, ws:// or wss://; several, comma-separated, to fail over (the first that"
+                    + " answers is used; after a lost connection the next command tries the next) (default:"
+                    + " $SATCHEL_URL, else ${DEFAULT-VALUE})")
     String url;
 
     @Option(names = "--raw", description = "print each response as received, one compact JSON line")
@@ -129,15 +132,11 @@ public final class CliCommand implements Callable<Integer> {
         if (timeoutSeconds < 0 || Double.isNaN(timeoutSeconds) || timeoutSeconds > 86_400) {
             return usage("--timeout must be between 0 and 86400 seconds");
         }
-        URI uri;
+        List<URI> uris;
         try {
-            uri = new URI(url);
-        } catch (URISyntaxException e) {
-            return usage("bad --url " + url + ": " + e.getMessage());
-        }
-        String scheme = uri.getScheme();
-        if (uri.getHost() == null || scheme == null || !(scheme.equalsIgnoreCase("ws") || scheme.equalsIgnoreCase("wss"))) {
-            return usage("bad --url " + url + ": expected ws://HOST[:PORT] or wss://HOST[:PORT]");
+            uris = SatchelClient.parseUris(url);
+        } catch (IllegalArgumentException e) {
+            return usage("--url: " + e.getMessage());
         }
         ClientOptions.Builder options = ClientOptions.builder()
                 .requestTimeout(Duration.ofMillis(Math.round(timeoutSeconds * 1000)))
@@ -145,13 +144,13 @@ public final class CliCommand implements Callable<Integer> {
                 .insecureTrustAll(insecure);
 
         if (hasCommand) {
-            try (CliSession session = new CliSession(uri, options.build(), raw, false)) {
+            try (CliSession session = new CliSession(uris, options.build(), raw, false)) {
                 return report(session.executeArguments(command), "command", true);
             }
         }
         if (file != null && !file.equals("-")) {
             try (Reader reader = Files.newBufferedReader(Path.of(file), UTF_8)) {
-                return runScript(uri, options.build(), new BufferedReader(reader), file);
+                return runScript(uris, options.build(), new BufferedReader(reader), file);
             } catch (NoSuchFileException e) {
                 err.println("satchel cli: no such file: " + file);
                 return EXIT_USAGE;
@@ -161,9 +160,9 @@ public final class CliCommand implements Callable<Integer> {
             }
         }
         if (file == null && stdinIsTerminal) {
-            return runInteractive(uri, options.build());
+            return runInteractive(uris, options.build());
         }
-        return runScript(uri, options.build(), new BufferedReader(new InputStreamReader(in, UTF_8)), "stdin");
+        return runScript(uris, options.build(), new BufferedReader(new InputStreamReader(in, UTF_8)), "stdin");
     }
 
     private int usage(String message) {
@@ -172,10 +171,15 @@ public final class CliCommand implements Callable<Integer> {
         return EXIT_USAGE;
     }
 
-    /** Runs a script: one command per line; stops at the first failure unless --continue. */
-    int runScript(URI uri, ClientOptions options, BufferedReader reader, String source) {
+    /**
+     * Runs a script: one command per line; stops at the first failure unless --continue. A lost connection fails
+     * the command in flight (exit status 3: its outcome is unknown); one lost between commands is reopened for
+     * the next command, on the next server of the list first, and said on standard error.
+     */
+    int runScript(List<URI> uris, ClientOptions options, BufferedReader reader, String source) {
         int status = EXIT_OK;
-        try (CliSession session = new CliSession(uri, options, raw, false)) {
+        try (CliSession session = new CliSession(uris, options, raw, true)) {
+            session.onReconnect(uri -> err.println("satchel cli: reconnected, now on " + uri));
             int lineNumber = 0;
             String line;
             while ((line = reader.readLine()) != null) {
@@ -231,9 +235,9 @@ public final class CliCommand implements Callable<Integer> {
         }
     }
 
-    private int runInteractive(URI uri, ClientOptions options) {
+    private int runInteractive(List<URI> uris, ClientOptions options) {
         try (Terminal terminal = TerminalBuilder.builder().system(true).dumb(true).build();
-             CliSession session = new CliSession(uri, options, raw, true)) {
+             CliSession session = new CliSession(uris, options, raw, true)) {
             try {
                 session.connect();
             } catch (SatchelClientException e) {

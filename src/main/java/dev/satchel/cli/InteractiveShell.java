@@ -2,6 +2,7 @@ package dev.satchel.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.stream.Collectors;
 import org.jline.reader.EndOfFileException;
 import org.jline.reader.LineReader;
 import org.jline.reader.LineReaderBuilder;
@@ -57,13 +58,19 @@ final class InteractiveShell {
             if (reader instanceof LineReaderImpl impl) {
                 impl.setPrompt(NOT_CONNECTED);
             }
-            reader.printAbove("(connection closed: " + status + "; the next command reconnects)");
+            reader.printAbove("(connection to " + session.uri() + " closed: " + status
+                    + "; the next command reconnects" + (session.uris().size() > 1 ? ", to the next server first" : "")
+                    + ")");
         });
+        session.onReconnect(uri -> out.println("(reconnected, now on " + uri + ")"));
+        String others = session.uris().size() == 1 ? "" : " (failover: " + session.uris().stream()
+                .filter(u -> !u.equals(session.uri())).map(Object::toString)
+                .collect(Collectors.joining(", ")) + ")";
         if (session.isConnected()) {
-            out.println("Connected to " + session.uri() + ". Type help for the short forms, quit to leave.");
+            out.println("Connected to " + session.uri() + others + ". Type help for the short forms, quit to leave.");
         } else {
-            out.println("Not connected to " + session.uri() + " yet; each command tries to connect."
-                    + " Type help for the short forms.");
+            out.println("Not connected to " + (session.uris().size() == 1 ? session.uri() : session.uris())
+                    + " yet; each command tries to connect. Type help for the short forms.");
         }
         out.flush();
         while (true) {

@@ -22,15 +22,23 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.net.URI;
 import java.nio.channels.ClosedChannelException;
+import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import javax.net.ssl.SSLException;
 
-/** Opens a WebSocket connection for {@link SatchelClient#connect(URI, ClientOptions)}. */
+/**
+ * Opens one WebSocket connection for {@link SatchelClient}: TCP connect, TLS, the WebSocket handshake, all
+ * without blocking a thread ({@link #open}); failures become a {@link SatchelClientException} that names the phase
+ * and the URI.
+ */
 final class ClientConnector {
 
     /** Prefix of the names of the threads of client-owned event loop groups. */
@@ -38,6 +46,10 @@ final class ClientConnector {
 
     /** Largest HTTP handshake response accepted (headers and any error body). */
     private static final int MAX_HANDSHAKE_RESPONSE_BYTES = 64 * 1024;
+
+    /** One open connection: the server, its channel, and the handler that owns its requests. */
+    record Connection(URI uri, Channel channel, ConnectionHandler handler) {
+    }
 
     private final URI uri;
     private final ClientOptions options;
@@ -48,13 +60,8 @@ final class ClientConnector {
     private ClientConnector(URI uri, ClientOptions options) {
         this.uri = uri;
         this.options = options;
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("ws") && !scheme.equals("wss")) {
-            throw new IllegalArgumentException("URI scheme must be ws or wss: " + uri);
-        }
-        if (uri.getHost() == null) {
-            throw new IllegalArgumentException("URI has no host: " + uri);
-        }
+        checkUri(uri);
+        String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
         this.secure = scheme.equals("wss");
         String uriHost = uri.getHost();
         // An IPv6 literal comes bracketed ("[::1]"); sockets and TLS peer names want it bare.
@@ -63,43 +70,103 @@ final class ClientConnector {
         this.port = uri.getPort() != -1 ? uri.getPort() : secure ? 443 : 80;
     }
 
-    static SatchelClient connect(URI uri, ClientOptions options) {
-        return new ClientConnector(uri, options).connect();
+    /**
+     * Checks that a URI can be connected to.
+     *
+     * @throws IllegalArgumentException if it is not a {@code ws} or {@code wss} URI with a host
+     */
+    static void checkUri(URI uri) {
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("ws") && !scheme.equals("wss")) {
+            throw new IllegalArgumentException("URI scheme must be ws or wss: " + uri);
+        }
+        if (uri.getHost() == null) {
+            throw new IllegalArgumentException("URI has no host: " + uri);
+        }
     }
 
-    private SatchelClient connect() {
-        SslContext sslContext = secure ? sslContext() : null;
-        EventLoopGroup ownedGroup = options.eventLoopGroup() == null ? newOwnedGroup() : null;
-        EventLoopGroup group = ownedGroup != null ? ownedGroup : options.eventLoopGroup();
-        long timeoutMillis = options.connectTimeout().toMillis();
-        ConnectionHandler handler = new ConnectionHandler(uri, options.requestTimeout().toMillis());
-        ChannelFuture connect = null;
+    /**
+     * Starts opening a connection on {@code group}; never blocks and never throws.
+     *
+     * @param unsent where the connection's handler hands frames submitted after it ended
+     * @return completes with the open connection after the WebSocket handshake, or fails with a
+     *         {@link SatchelClientException} naming the URI (the half-open channel is closed)
+     */
+    static CompletableFuture<Connection> open(URI uri, ClientOptions options, EventLoopGroup group,
+                                              Consumer<List<Outbound>> unsent) {
         try {
-            connect = new Bootstrap()
-                    .group(group)
-                    .channel(options.channelType())
-                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) timeoutMillis)
-                    .option(ChannelOption.TCP_NODELAY, true)
-                    .handler(initializer(sslContext, handler, timeoutMillis))
-                    .connect(host, port);
-            connect.addListener(f -> {
-                if (!f.isSuccess()) {
-                    handler.connectFailed(f.cause());
+            return new ClientConnector(uri, options).open(group, unsent);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private CompletableFuture<Connection> open(EventLoopGroup group, Consumer<List<Outbound>> unsent) {
+        SslContext sslContext = secure ? sslContext() : null;
+        long timeoutMillis = options.connectTimeout().toMillis();
+        ConnectionHandler handler = new ConnectionHandler(uri, options.requestTimeout().toMillis(), unsent);
+        ChannelFuture connect = new Bootstrap()
+                .group(group)
+                .channel(options.channelType())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) timeoutMillis)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .handler(initializer(sslContext, handler, timeoutMillis))
+                .connect(host, port);
+        Channel channel = connect.channel();
+        CompletableFuture<Connection> result = new CompletableFuture<>();
+        connect.addListener(f -> {
+            if (!f.isSuccess()) {
+                handler.connectFailed(f.cause());
+            }
+        });
+        ScheduledFuture<?> timer = channel.eventLoop().schedule(() -> {
+            if (result.completeExceptionally(
+                    new SatchelClientException("timed out after " + timeoutMillis + " ms connecting to " + uri))) {
+                channel.close();
+            }
+        }, timeoutMillis, TimeUnit.MILLISECONDS);
+        handler.handshakeFuture().whenComplete((ok, failure) -> {
+            timer.cancel(false);
+            if (failure == null) {
+                if (!result.complete(new Connection(uri, channel, handler))) {
+                    channel.close(); // timed out just before
                 }
-            });
-            handler.handshakeFuture().get(timeoutMillis, TimeUnit.MILLISECONDS);
-            return new SatchelClient(uri, connect.channel(), handler, ownedGroup);
-        } catch (TimeoutException e) {
-            throw abort(connect, ownedGroup,
-                    new SatchelClientException("timed out after " + timeoutMillis + " ms connecting to " + uri));
+            } else if (result.completeExceptionally(describeFailure(connect, failure))) {
+                channel.close();
+            }
+        });
+        return result;
+    }
+
+    /**
+     * Opens a connection and waits for it (the caller must not be a thread of {@code group}).
+     *
+     * @throws SatchelClientException if it cannot be opened; the message names the URI
+     */
+    static Connection connect(URI uri, ClientOptions options, EventLoopGroup group, Consumer<List<Outbound>> unsent) {
+        CompletableFuture<Connection> opening = open(uri, options, group, unsent);
+        try {
+            // the connector's own timer fails the future at the connect timeout; this is only a safety net
+            return opening.get(options.connectTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
-            throw abort(connect, ownedGroup, describeFailure(connect, e.getCause()));
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new SatchelClientException("cannot connect to " + uri + ": " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            opening.thenAccept(c -> c.channel().close());
+            throw new SatchelClientException("timed out after " + options.connectTimeout().toMillis()
+                    + " ms connecting to " + uri);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw abort(connect, ownedGroup, new SatchelClientException("interrupted while connecting to " + uri, e));
-        } catch (RuntimeException | Error e) {
-            throw abort(connect, ownedGroup, e);
+            opening.thenAccept(c -> c.channel().close());
+            throw new SatchelClientException("interrupted while connecting to " + uri, e);
         }
+    }
+
+    static EventLoopGroup newOwnedGroup() {
+        return new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory(THREAD_NAME_PREFIX, true),
+                NioIoHandler.newFactory());
     }
 
     private ChannelInitializer<Channel> initializer(SslContext sslContext, ConnectionHandler handler,
@@ -156,11 +223,6 @@ final class ClientConnector {
         }
     }
 
-    private static EventLoopGroup newOwnedGroup() {
-        return new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory(THREAD_NAME_PREFIX, true),
-                NioIoHandler.newFactory());
-    }
-
     /** Turns a failure before the handshake completed into a message naming the phase and the URI. */
     private SatchelClientException describeFailure(ChannelFuture connect, Throwable cause) {
         SSLException tlsFailure = findCause(cause, SSLException.class);
@@ -191,19 +253,5 @@ final class ClientConnector {
 
     private static String describe(Throwable t) {
         return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
-    }
-
-    /** Closes the half-open channel and shuts down an owned group, then returns {@code failure} to throw. */
-    private static RuntimeException abort(ChannelFuture connect, EventLoopGroup ownedGroup, Throwable failure) {
-        if (connect != null) {
-            connect.channel().close().awaitUninterruptibly(1, TimeUnit.SECONDS);
-        }
-        if (ownedGroup != null) {
-            SatchelClient.shutDown(ownedGroup);
-        }
-        if (failure instanceof Error error) {
-            throw error;
-        }
-        return (RuntimeException) failure;
     }
 }

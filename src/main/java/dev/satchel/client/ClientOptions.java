@@ -11,13 +11,16 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Settings for {@link SatchelClient#connect(java.net.URI, ClientOptions)}. Immutable; build with
+ * Settings for {@link SatchelClient#connect(java.util.List, ClientOptions)}. Immutable; build with
  * {@link #builder()}.
  *
  * <pre>{@code
  * ClientOptions options = ClientOptions.builder()
  *         .requestTimeout(Duration.ofSeconds(5))
  *         .header("Authorization", "Bearer " + secret)
+ *         .listener(new ClientListener() {
+ *             public void connected(URI uri) { log.info("on {}", uri); }
+ *         })
  *         .build();
  * }</pre>
  */
@@ -29,6 +32,12 @@ public final class ClientOptions {
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
     /** Default for {@link #maxInboundMessageBytes()}: 64 MiB. */
     public static final int DEFAULT_MAX_INBOUND_MESSAGE_BYTES = 64 * 1024 * 1024;
+    /** Default for {@link #reconnectMinDelay()}: 100 ms (the JavaScript client's {@code minDelayMs}). */
+    public static final Duration DEFAULT_RECONNECT_MIN_DELAY = Duration.ofMillis(100);
+    /** Default for {@link #reconnectMaxDelay()}: 5 seconds (the JavaScript client's {@code maxDelayMs}). */
+    public static final Duration DEFAULT_RECONNECT_MAX_DELAY = Duration.ofSeconds(5);
+    private static final ClientListener NO_LISTENER = new ClientListener() {
+    };
 
     private static final ClientOptions DEFAULTS = builder().build();
 
@@ -40,6 +49,10 @@ public final class ClientOptions {
     private final boolean insecureTrustAll;
     private final EventLoopGroup eventLoopGroup;
     private final Class<? extends Channel> channelType;
+    private final boolean reconnect;
+    private final Duration reconnectMinDelay;
+    private final Duration reconnectMaxDelay;
+    private final ClientListener listener;
 
     private ClientOptions(Builder builder) {
         this.connectTimeout = builder.connectTimeout;
@@ -50,6 +63,10 @@ public final class ClientOptions {
         this.insecureTrustAll = builder.insecureTrustAll;
         this.eventLoopGroup = builder.eventLoopGroup;
         this.channelType = builder.channelType;
+        this.reconnect = builder.reconnect;
+        this.reconnectMinDelay = builder.reconnectMinDelay;
+        this.reconnectMaxDelay = builder.reconnectMaxDelay;
+        this.listener = builder.listener;
     }
 
     /** Returns the default options. */
@@ -111,6 +128,33 @@ public final class ClientOptions {
         return channelType;
     }
 
+    /**
+     * Whether the client reconnects after a lost connection (default {@code true}): to the next server of its
+     * list (the same one if there is only one), after a jittered exponential backoff, until it succeeds or is
+     * closed. Requests in flight on the lost connection fail with {@link SatchelConnectionLostException} and are
+     * never resent; requests made meanwhile wait for the new connection (at most the request timeout). When
+     * {@code false}, the client ends with its connection: {@link SatchelClient#closeFuture()} completes and new
+     * requests fail at once.
+     */
+    public boolean reconnect() {
+        return reconnect;
+    }
+
+    /** Backoff before the first reconnection attempt; it doubles per failed attempt up to the maximum. */
+    public Duration reconnectMinDelay() {
+        return reconnectMinDelay;
+    }
+
+    /** Longest backoff between reconnection attempts. */
+    public Duration reconnectMaxDelay() {
+        return reconnectMaxDelay;
+    }
+
+    /** What is told about connections, reconnections and failed attempts; a no-op unless set. */
+    public ClientListener listener() {
+        return listener;
+    }
+
     /** Builds {@link ClientOptions}; every setter validates its argument. */
     public static final class Builder {
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
@@ -121,6 +165,10 @@ public final class ClientOptions {
         private boolean insecureTrustAll;
         private EventLoopGroup eventLoopGroup;
         private Class<? extends Channel> channelType = NioSocketChannel.class;
+        private boolean reconnect = true;
+        private Duration reconnectMinDelay = DEFAULT_RECONNECT_MIN_DELAY;
+        private Duration reconnectMaxDelay = DEFAULT_RECONNECT_MAX_DELAY;
+        private ClientListener listener = NO_LISTENER;
 
         private Builder() {
         }
@@ -134,6 +182,55 @@ public final class ClientOptions {
             insecureTrustAll = options.insecureTrustAll;
             eventLoopGroup = options.eventLoopGroup;
             channelType = options.channelType;
+            reconnect = options.reconnect;
+            reconnectMinDelay = options.reconnectMinDelay;
+            reconnectMaxDelay = options.reconnectMaxDelay;
+            listener = options.listener;
+        }
+
+        /**
+         * Sets whether the client reconnects after a lost connection (see {@link ClientOptions#reconnect()}).
+         *
+         * @param reconnect {@code true} (the default) to fail over and reconnect, {@code false} to end with the
+         *                  connection
+         * @return this builder
+         */
+        public Builder reconnect(boolean reconnect) {
+            this.reconnect = reconnect;
+            return this;
+        }
+
+        /**
+         * Sets the backoff between reconnection attempts: {@code min} before the first, doubling per failed
+         * attempt up to {@code max}; each delay is drawn between half of that and all of it (jitter), so that
+         * many clients of a server that went away do not come back in step.
+         *
+         * @param min the first backoff, at least 1 ms
+         * @param max the longest backoff, at least {@code min}, at most a day
+         * @return this builder
+         */
+        public Builder reconnectDelay(Duration min, Duration max) {
+            Objects.requireNonNull(min, "min");
+            Objects.requireNonNull(max, "max");
+            if (min.toMillis() < 1 || max.compareTo(min) < 0 || max.compareTo(Duration.ofDays(1)) > 0) {
+                throw new IllegalArgumentException("reconnectDelay needs 1 ms <= min <= max <= 1 day: " + min
+                        + ", " + max);
+            }
+            this.reconnectMinDelay = min;
+            this.reconnectMaxDelay = max;
+            return this;
+        }
+
+        /**
+         * Sets what is told about connections and reconnections (runs on the client's I/O thread; must not
+         * block).
+         *
+         * @param listener the listener
+         * @return this builder
+         */
+        public Builder listener(ClientListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
         }
 
         /**

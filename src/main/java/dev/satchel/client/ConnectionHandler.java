@@ -18,9 +18,11 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.channels.ClosedChannelException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +42,8 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     private final URI uri;
     private final long requestTimeoutMillis;
+    /** Takes the frames that reach {@link #submit} after the connection ended: never written, safe to resend. */
+    private final Consumer<List<Outbound>> unsent;
     private final CompletableFuture<Void> handshake = new CompletableFuture<>();
     private final CompletableFuture<CloseStatus> closed = new CompletableFuture<>();
     private final ArrayDeque<PendingRequest> pending = new ArrayDeque<>();
@@ -53,9 +57,20 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private boolean closeFrameSent;
     private boolean flushScheduled;
 
-    ConnectionHandler(URI uri, long requestTimeoutMillis) {
+    /**
+     * @param uri                  the server, for messages
+     * @param requestTimeoutMillis the request timeout, 0 for none
+     * @param unsent               receives, on the event loop, the frames submitted after the connection ended
+     *                             (never written): the client queues them for its next connection or fails them
+     */
+    ConnectionHandler(URI uri, long requestTimeoutMillis, Consumer<List<Outbound>> unsent) {
         this.uri = uri;
         this.requestTimeoutMillis = requestTimeoutMillis;
+        this.unsent = unsent;
+    }
+
+    URI uri() {
+        return uri;
     }
 
     /** Completes when the WebSocket handshake succeeds; fails with the raw cause otherwise. */
@@ -95,11 +110,19 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     /** Writes the frames in order, registering each one that expects a response. Runs on the event loop. */
     void submit(List<Outbound> batch) {
+        List<Outbound> notWritten = null;
         for (Outbound out : batch) {
             // Not the volatile 'accepting' flag: close() clears that at once, yet requests submitted before
             // close() was called are queued before its close task and must still be written.
             if (closeFrameSent || endStatus != null || !channel.isActive()) {
-                out.reject(notOpenException());
+                if (notWritten == null) {
+                    notWritten = new ArrayList<>();
+                }
+                notWritten.add(out);
+                continue;
+            }
+            if (out.reply() != null && !out.reply().markSent()) {
+                ReferenceCountUtil.release(out.frame()); // timed out while waiting for a connection, or cancelled
                 continue;
             }
             if (out.frame() instanceof CloseWebSocketFrame) {
@@ -113,6 +136,9 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             channel.write(out.frame()).addListener(closeOnWriteFailure);
         }
         scheduleFlush();
+        if (notWritten != null) {
+            unsent.accept(notWritten);
+        }
     }
 
     /**
@@ -132,7 +158,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private void closeIfWriteFailed(ChannelFuture future) {
         Throwable cause = future.cause();
         if (cause != null && !(cause instanceof ClosedChannelException)) {
-            log.debug("write to {} failed; closing the connection", uri, cause);
+            log.debug("write to {} failed; closing the connection", SatchelClient.safe(uri), cause);
             endWith(new CloseStatus(CloseStatus.ABNORMAL_CLOSURE, "client: write failed: " + cause));
             future.channel().close();
         }
@@ -181,7 +207,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             } else if (msg instanceof BinaryWebSocketFrame) {
                 closeForProtocolError(ctx, WebSocketCloseStatus.INVALID_MESSAGE_TYPE, "server sent a BINARY frame");
             } else {
-                log.debug("ignoring {} from {}", msg, uri);
+                log.debug("ignoring {} from {}", msg, SatchelClient.safe(uri));
             }
         } finally {
             ReferenceCountUtil.release(msg);
@@ -213,7 +239,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void closeForProtocolError(ChannelHandlerContext ctx, WebSocketCloseStatus status, String reason) {
-        log.debug("closing connection to {}: {}", uri, reason);
+        log.debug("closing connection to {}: {}", SatchelClient.safe(uri), reason);
         endWith(new CloseStatus(status.code(), "client: " + reason));
         if (closeFrameSent) {
             ctx.close();
@@ -240,7 +266,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             if (!(cause instanceof IOException)) {
                 endWith(new CloseStatus(CloseStatus.ABNORMAL_CLOSURE, "client: " + cause));
             }
-            log.debug("connection to {} failed", uri, cause);
+            log.debug("connection to {} failed", SatchelClient.safe(uri), cause);
             ctx.close();
         }
     }
@@ -267,10 +293,10 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         endStatus = status;
         accepting = false;
         if (!pending.isEmpty()) {
-            String message = "connection to " + uri + " closed with " + status + " before the response arrived";
+            SatchelConnectionLostException lost = new SatchelConnectionLostException(uri, status);
             PendingRequest request;
             while ((request = pending.poll()) != null) {
-                request.fail(new SatchelClientException(message));
+                request.fail(lost);
             }
         }
     }

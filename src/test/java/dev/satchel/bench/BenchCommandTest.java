@@ -233,12 +233,73 @@ class BenchCommandTest {
             Run run = bench("--url", "ws://127.0.0.1:" + trivial.port(), "-c", "2", "-P", "4", "-n", "1000",
                     "--warmup", "0", "-w", "kvset", "--json");
 
+            // each connection dies after 50 answers and is replaced (on the same server: the only one), until
+            // the 1000 requests are used up; the requests in flight at each loss are lost, not answered
             assertThat(run.exit()).isEqualTo(BenchCommand.EXIT_ERRORS);
             JsonNode json = run.json();
-            assertThat(json.get("lostConnections").asInt()).isEqualTo(2);
+            assertThat(json.get("lostConnections").asInt()).isGreaterThanOrEqualTo(2);
+            assertThat(json.get("reconnects").asInt()).isPositive();
             assertThat(json.get("firstError").asText())
-                    .containsPattern("connection \\d+ (closed by the server|lost: .*reset)");
-            assertThat(json.get("requests").asLong()).isLessThan(1000);
+                    .containsPattern("connection \\d+ to ws://127.0.0.1:\\d+ (closed by the server|lost: .*reset)");
+            assertThat(json.get("lostRequests").asLong()).isPositive();
+            assertThat(json.get("requests").asLong() + json.get("lostRequests").asLong()).isEqualTo(1000);
+            assertThat(json.get("errors").asLong()).isZero();
+            assertThat(run.err()).contains("connections lost").contains("reconnected");
+        }
+    }
+
+    private static long globalKeys(TestServer s) {
+        try (SatchelClient client = s.connect()) {
+            return client.kvCount().join().get("cnt").asLong();
+        }
+    }
+
+    @Test
+    void connectionsAreSpreadOverTheServersRoundRobin() throws Exception {
+        try (TestServer a = TestServer.start(); TestServer b = TestServer.start()) {
+            Run run = bench("--url", a.uri() + "," + b.uri(), "-c", "5", "-P", "4", "-n", "5000", "-r", "100000",
+                    "--warmup", "0", "-w", "kvset", "--json");
+
+            assertThat(run.exit()).as(run.err()).isZero();
+            JsonNode json = run.json();
+            assertThat(json.get("urls")).hasSize(2);
+            assertThat(json.get("url").asText()).isEqualTo(a.uri() + "," + b.uri());
+            // connections 0, 2, 4 write to a, 1 and 3 to b: each writes its own keys (k<start>, k<start+1>...)
+            long onA = globalKeys(a);
+            long onB = globalKeys(b);
+            assertThat(onA + onB).isEqualTo(5000);
+            assertThat(onA).isGreaterThan(onB).isLessThan(5000);
+            assertThat(onB).isPositive();
+
+            Run table = bench("--url", a.uri() + "," + b.uri(), "-c", "3", "-n", "300", "--warmup", "0", "-w",
+                    "kvget");
+            assertThat(table.out()).contains("on 2 servers (" + a.uri() + " 2 connections, " + b.uri() + " 1)");
+        }
+    }
+
+    @Test
+    void aConnectionLostDuringTheRunIsReplacedOnTheNextServer() throws Exception {
+        try (TestServer a = TestServer.start(); TestServer b = TestServer.start()) {
+            java.util.concurrent.CompletableFuture<Run> running = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> bench("--url", a.uri() + "," + b.uri(), "-c", "4", "-P", "2", "-t", "8", "-r", "1000000",
+                            "--warmup", "0", "-w", "kvset", "--json"));
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+            while (globalKeys(a) == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(globalKeys(a)).as("traffic reached a").isPositive();
+            long onB = globalKeys(b);
+            a.close(); // graceful stop: Close 1001 to the bench's two connections there
+
+            Run run = running.get(120, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(run.exit()).as("lost connections are reported even when replaced")
+                    .isEqualTo(BenchCommand.EXIT_ERRORS);
+            JsonNode json = run.json();
+            assertThat(json.get("lostConnections").asInt()).isEqualTo(2);
+            assertThat(json.get("reconnects").asInt()).isEqualTo(2);
+            assertThat(json.get("errors").asLong()).isZero();
+            assertThat(json.get("firstError").asText()).contains(a.uri().toString()).contains("closed by the server");
+            assertThat(globalKeys(b)).as("the replacements write to b").isGreaterThan(onB);
         }
     }
 
@@ -255,6 +316,28 @@ class BenchCommandTest {
         assertThat(json.get("failure").asText()).contains("cannot connect to ws://127.0.0.1:" + port);
         assertThat(json.get("requests").asLong()).isZero();
         assertThat(run.err()).contains("cannot connect");
+    }
+
+    @Test
+    void severalUrlsEveryOneDownFailsSetupAndABadOneIsOneUsageLine() throws Exception {
+        int p1;
+        int p2;
+        try (ServerSocket one = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             ServerSocket two = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            p1 = one.getLocalPort();
+            p2 = two.getLocalPort();
+        }
+        Run down = bench("--url", "ws://127.0.0.1:" + p1 + ",ws://127.0.0.1:" + p2, "-c", "2", "-n", "10", "--json");
+        assertThat(down.exit()).isEqualTo(BenchCommand.EXIT_SETUP);
+        assertThat(down.json().get("failure").asText()).containsPattern("cannot connect to ws://127.0.0.1:(" + p1
+                + "|" + p2 + ")");
+        assertThat(down.json().get("requests").asLong()).isZero();
+
+        Run bad = bench("--url", url + ",http://x", "-n", "10");
+        assertThat(bad.exit()).isEqualTo(BenchCommand.EXIT_USAGE);
+        assertThat(bad.err().lines().findFirst().orElseThrow()).isEqualTo("satchel bench: --url: bad URL http://x"
+                + " (2 of 2): expected ws://HOST[:PORT] or wss://HOST[:PORT]");
+        assertThat(bad.out()).isEmpty();
     }
 
     @Test

@@ -266,6 +266,72 @@ class CliCommandTest {
         }
     }
 
+    @Test
+    void aScriptGoesOnOnTheNextServerWhenItsServerStopsBetweenCommands() throws Exception {
+        TestServer own = TestServer.start();
+        AtomicBoolean ownClosed = new AtomicBoolean();
+        String key = key();
+        // Line 1 runs on own; reading line 2 stops own first.
+        InputStream stdin = new InputStream() {
+            private final byte[] first = "SV_INFO\n".getBytes(UTF_8);
+            private final byte[] second = ("KV_SET " + key + "=1\n").getBytes(UTF_8);
+            private int part;
+
+            @Override
+            public int read() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                byte[] src;
+                if (part == 0) {
+                    src = first;
+                } else if (part == 1) {
+                    closeOnce(own, ownClosed);
+                    src = second;
+                } else {
+                    return -1;
+                }
+                part++;
+                System.arraycopy(src, 0, b, off, src.length);
+                return src.length;
+            }
+        };
+        try {
+            Run run = cli(stdin, "--url", own.uri() + "," + url);
+
+            assertThat(run.exit()).as(run.err()).isEqualTo(CliCommand.EXIT_OK);
+            assertThat(run.out()).contains("SV_INFO_RSP st=1 (Ok)").contains("KV_SET_RSP st=1 (Ok)");
+            assertThat(run.err()).isEqualTo("satchel cli: reconnected, now on " + url + System.lineSeparator());
+            assertThat(globalKeyExists(key)).as("line 2 ran on the second server").isTrue();
+        } finally {
+            closeOnce(own, ownClosed);
+        }
+    }
+
+    @Test
+    void aBadUrlInTheListIsAUsageErrorOfOneLine() throws Exception {
+        Run bad = cli(InputStream.nullInputStream(), "--url", url + ",nope", "SV_INFO");
+
+        assertThat(bad.exit()).isEqualTo(CliCommand.EXIT_USAGE);
+        assertThat(bad.err().lines().findFirst().orElseThrow())
+                .isEqualTo("satchel cli: --url: bad URL nope (2 of 2): expected ws://HOST[:PORT] or wss://HOST[:PORT]");
+        assertThat(bad.out()).isEmpty();
+    }
+
+    @Test
+    void everyServerDownExitsWithThreeNamingEach() throws Exception {
+        int p1 = freePort();
+        int p2 = freePort();
+        Run run = cli(InputStream.nullInputStream(), "--url", "ws://127.0.0.1:" + p1 + ",ws://127.0.0.1:" + p2,
+                "SV_INFO");
+
+        assertThat(run.exit()).isEqualTo(CliCommand.EXIT_CONNECTION);
+        assertThat(run.err()).startsWith("satchel cli: cannot connect to any of the 2 servers: cannot connect to"
+                + " ws://127.0.0.1:" + p1).contains("; cannot connect to ws://127.0.0.1:" + p2);
+    }
+
     private static void closeOnce(TestServer server, AtomicBoolean closed) {
         if (closed.compareAndSet(false, true)) {
             server.close();

@@ -56,7 +56,7 @@ class InteractiveShellTest {
     void theShellPrettyPrintsResponsesAndKeepsHistory(@TempDir Path dir) throws Exception {
         TestServer server = TestServer.start();
         Path history = dir.resolve("history");
-        try (CliSession session = new CliSession(URI.create("ws://127.0.0.1:" + server.port()),
+        try (CliSession session = new CliSession(List.of(URI.create("ws://127.0.0.1:" + server.port())),
                 ClientOptions.defaults(), false, true)) {
             session.connect();
 
@@ -83,7 +83,7 @@ class InteractiveShellTest {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = socket.getLocalPort();
         }
-        try (CliSession session = new CliSession(URI.create("ws://127.0.0.1:" + port), ClientOptions.defaults(),
+        try (CliSession session = new CliSession(List.of(URI.create("ws://127.0.0.1:" + port)), ClientOptions.defaults(),
                 false, true)) {
             String screen = runShell(session, "SV_INFO\n", null);
 
@@ -98,7 +98,7 @@ class InteractiveShellTest {
         TestServer first = TestServer.start();
         AtomicBoolean firstClosed = new AtomicBoolean();
         int port = first.port();
-        try (CliSession session = new CliSession(URI.create("ws://127.0.0.1:" + port), ClientOptions.defaults(),
+        try (CliSession session = new CliSession(List.of(URI.create("ws://127.0.0.1:" + port)), ClientOptions.defaults(),
                 false, true)) {
             CompletableFuture<CloseStatus> lost = new CompletableFuture<>();
             session.onUnexpectedClose(lost::complete);
@@ -122,6 +122,34 @@ class InteractiveShellTest {
         }
     }
 
+    @Test
+    void withSeveralServersTheShellSaysWhichItIsOnAndTheNextCommandMovesToTheNext() throws Exception {
+        TestServer a = TestServer.start();
+        AtomicBoolean aClosed = new AtomicBoolean();
+        TestServer b = TestServer.start();
+        try (CliSession session = new CliSession(List.of(a.uri(), b.uri()), ClientOptions.defaults(), false, true)) {
+            session.connect();
+            String first = runShell(session, "KV_SET on=1\n", null);
+            assertThat(first).contains("Connected to " + a.uri() + " (failover: " + b.uri() + ")")
+                    .contains("127.0.0.1:" + a.port() + "> ")
+                    .contains("KV_SET_RSP st=1 (Ok)");
+
+            CompletableFuture<CloseStatus> lost = new CompletableFuture<>();
+            session.onUnexpectedClose(lost::complete);
+            closeOnce(a, aClosed);
+            assertThat(lost.get(30, TimeUnit.SECONDS).code()).isIn(CloseStatus.ABNORMAL_CLOSURE, 1001);
+
+            String second = runShell(session, "KV_COUNT\n", null);
+            assertThat(second).contains("(reconnected, now on " + b.uri() + ")")
+                    .contains("KV_COUNT_RSP st=1 (Ok)")
+                    .contains("127.0.0.1:" + b.port() + "> ");
+            assertThat(session.uri()).isEqualTo(b.uri());
+        } finally {
+            closeOnce(a, aClosed);
+            b.close();
+        }
+    }
+
     private static void closeOnce(TestServer server, AtomicBoolean closed) {
         if (closed.compareAndSet(false, true)) {
             server.close();
@@ -140,7 +168,7 @@ class InteractiveShellTest {
     @Test
     void tabCompletesCommandNamesAndTheTokenInTheShell() throws Exception {
         TestServer server = TestServer.start();
-        try (CliSession session = new CliSession(URI.create("ws://127.0.0.1:" + server.port()),
+        try (CliSession session = new CliSession(List.of(URI.create("ws://127.0.0.1:" + server.port())),
                 ClientOptions.defaults(), false, true)) {
             session.connect();
 

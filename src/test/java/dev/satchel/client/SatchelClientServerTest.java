@@ -38,7 +38,7 @@ class SatchelClientServerTest {
     }
 
     private SatchelClient connect() {
-        SatchelClient client = SatchelClient.connect(uri);
+        SatchelClient client = SatchelClient.connect(uri, ClientOptions.builder().reconnect(false).build());
         clients.add(client);
         return client;
     }

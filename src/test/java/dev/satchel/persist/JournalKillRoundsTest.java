@@ -83,7 +83,8 @@ class JournalKillRoundsTest {
 
     private static SatchelClient connect(int port) {
         return SatchelClient.connect(URI.create("ws://127.0.0.1:" + port),
-                ClientOptions.builder().requestTimeout(Duration.ofSeconds(60)).build());
+                // one connection per round: it ends with the killed server (no reconnection to the next one)
+                ClientOptions.builder().requestTimeout(Duration.ofSeconds(60)).reconnect(false).build());
     }
 
     private ServerJvm start(String policy) throws Exception {

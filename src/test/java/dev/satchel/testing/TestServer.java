@@ -158,9 +158,12 @@ public final class TestServer implements AutoCloseable {
         return manualClock;
     }
 
-    /** A new client, closed by {@link #close()}. */
+    /**
+     * A new client, closed by {@link #close()}. It does not reconnect: it ends with its connection, so that tests
+     * see the server's close codes in {@link SatchelClient#closeFuture()}.
+     */
     public synchronized SatchelClient connect() {
-        return connect(ClientOptions.builder().requestTimeout(REQUEST_TIMEOUT).build());
+        return connect(ClientOptions.builder().requestTimeout(REQUEST_TIMEOUT).reconnect(false).build());
     }
 
     public synchronized SatchelClient connect(ClientOptions options) {
