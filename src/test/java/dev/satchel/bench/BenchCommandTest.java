@@ -264,11 +264,12 @@ class BenchCommandTest {
             JsonNode json = run.json();
             assertThat(json.get("urls")).hasSize(2);
             assertThat(json.get("url").asText()).isEqualTo(a.uri() + "," + b.uri());
-            // connections 0, 2, 4 write to a, 1 and 3 to b: each writes its own keys (k<start>, k<start+1>...)
+            // connections 0, 2, 4 write to a, 1 and 3 to b, each its own keys (k<start>, k<start+1>...); how the
+            // 5000 requests split between the connections depends on their speed, so only both servers got some
             long onA = globalKeys(a);
             long onB = globalKeys(b);
             assertThat(onA + onB).isEqualTo(5000);
-            assertThat(onA).isGreaterThan(onB).isLessThan(5000);
+            assertThat(onA).isPositive();
             assertThat(onB).isPositive();
 
             Run table = bench("--url", a.uri() + "," + b.uri(), "-c", "3", "-n", "300", "--warmup", "0", "-w",
