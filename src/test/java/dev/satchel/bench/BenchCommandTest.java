@@ -299,7 +299,10 @@ class BenchCommandTest {
             assertThat(json.get("lostConnections").asInt()).isEqualTo(2);
             assertThat(json.get("reconnects").asInt()).isEqualTo(2);
             assertThat(json.get("errors").asLong()).isZero();
-            assertThat(json.get("firstError").asText()).contains(a.uri().toString()).contains("closed by the server");
+            // the bench keeps writing while a shuts down: it sees the Close 1001, or, when a's socket closes with
+            // the bench's requests still unread, the reset (both are a lost connection)
+            assertThat(json.get("firstError").asText()).contains(a.uri().toString())
+                    .containsPattern("closed by the server|lost: .*reset");
             assertThat(globalKeys(b)).as("the replacements write to b").isGreaterThan(onB);
         }
     }
