@@ -9,6 +9,7 @@ import dev.satchel.engine.Request;
 import dev.satchel.engine.Session;
 import dev.satchel.json.ResponseWriter;
 import dev.satchel.persist.Dataset;
+import dev.satchel.persist.DatasetJobs;
 import dev.satchel.persist.Format;
 import dev.satchel.persist.KeySnapshot;
 import dev.satchel.persist.PersistException;
@@ -217,7 +218,7 @@ final class ClusterOps {
                     while (a.length > 0 && in.readBoolean()) {
                         Session s = OwnerExecutor.read(in);
                         if (wanted == null || wanted.contains(new SessionKey(s.tokenHi(), s.tokenLo()))) {
-                            capture(snap, s, now);
+                            DatasetJobs.capture(snap, s, now);
                         }
                     }
                 } catch (IOException e) {
@@ -241,33 +242,6 @@ final class ClusterOps {
             }
             return bytes;
         });
-    }
-
-    /** The save rule of standalone (DatasetJobs.capture): a session past its deadline is saved as expiry leaves it. */
-    private static void capture(SessionSnapshot snap, Session s, long now) {
-        KeyValues kv = s.data();
-        long remaining = 0;
-        int flags = s.shared() ? Format.SHARED : 0;
-        long d = s.durationMillis();
-        if (d > 0) {
-            long left = s.deadline() - now;
-            if (left <= 0) {
-                if (s.deleteSession()) {
-                    return;
-                }
-                kv = null;
-                left = s.deadline() + ((now - s.deadline()) / d + 1) * d - now;
-            }
-            remaining = left;
-            flags |= Format.EXPIRES | (s.deleteSession() ? Format.DELETE_SESSION : 0)
-                    | (s.extendOnSetAdd() ? Format.EXTEND_ON_SET_ADD : 0)
-                    | (s.extendOnGet() ? Format.EXTEND_ON_GET : 0);
-        }
-        if (kv == null || kv.size() == 0) {
-            snap.add(s.tokenHi(), s.tokenLo(), s.name(), flags, d, remaining, null, 0, 0);
-        } else {
-            snap.add(s.tokenHi(), s.tokenLo(), s.name(), flags, d, remaining, kv.freeze(), kv.end(), kv.size());
-        }
     }
 
     private CompletableFuture<byte[]> saveKeys(Request r, Command c) {

@@ -228,9 +228,9 @@ public final class DatasetJobs {
      * Adds one session to a snapshot without changing it (a snapshot may be taken while the table is
      * iterated, and must not depend on {@code ended}: see {@link Snapshots}). A session past its
      * deadline is what expiry would make of it: left out if expiry ends it, else saved without data and with
-     * the time left in its current period.
+     * the time left in its current period. Cluster mode's saves use the same rule.
      */
-    private static void capture(SessionSnapshot snap, Session s, long now) {
+    public static void capture(SessionSnapshot snap, Session s, long now) {
         KeyValues kv = s.data();
         long remaining = 0;
         int flags = s.shared() ? Format.SHARED : 0;
