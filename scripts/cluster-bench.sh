@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
 # Cluster benchmark (issue 11 "Performance"): `satchel bench` against a standalone server and against clusters of
 # 1, 2 and 3 members (separate JVMs on loopback, owners 2), the load spread over all members, for setget and
-# newend. Prints one row per run: requests/s, p50/p99 latency and server CPU per request (the summed
-# utime+stime of all member JVMs from /proc/PID/stat over the whole bench run, divided by the requests, warm-up
-# counted at the measured rate). Then, unless HEAP=0, the heap each member holds with 3 members, owners 2,
-# after loading the same data set into the cluster and into a standalone server (after a full GC).
+# newend. Steady state: before each measured run, an unmeasured warm-up run of WARMUP_RUN seconds (default 90:
+# with the members sharing one core, C2 keeps compiling Infinispan/JGroups code for minutes, and runs shorter
+# than that measure the JIT, not the server). Prints one row per run: requests/s and p50/p99 latency (from the
+# bench's measured window) and server CPU per request: the summed utime+stime of all member JVMs from
+# /proc/PID/stat over a window inside the measured run (it starts 1 s after the bench's own warm-up and ends
+# 1 s before the run does), divided by the responses the members counted in that window (satchel_commands on
+# /metrics). With THREADS=1, also that CPU by thread group (from /proc/PID/task/*/stat, thread names with their
+# numbers stripped; threads that ended inside the window are not counted, so the groups may sum to less than
+# the total), and its sum without the JIT compiler threads (still busy if the warm-up was too short for the
+# machine's load). Then, unless HEAP=0, the heap each member holds with 3 members, owners 2, after loading the
+# same data set into the cluster and into a standalone server (after a full GC).
 #
 #   scripts/cluster-bench.sh                                  (everything; ~5 minutes)
 #   CONFIGS="standalone 3" WORKLOADS=setget scripts/cluster-bench.sh
 #   SECONDS_PER_RUN=20 WARMUP=5 CONNECTIONS=48 PIPELINE=4 scripts/cluster-bench.sh
+#   WARMUP_RUN=90                     seconds of unmeasured load before each measured run (0: none)
+#   THREADS=1                         CPU per request by thread group, below each row
 #   SERVER_CPUS=0 BENCH_CPUS=1 ...    taskset CPU lists (default: servers on core 0, the bench on core 1, as in
 #                                     docs/performance.md; SERVER_CPUS=0,1 lets the members use both cores)
 #   BENCH_MODE=multi-url              one bench process with --url a,b,c (when satchel bench accepts several
@@ -24,6 +33,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 jar="${JAR:-$root/target/satchel.jar}"
 secs="${SECONDS_PER_RUN:-10}"
 warmup="${WARMUP:-3}"
+warmup_run="${WARMUP_RUN:-90}"
+threads="${THREADS:-0}"
 conns="${CONNECTIONS:-48}"
 pipeline="${PIPELINE:-4}"
 read -r -a configs <<<"${CONFIGS:-standalone 1 2 3}"
@@ -112,9 +123,49 @@ server_ticks() {
   echo "$sum"
 }
 
-# run_bench N workload: prints "rps p50 p99 requests errors" for the run
+# served_total: responses counted by all members (satchel_commands on /metrics)
+served_total() {
+  local sum=0 i v
+  for ((i = 0; i < ${#pids[@]}; i++)); do
+    v="$(curl -s "http://127.0.0.1:$(admin_port "$i")/metrics" | awk '/^satchel_commands_total/ {s += $NF}
+      END {printf "%d", s}')"
+    sum=$((sum + v))
+  done
+  echo "$sum"
+}
+
+# thread_ticks FILE: "pid/tid group ticks" of every thread of every member
+thread_ticks() {
+  local p
+  for p in "${pids[@]}"; do
+    # comm is field 2 in parentheses and may hold spaces and ')': the fields after it start at the last ") X "
+    awk -v p="$p" '{ o = index($0, "("); c = 0; for (i = length($0); i > o; i--) if (substr($0, i, 1) == ")") { c = i; break }
+        g = substr($0, o + 1, c - o - 1); n = split(substr($0, c + 2), a, " ")
+        sub(/[-#_,][0-9].*$/, "", g); sub(/[-#_ .0-9,]+$/, "", g)
+        if (g == "") g = substr($0, o + 1, c - o - 1)
+        printf "%s/%s\t%s\t%d\n", p, substr($0, 1, o - 2), g, a[12] + a[13] }' /proc/"$p"/task/*/stat 2>/dev/null
+  done >"$1"
+}
+
+# window N SECONDS_FROM_START LENGTH: snapshots server CPU and responses at the window's edges (in the background)
+window() {
+  sleep "$2"
+  server_ticks >"$work/ticks0"; served_total >"$work/served0"; [ "$threads" = 1 ] && thread_ticks "$work/threads0"
+  sleep "$3"
+  server_ticks >"$work/ticks1"; served_total >"$work/served1"; [ "$threads" = 1 ] && thread_ticks "$work/threads1"
+  true
+}
+
+# run_bench N workload [seconds]: prints "rps p50 p99 requests errors failure" for the run; with no seconds
+# given, the measured run (secs) with the CPU window snapshots
 run_bench() {
-  local n="$1" w="$2" i urls="" per
+  local n="$1" w="$2" secs="${3:-$secs}" i urls="" per window_pid=""
+  if [ -z "${3:-}" ]; then
+    rm -f "$work"/ticks? "$work"/served? "$work"/threads?
+    # JVM start (~1-2 s) + the bench's warm-up + 1 s, for the measured time less 3 s
+    window "$n" "$((warmup + 3))" "$((secs - 3))" &
+    window_pid=$!
+  fi
   rm -f "$work"/bench*.json
   if [ "$mode" = multi-url ] || [ "$n" = 1 ]; then
     for ((i = 0; i < n; i++)); do urls+="${urls:+,}ws://127.0.0.1:$(ws_port "$i")"; done
@@ -130,6 +181,7 @@ run_bench() {
     done
     for p in "${bench_pids[@]}"; do wait "$p" || true; done
   fi
+  [ -z "$window_pid" ] || wait "$window_pid"
   # sum of requests/s and requests; p50 = requests-weighted mean of the processes' p50, p99 = the worst p99
   jq -s -r '[ (map(.rps) | add), ((map(.latencyMs.p50 * .requests) | add) / (map(.requests) | add)),
               (map(.latencyMs.p99) | max), (map(.requests) | add), (map(.errors + .setupErrors) | add),
@@ -145,13 +197,25 @@ for cfg in ${configs[@]+"${configs[@]}"}; do
   for w in "${workloads[@]}"; do
     start_servers "$cfg"
     n=$([ "$cfg" = standalone ] && echo 1 || echo "$cfg")
-    c0="$(server_ticks)"
+    if [ "$warmup_run" -gt 0 ]; then
+      IFS=$'\t' read -r wrps _ < <(run_bench "$n" "$w" "$warmup_run")
+      echo "# $cfg $w: warm-up run of $warmup_run s: $(printf '%.0f' "$wrps") req/s" >&2
+    fi
     IFS=$'\t' read -r rps p50 p99 requests errors failure < <(run_bench "$n" "$w")
-    c1="$(server_ticks)"
-    cpu_us="$(awk -v t="$((c1 - c0))" -v hz="$tck" -v r="$requests" -v s="$secs" -v wu="$warmup" \
-      'BEGIN { if (r > 0) printf "%.1f", t / hz * 1e6 / (r * (s + wu) / s); else print "-" }')"
+    served=$(($(cat "$work/served1") - $(cat "$work/served0")))
+    cpu_us="$(awk -v t="$(($(cat "$work/ticks1") - $(cat "$work/ticks0")))" -v hz="$tck" -v r="$served" \
+      'BEGIN { if (r > 0) printf "%.1f", t / hz * 1e6 / r; else print "-" }')"
     printf '%-10s %-8s %12.0f %9.2f %9.2f %14s %8s %s\n' "$cfg" "$w" "$rps" "$p50" "$p99" "$cpu_us" "$errors" \
       "$failure"
+    if [ "$threads" = 1 ] && [ "$served" -gt 0 ]; then
+      # by thread group, largest first: us/req and share of the total
+      awk -F'\t' -v hz="$tck" -v r="$served" 'NR == FNR { before[$1] = $3; next }
+        { g[$2] += $3 - (($1 in before) ? before[$1] : 0) }
+        END { for (k in g) if (g[k] > 0) printf "%s\t%.2f\n", k, g[k] / hz * 1e6 / r }' \
+        "$work/threads0" "$work/threads1" | sort -t$'\t' -k2,2 -g -r |
+        awk -F'\t' '{ printf "    %-28s %8s us/req\n", $1, $2; if ($1 !~ /Compiler/) rest += $2 }
+          END { printf "    %-28s %8.2f us/req\n", "(all but the JIT compilers)", rest }'
+    fi
     stop_servers "$cfg-$w"
   done
 done
