@@ -465,6 +465,8 @@ public final class ClusterMember {
         private final LongAdder duplicates = new LongAdder();
         private final LongAdder timeouts = new LongAdder();
         private final LongAdder retries = new LongAdder();
+        private final LongAdder batches = new LongAdder();
+        private final LongAdder batched = new LongAdder();
         private volatile java.util.function.LongConsumer latency;
 
         void duplicate() {
@@ -477,6 +479,11 @@ public final class ClusterMember {
 
         void retry() {
             retries.increment();
+        }
+
+        void batch(int commands) {
+            batches.increment();
+            batched.add(commands);
         }
 
         void latency(long nanos) {
@@ -504,6 +511,16 @@ public final class ClusterMember {
         /** Commands sent again after a timeout (deduplicated by their id). */
         public long retries() {
             return retries.sum();
+        }
+
+        /** Batches sent: several commands for one owner as one Infinispan command. */
+        public long batches() {
+            return batches.sum();
+        }
+
+        /** Commands sent in batches (the rest went one per {@code eval}). */
+        public long batchedCommands() {
+            return batched.sum();
         }
     }
 

@@ -16,12 +16,16 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import org.infinispan.commons.TimeoutException;
 import org.infinispan.functional.FunctionalMap;
 import org.infinispan.partitionhandling.AvailabilityException;
+import org.infinispan.remoting.transport.Address;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,8 +46,21 @@ import org.slf4j.LoggerFactory;
  * the answer is status 1000 saying the outcome is unknown. A member on the minority side of a partition answers
  * 1000 "cluster unavailable".
  *
- * <p>Threads: {@link #route} runs on the command loop; completions arrive on Infinispan's and JGroups' threads
- * and come back to the loop through its queue to start what waited.
+ * <p>Batching: the commands a member sends go in units and batches, never more than one unit per key in
+ * flight. A key's unit is formed when it is sent: every command then waiting on the key (up to
+ * {@link #MAX_TRAIN}), run on the owner one after the other in their order, so a client pipelining on one
+ * session gets one round trip per unit, not per command. Units ready to go (a key's first command, the next
+ * one after a completion, a retry) wait in {@code ready}; ONE loop task per burst ({@link #flush}) sends them
+ * all, grouped by the primary owner of their keys, as one {@code ReadWriteManyEntriesCommand} per owner
+ * ({@link ManyEval}; at most {@link #MAX_BATCH} keys each): one Infinispan command, one JGroups message to the
+ * owner and one answer for the group instead of one of each per command, and one loop wake-up for all the
+ * completions that arrive together. A unit of one command alone for its owner goes as {@code eval}. Answers
+ * are matched to their commands by id. A batch that timed out is sent again with the same units (same ids:
+ * the ring answers what was applied); a batch that failed otherwise is sent again command by command
+ * ({@code eval}, in order per key), so one command's failure does not become its batch's.
+ *
+ * <p>Threads: {@link #route} and {@link #flush} run on the command loop; completions arrive on Infinispan's and
+ * JGroups' threads and queue what goes next in {@code ready}.
  */
 public final class ClusterRouter implements CommandRouter {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterRouter.class);
@@ -56,12 +73,26 @@ public final class ClusterRouter implements CommandRouter {
     private final TokenFormat tokenFormat;
     private final ClusterOps ops;
     /** Keys with a command in flight from this member, and what waits behind it (guarded by itself). */
-    private final HashMap<SessionKey, ArrayDeque<Pending>> inFlight = new HashMap<>();
+    private final HashMap<SessionKey, KeyQueue> inFlight = new HashMap<>();
     /** Loop only: a table-wide command is running; requests wait here until it is done. */
     private boolean barrier;
     private final ArrayDeque<Runnable> behindBarrier = new ArrayDeque<>();
     /** Loop only: for drawing and deriving tokens. */
     private final long[] tokenScratch = new long[2];
+    /** Commands to send with the next {@link #flush} (any thread in, the loop out). */
+    private final ConcurrentLinkedQueue<Unit> ready = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean flushScheduled = new AtomicBoolean();
+    private final CommandLoop.Task flush = this::flush;
+    /** Loop only: the batched eval of each cache (made on first use: the caches exist once joined). */
+    private ManyEval sessionsMany;
+    private ManyEval globalsMany;
+    /** Most keys in one batch (bounds a message's size and how many keys one command locks at once). */
+    static final int MAX_BATCH = 128;
+    /**
+     * Most commands on one key in one unit: well under the ring of 32 answers a box keeps, so a unit sent again
+     * after a timeout finds every command it applied still in the ring.
+     */
+    static final int MAX_TRAIN = 16;
 
     ClusterRouter(ClusterMember member, CommandLoop loop, Tokens tokens, TokenFormat tokenFormat) {
         this.member = member;
@@ -152,7 +183,8 @@ public final class ClusterRouter implements CommandRouter {
             CompletableFuture<byte[]> a = new CompletableFuture<>();
             answers.add(a);
             if (t.valid(i)) {
-                send(new SessionKey(t.hi(i), t.lo(i)), false, ClusterCommand.EXISTS, 0, null, c, a::complete);
+                send(new SessionKey(t.hi(i), t.lo(i)), false, ClusterCommand.EXISTS, member.nextId(), null, c,
+                        a::complete); // an id of its own: a batch's answers are matched by id
             } else {
                 a.complete(ClusterCommand.NO);
             }
@@ -182,12 +214,10 @@ public final class ClusterRouter implements CommandRouter {
         });
     }
 
-    // ---- one command on one key, in order per key ----
+    // ---- commands on one key, in order per key, sent in batches ----
 
     /** One command waiting for, or in, its owner. */
-    private final class Pending {
-        final SessionKey key;
-        final boolean global;
+    private static final class Pending {
         final int op;
         final long id;
         final byte[] message;
@@ -195,83 +225,332 @@ public final class ClusterRouter implements CommandRouter {
         final java.util.function.Consumer<byte[]> done;
         /** Made when first sent, with the time then (a command queued behind another must not run in the past). */
         ClusterCommand command;
-        int attempts;
-        long startedNanos;
 
-        Pending(SessionKey key, boolean global, int op, long id, byte[] message, Command client,
-                java.util.function.Consumer<byte[]> done) {
-            this.key = key;
-            this.global = global;
+        Pending(int op, long id, byte[] message, Command client, java.util.function.Consumer<byte[]> done) {
             this.op = op;
             this.id = id;
             this.message = message;
             this.client = client;
             this.done = done;
         }
+
+        /** Any thread: hands the answer on (completes the deferred response, or what waits on it). */
+        void complete(byte[] bytes) {
+            try {
+                done.accept(bytes);
+            } catch (RuntimeException e) {
+                LOG.error("completing a cluster command failed", e);
+            }
+        }
+    }
+
+    /**
+     * This member's commands on one key that wait to go (guarded by {@code inFlight}). The key is in
+     * {@code inFlight} while a {@link Unit} of it is ready or with its owner; commands arriving meanwhile wait
+     * here, and join that unit if it has not gone yet.
+     */
+    private static final class KeyQueue {
+        final SessionKey key;
+        final boolean global;
+        final ArrayDeque<Pending> waiting = new ArrayDeque<>(4);
+
+        KeyQueue(SessionKey key, boolean global) {
+            this.key = key;
+            this.global = global;
+        }
+    }
+
+    /** What goes to a key's owner at once: up to {@link #MAX_TRAIN} of its waiting commands, run there in order. */
+    private static final class Unit {
+        final KeyQueue queue;
+        /** Taken from the queue by the flush that sends the unit first; the same commands (ids) on a retry. */
+        Pending[] commands;
+        int attempts;
+        long startedNanos;
+        /** Its batch failed other than by a timeout: its commands go by {@code eval}, one after the other. */
+        boolean alone;
+
+        Unit(KeyQueue queue) {
+            this.queue = queue;
+        }
     }
 
     /** Sends {@code command} to the owner of {@code key}, after this member's earlier commands on that key. */
     private void send(SessionKey key, boolean global, int op, long id, byte[] message, Command client,
             java.util.function.Consumer<byte[]> done) {
-        Pending p = new Pending(key, global, op, id, message, client, done);
+        Pending p = new Pending(op, id, message, client, done);
+        KeyQueue q;
         synchronized (inFlight) {
-            ArrayDeque<Pending> queue = inFlight.get(key);
-            if (queue != null) {
-                queue.add(p);
+            q = inFlight.get(key);
+            if (q != null) {
+                q.waiting.add(p);
                 return;
             }
-            inFlight.put(key, new ArrayDeque<>(2));
+            q = new KeyQueue(key, global);
+            q.waiting.add(p);
+            inFlight.put(key, q);
         }
-        start(p);
+        start(new Unit(q));
     }
 
-    private void start(Pending p) {
-        if (p.command == null) {
-            p.command = new ClusterCommand(p.op, p.id, System.currentTimeMillis(), p.message);
+    /** Any thread: {@code u} goes with the next flush (one loop task for all that become ready until it runs). */
+    private void start(Unit u) {
+        ready.offer(u);
+        if (flushScheduled.compareAndSet(false, true)) {
+            loop.submit(flush);
         }
-        p.attempts++;
-        p.startedNanos = System.nanoTime();
-        FunctionalMap.ReadWriteMap<SessionKey, Box> rw = p.global ? member.globalsRw() : member.sessionsRw();
-        CompletableFuture<byte[]> f;
-        try {
-            f = rw.eval(p.key, p.command);
-        } catch (RuntimeException e) {
-            f = CompletableFuture.failedFuture(e);
-        }
-        f.whenComplete((bytes, err) -> finished(p, bytes, err));
     }
 
-    /** Any thread: the owner answered (or failed). */
-    private void finished(Pending p, byte[] bytes, Throwable err) {
-        member.stats().latency(System.nanoTime() - p.startedNanos);
-        if (err != null) {
-            Throwable cause = unwrap(err);
-            if (cause instanceof TimeoutException && p.attempts < 2) {
-                member.stats().retry();
-                loop.submit((e, o) -> start(p)); // same id: an owner that applied it answers from its ring
-                return;
+    /** Loop: sends every ready unit; the units of session keys batched per primary owner. */
+    private void flush(Engine engine, ResponseWriter unused) {
+        flushScheduled.set(false); // what becomes ready from now on schedules another flush
+        HashMap<Address, ArrayList<Unit>> byOwner = null;
+        long now = System.currentTimeMillis();
+        Unit u;
+        while ((u = ready.poll()) != null) {
+            if (u.commands == null) {
+                synchronized (inFlight) {
+                    ArrayDeque<Pending> w = u.queue.waiting;
+                    Pending[] commands = new Pending[Math.min(MAX_TRAIN, w.size())];
+                    for (int i = 0; i < commands.length; i++) {
+                        commands[i] = w.poll();
+                    }
+                    u.commands = commands;
+                }
             }
-            bytes = failure(p.client, cause);
+            for (Pending p : u.commands) {
+                if (p.command == null) {
+                    p.command = new ClusterCommand(p.op, p.id, now, p.message);
+                }
+            }
+            if (u.alone) {
+                evalAlone(u, 0);
+                continue;
+            }
+            if (u.queue.global) { // one key: never more than one unit per flush
+                if (u.commands.length == 1) {
+                    evalOne(u);
+                } else {
+                    evalBatch(List.of(u));
+                }
+                continue;
+            }
+            Address owner = primary(u.queue.key);
+            if (owner == null) {
+                evalAlone(u, 0);
+                continue;
+            }
+            if (byOwner == null) {
+                byOwner = new HashMap<>();
+            }
+            ArrayList<Unit> group = byOwner.computeIfAbsent(owner, a -> new ArrayList<>());
+            group.add(u);
+            if (group.size() == MAX_BATCH) {
+                evalBatch(group);
+                byOwner.remove(owner);
+            }
         }
-        try {
-            p.done.accept(bytes);
-        } catch (RuntimeException e) {
-            LOG.error("completing a cluster command failed", e);
-        }
-        Pending next;
-        synchronized (inFlight) {
-            ArrayDeque<Pending> queue = inFlight.get(p.key);
-            next = queue == null ? null : queue.poll();
-            if (next == null) {
-                inFlight.remove(p.key);
-                if (inFlight.isEmpty()) {
-                    inFlight.notifyAll();
+        if (byOwner != null) {
+            for (ArrayList<Unit> group : byOwner.values()) {
+                if (group.size() == 1 && group.get(0).commands.length == 1) {
+                    evalOne(group.get(0));
+                } else {
+                    evalBatch(group);
                 }
             }
         }
+    }
+
+    /** Loop: the primary owner of a session key, or null when unknown (then its commands go by {@code eval}). */
+    private Address primary(SessionKey key) {
+        try {
+            return many(false).primary(key);
+        } catch (RuntimeException e) { // not joined or stopping: eval reports that as it should
+            return null;
+        }
+    }
+
+    private ManyEval many(boolean global) {
+        if (global) {
+            if (globalsMany == null) {
+                globalsMany = new ManyEval(member.globalsCache());
+            }
+            return globalsMany;
+        }
+        if (sessionsMany == null) {
+            sessionsMany = new ManyEval(member.sessionsCache());
+        }
+        return sessionsMany;
+    }
+
+    /** Loop: sends a unit of one command as {@code eval}. */
+    private void evalOne(Unit u) {
+        u.attempts++;
+        u.startedNanos = System.nanoTime();
+        Pending p = u.commands[0];
+        FunctionalMap.ReadWriteMap<SessionKey, Box> rw = u.queue.global ? member.globalsRw() : member.sessionsRw();
+        CompletableFuture<byte[]> f;
+        try {
+            f = rw.eval(u.queue.key, p.command);
+        } catch (RuntimeException e) {
+            f = CompletableFuture.failedFuture(e);
+        }
+        f.whenComplete((bytes, err) -> {
+            if (err != null) {
+                failed(List.of(u), err);
+            } else {
+                answer(u, p, bytes);
+                unitDone(u);
+            }
+        });
+    }
+
+    /** Loop: sends units on different keys of one cache with the same primary owner as one Infinispan command. */
+    private void evalBatch(List<Unit> batch) {
+        long started = System.nanoTime();
+        Map<SessionKey, ManyEval.Train> trains = new HashMap<>(batch.size() * 2);
+        int commands = 0;
+        for (Unit u : batch) {
+            u.attempts++;
+            u.startedNanos = started;
+            ClusterCommand[] train = new ClusterCommand[u.commands.length];
+            for (int i = 0; i < train.length; i++) {
+                train[i] = u.commands[i].command;
+            }
+            commands += train.length;
+            trains.put(u.queue.key, new ManyEval.Train(train));
+        }
+        member.stats().batch(commands);
+        int expected = commands;
+        CompletableFuture<List<byte[]>> f;
+        try {
+            f = many(batch.get(0).queue.global).evalMany(trains);
+        } catch (RuntimeException e) {
+            f = CompletableFuture.failedFuture(e);
+        }
+        f.whenComplete((answers, err) -> {
+            if (err != null) {
+                failed(batch, err);
+                return;
+            }
+            HashMap<Long, byte[]> byId = new HashMap<>(expected * 2);
+            for (byte[] a : answers) {
+                ManyEval.answers(a, byId);
+            }
+            for (Unit u : batch) {
+                for (Pending p : u.commands) {
+                    byte[] bytes = byId.get(p.command.id);
+                    if (bytes == null) {
+                        LOG.error("the owner's answer to a batch lacks command {} ({})", p.command.id, p.client.name());
+                        bytes = error(p.client.responsePrefix(), Status.UNKNOWN, "internal error (logged by the server)");
+                    }
+                    answer(u, p, bytes);
+                }
+                unitDone(u);
+            }
+        });
+    }
+
+    /**
+     * Loop, then the thread of each answer: a unit whose batch failed other than by a timeout goes command by
+     * command, each with {@code eval} and its own retry after a timeout, in order.
+     */
+    private void evalAlone(Unit u, int index) {
+        Pending p = u.commands[index];
+        FunctionalMap.ReadWriteMap<SessionKey, Box> rw = u.queue.global ? member.globalsRw() : member.sessionsRw();
+        long started = System.nanoTime();
+        evalWithRetry(rw, u.queue.key, p, 1).whenComplete((bytes, err) -> {
+            member.stats().latency(System.nanoTime() - started);
+            p.complete(bytes);
+            if (index + 1 < u.commands.length) {
+                evalAlone(u, index + 1);
+            } else {
+                unitDone(u);
+            }
+        });
+    }
+
+    /** One command by {@code eval}, sent once more with the same id after a timeout; completes with its answer. */
+    private CompletableFuture<byte[]> evalWithRetry(FunctionalMap.ReadWriteMap<SessionKey, Box> rw, SessionKey key,
+            Pending p, int attempt) {
+        CompletableFuture<byte[]> f;
+        try {
+            f = rw.eval(key, p.command);
+        } catch (RuntimeException e) {
+            f = CompletableFuture.failedFuture(e);
+        }
+        return f.handle((bytes, err) -> {
+            if (err == null) {
+                return CompletableFuture.completedFuture(bytes);
+            }
+            Throwable cause = unwrap(err);
+            if (cause instanceof TimeoutException && attempt < 2) {
+                member.stats().retry();
+                return evalWithRetry(rw, key, p, attempt + 1);
+            }
+            return CompletableFuture.completedFuture(failure(p.client, cause));
+        }).thenCompose(x -> x);
+    }
+
+    /** Any thread: a unit's command or batch failed (see the class comment). */
+    private void failed(List<Unit> units, Throwable err) {
+        Throwable cause = unwrap(err);
+        if (cause instanceof TimeoutException) {
+            for (Unit u : units) {
+                if (u.attempts < 2) { // same ids: an owner that applied a command answers it from its ring
+                    for (int i = 0; i < u.commands.length; i++) {
+                        member.stats().retry();
+                    }
+                    start(u);
+                } else {
+                    for (Pending p : u.commands) {
+                        answer(u, p, failure(p.client, cause));
+                    }
+                    unitDone(u);
+                }
+            }
+            return;
+        }
+        boolean again = units.size() > 1 || units.get(0).commands.length > 1;
+        if (again && !(cause instanceof AvailabilityException
+                || cause instanceof org.infinispan.commons.IllegalLifecycleStateException)) {
+            LOG.debug("a batch of {} cluster units failed; sending their commands one by one", units.size(), cause);
+            for (Unit u : units) {
+                u.alone = true;
+                start(u);
+            }
+            return;
+        }
+        for (Unit u : units) {
+            for (Pending p : u.commands) {
+                answer(u, p, failure(p.client, cause));
+            }
+            unitDone(u);
+        }
+    }
+
+    /** Any thread: completes one command of a unit with its answer. */
+    private void answer(Unit u, Pending p, byte[] bytes) {
+        member.stats().latency(System.nanoTime() - u.startedNanos);
+        p.complete(bytes);
+    }
+
+    /** Any thread: every command of {@code u} is answered; the key's next commands go, or the key is free. */
+    private void unitDone(Unit u) {
+        Unit next = null;
+        synchronized (inFlight) {
+            KeyQueue q = u.queue;
+            if (q.waiting.isEmpty()) {
+                inFlight.remove(q.key);
+                if (inFlight.isEmpty()) {
+                    inFlight.notifyAll();
+                }
+            } else {
+                next = new Unit(q);
+            }
+        }
         if (next != null) {
-            Pending n = next;
-            loop.submit((e, o) -> start(n));
+            start(next);
         } else if (drainWaiter != null) {
             CompletableFuture<Void> w = drainWaiter;
             boolean empty;

@@ -8,9 +8,9 @@ import org.infinispan.protostream.SerializationContextInitializer;
 
 /**
  * How members marshal what they send each other (ProtoStream, written by hand: the annotation processor of
- * ProtoStream 6 is not available here, and four messages do not need it). No reflection and no Java
+ * ProtoStream 6 is not available here, and six messages do not need it). No reflection and no Java
  * serialization: an unknown class is never instantiated from the wire. The {@code @TypeId} doc comments give
- * each message the compact id written in front of it (ids 7101-7104, a range Infinispan does not use);
+ * each message the compact id written in front of it (ids 7101-7106, a range Infinispan does not use);
  * fields are read in declaration order (ProtoStream warns on every out-of-order read).
  */
 final class ClusterSchema implements SerializationContextInitializer {
@@ -33,6 +33,14 @@ final class ClusterSchema implements SerializationContextInitializer {
              * @TypeId(7104)
              */
             message MemberTask { optional int32 op = 1; optional int64 now = 2; }
+            /**
+             * @TypeId(7105)
+             */
+            message ManyApply { }
+            /**
+             * @TypeId(7106)
+             */
+            message Train { repeated ClusterCommand commands = 1; }
             """;
 
     @Override
@@ -99,6 +107,28 @@ final class ClusterSchema implements SerializationContextInitializer {
             public void writeTo(ProtoStreamWriter w, MemberTask t) throws IOException {
                 w.writeInt("op", t.op);
                 w.writeLong("now", t.now);
+            }
+        });
+        ctx.registerMarshaller(new M<>(ManyEval.Apply.class, "satchel.ManyApply") {
+            @Override
+            public ManyEval.Apply readFrom(ProtoStreamReader r) {
+                return new ManyEval.Apply(); // no state: the member it runs on is injected there
+            }
+
+            @Override
+            public void writeTo(ProtoStreamWriter w, ManyEval.Apply a) {
+                // no fields
+            }
+        });
+        ctx.registerMarshaller(new M<>(ManyEval.Train.class, "satchel.Train") {
+            @Override
+            public ManyEval.Train readFrom(ProtoStreamReader r) throws IOException {
+                return new ManyEval.Train(r.readArray("commands", ClusterCommand.class));
+            }
+
+            @Override
+            public void writeTo(ProtoStreamWriter w, ManyEval.Train t) throws IOException {
+                w.writeArray("commands", t.commands, ClusterCommand.class);
             }
         });
     }

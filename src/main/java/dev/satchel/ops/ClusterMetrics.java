@@ -34,6 +34,11 @@ final class ClusterMetrics {
         FunctionCounter.builder("satchel.cluster.retries", stats, ClusterMember.Stats::retries)
                 .description("commands sent again, with the same id, after the owners did not answer in time")
                 .register(registry);
+        FunctionCounter.builder("satchel.cluster.batches", stats, ClusterMember.Stats::batches)
+                .description("batches sent: the ready commands for one primary owner as one Infinispan command")
+                .register(registry);
+        FunctionCounter.builder("satchel.cluster.batched.commands", stats, ClusterMember.Stats::batchedCommands)
+                .description("commands sent in batches (the others went one by one)").register(registry);
         Timer remote = Timer.builder("satchel.cluster.execution")
                 .description("time from sending a command to its session's owner until its answer arrived")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(50_000))

@@ -498,6 +498,153 @@ class ClusterModeTest {
         ask(clients.get(0), "{\"SH_END\":{\"tkn\":\"" + tkn + "\"}}");
     }
 
+    private static SessionKey key(String tkn) {
+        long[] t = new long[2];
+        byte[] b = tkn.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        assertThat(TokenFormat.parseBase64(b, 0, b.length, t)).isTrue();
+        return new SessionKey(t[0], t[1]);
+    }
+
+    /** The index in {@link #members} of the primary owner of the session now. */
+    private static int primaryOf(String tkn) {
+        SessionKey k = key(tkn);
+        for (int i = 0; i < members.size(); i++) {
+            ClusterMember m = members.get(i).server().cluster();
+            if (m.isPrimary(m.sessionsCache(), k)) {
+                return i;
+            }
+        }
+        throw new AssertionError("no primary owner for " + tkn);
+    }
+
+    /**
+     * Requests pipelined on one connection for sessions owned by every member: the receiving member sends what is
+     * ready together, one batch per primary owner, and the answers still come back in request order, each right,
+     * with the backups equal to the primaries.
+     */
+    @Test
+    void pipelinedCommandsOnManySessionsAreBatchedPerOwnerAndAnsweredInOrder() throws Exception {
+        SatchelClient c = clients.get(0);
+        List<String> tokens = new ArrayList<>();
+        java.util.Set<Integer> owners = new java.util.HashSet<>();
+        for (int i = 0; i < 30; i++) {
+            String t = token(ask(c, "{\"SH_NEW\":{}}"));
+            tokens.add(t);
+            owners.add(primaryOf(t));
+        }
+        assertThat(owners).as("the sessions' primary owners").hasSizeGreaterThan(1);
+        ClusterMember.Stats stats = members.get(0).server().cluster().statistics();
+        long batches = stats.batches();
+        long batched = stats.batchedCommands();
+        List<String> expected = new ArrayList<>();
+        try (var raw = dev.satchel.testing.RawWebSocket.open(members.get(0).port(), 60_000, 0, "")) {
+            for (int round = 0; round < 3; round++) {
+                for (int i = 0; i < tokens.size(); i++) {
+                    // per session: a write, then a read of it, then (next round) another write: order per session
+                    // matters, and the sessions interleave so completions of different batches interleave too
+                    raw.queue("{\"SH_SET\":{\"tkn\":\"" + tokens.get(i) + "\",\"keys\":{\"n\":" + (round * 100 + i)
+                            + "}}}");
+                    expected.add("{\"SH_SET_RSP\":{\"st\":1}}");
+                    raw.queue("{\"SH_GET\":{\"tkn\":\"" + tokens.get(i) + "\",\"keys\":[\"n\"]}}");
+                    expected.add("n=" + (round * 100 + i));
+                }
+            }
+            raw.flush();
+            for (int i = 0; i < expected.size(); i++) {
+                String got = raw.readText();
+                String want = expected.get(i);
+                if (want.startsWith("n=")) {
+                    JsonNode r = body(JSON.readTree(got));
+                    assertThat(r.get("st").asInt()).as("response %d: %s", i, got).isEqualTo(1);
+                    assertThat("n=" + r.get("keys").get("n").asLong()).as("response %d", i).isEqualTo(want);
+                } else {
+                    assertThat(got).as("response %d", i).isEqualTo(want);
+                }
+            }
+        }
+        assertThat(stats.batches()).as("batches sent").isGreaterThan(batches);
+        assertThat(stats.batchedCommands() - batched).as("commands in them")
+                .isGreaterThanOrEqualTo(2 * (stats.batches() - batches));
+        for (String t : tokens.subList(0, 5)) {
+            assertCopiesEqual(members, t, 1);
+        }
+        for (String t : tokens) {
+            ask(c, "{\"SH_END\":{\"tkn\":\"" + t + "\"}}");
+        }
+    }
+
+    /**
+     * A batch whose owner does not answer in time (its thread held on one session's box) is sent again with the
+     * same ids; each command is applied once (the retry is answered from the ring) and answered once.
+     */
+    @Test
+    void aBatchThatTimesOutIsSentAgainWithTheSameIdsAndAnsweredOnce() throws Exception {
+        SatchelClient c = clients.get(0);
+        List<String> onOne = new ArrayList<>();
+        for (int i = 0; i < 200 && onOne.size() < 3; i++) {
+            String t = token(ask(c, "{\"SH_NEW\":{}}"));
+            if (primaryOf(t) == 1) {
+                onOne.add(t);
+            } else {
+                ask(c, "{\"SH_END\":{\"tkn\":\"" + t + "\"}}");
+            }
+        }
+        assertThat(onOne).as("sessions whose primary is member 1").hasSize(3);
+        ClusterMember.Stats stats = members.get(0).server().cluster().statistics();
+        long retries = stats.retries();
+        long batches = stats.batches();
+        long duplicates = 0;
+        for (TestServer m : members) {
+            duplicates += m.server().cluster().statistics().duplicates();
+        }
+        Box held = localBox(members.get(1), onOne.get(0));
+        assertThat(held).isNotNull();
+        java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
+        Thread holder = new Thread(() -> {
+            synchronized (held) { // the owner's command on this session waits for it: the batch times out
+                holding.countDown();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+                while (stats.retries() == retries && System.nanoTime() < deadline) {
+                    try {
+                        Thread.sleep(20);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }
+        }, "box-holder");
+        holder.start();
+        try (var raw = dev.satchel.testing.RawWebSocket.open(members.get(0).port(), 60_000, 0, "")) {
+            assertThat(holding.await(30, TimeUnit.SECONDS)).isTrue();
+            for (int i = 0; i < onOne.size(); i++) {
+                raw.queue("{\"SH_SET\":{\"tkn\":\"" + onOne.get(i) + "\",\"keys\":{\"k\":" + i + "}}}");
+            }
+            raw.flush();
+            for (int i = 0; i < onOne.size(); i++) {
+                assertThat(raw.readText()).as("answer %d", i).isEqualTo("{\"SH_SET_RSP\":{\"st\":1}}");
+            }
+            for (int i = 0; i < onOne.size(); i++) {
+                raw.sendText("{\"SH_GET\":{\"tkn\":\"" + onOne.get(i) + "\",\"keys\":[\"k\"]}}");
+                assertThat(body(JSON.readTree(raw.readText())).get("keys").get("k").asInt()).isEqualTo(i);
+            }
+        } finally {
+            holder.interrupt(); // answered: it has let go already; failed: let go now
+            holder.join(30_000);
+        }
+        assertThat(stats.batches() - batches).as("sent as a batch, then again as one").isGreaterThanOrEqualTo(2);
+        assertThat(stats.retries() - retries).as("every command of the batch sent again").isEqualTo(onOne.size());
+        long after = 0;
+        for (TestServer m : members) {
+            after += m.server().cluster().statistics().duplicates();
+        }
+        assertThat(after - duplicates).as("retries answered from the ring, not applied again")
+                .isGreaterThanOrEqualTo(onOne.size());
+        for (String t : onOne) {
+            assertCopiesEqual(members, t, 1);
+            ask(c, "{\"SH_END\":{\"tkn\":\"" + t + "\"}}");
+        }
+    }
+
     /** Every member's local copy of the session is byte-equal, there are 2 (owners), and it has {@code keys} keys. */
     private static void assertCopiesEqual(List<TestServer> in, String tkn, int keys) throws Exception {
         long deadline = System.currentTimeMillis() + 60_000;
