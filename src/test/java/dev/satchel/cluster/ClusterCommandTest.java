@@ -187,4 +187,45 @@ class ClusterCommandTest {
         ClusterCommand get = command(ClusterCommand.RUN, id, "{\"SH_INFO\":{\"tkn\":\"" + tkn() + "\"}}");
         assertThat(run(moved, get)).isEqualTo(run(primary, get));
     }
+
+    /** Runs a train as a batch's function does, and reads its answers back by id. */
+    static java.util.Map<Long, String> runTrain(Entry e, ClusterCommand... commands) {
+        ManyEval.Apply apply = new ManyEval.Apply();
+        byte[] answer = apply.apply(new ManyEval.Train(commands), e);
+        java.util.Map<Long, byte[]> byId = new java.util.LinkedHashMap<>();
+        ManyEval.answers(answer, byId);
+        java.util.Map<Long, String> out = new java.util.LinkedHashMap<>();
+        byId.forEach((id, b) -> out.put(id, new String(b, StandardCharsets.UTF_8)));
+        return out;
+    }
+
+    @Test
+    void aTrainRunsInOrderOnOneEntryAndARetriedTrainIsAnsweredFromTheRing() {
+        Entry primary = new Entry(KEY);
+        ClusterCommand[] train = {
+            command(ClusterCommand.NEW, 21, "{\"SH_NEW\":{}}"),
+            command(ClusterCommand.RUN, 22, "{\"SH_SET\":{\"tkn\":\"" + tkn() + "\",\"keys\":{\"n\":1}}}"),
+            command(ClusterCommand.RUN, 23, "{\"SH_GET\":{\"tkn\":\"" + tkn() + "\",\"keys\":[\"n\"]}}"),
+            command(ClusterCommand.RUN, 24, "{\"SH_ADD\":{\"tkn\":\"" + tkn() + "\",\"keys\":{\"a\":1}}}"),
+            command(ClusterCommand.RUN, 25, "{\"SH_RMV\":{\"tkn\":\"" + tkn() + "\",\"keys\":[\"n\"]}}"),
+            command(ClusterCommand.RUN, 26, "{\"SH_COUNT\":{\"tkn\":\"" + tkn() + "\"}}"),
+        };
+        Entry backup = primary.copy();
+        java.util.Map<Long, String> answers = runTrain(primary, train);
+        assertThat(answers.keySet()).as("one answer per command, in order").containsExactly(21L, 22L, 23L, 24L, 25L, 26L);
+        assertThat(answers.get(21L)).contains("\"st\":1", tkn());
+        assertThat(answers.get(23L)).as("sees the SET before it").contains("\"n\":1");
+        assertThat(answers.get(26L)).as("sees the ADD and RMV before it").contains("\"cnt\":1");
+        // the backup runs the same train on its copy: equal afterwards
+        runTrain(backup, train);
+        assertThat(backup.value.toBlob()).isEqualTo(primary.value.toBlob());
+        // the batch timed out and is sent again with the same ids: same answers for what changed data, applied once
+        java.util.Map<Long, String> again = runTrain(primary, train);
+        assertThat(again.get(21L)).isEqualTo(answers.get(21L));
+        assertThat(again.get(24L)).isEqualTo(answers.get(24L));
+        assertThat(again.get(25L)).isEqualTo(answers.get(25L));
+        assertThat(again.get(26L)).as("n not set again by the retried SH_SET").contains("\"cnt\":1");
+        assertThat(runTrain(primary, command(ClusterCommand.RUN, 27, "{\"SH_GET\":{\"tkn\":\"" + tkn()
+                + "\",\"keys\":[\"n\",\"a\"]}}")).get(27L)).doesNotContain("\"n\"").contains("\"a\":1");
+    }
 }
