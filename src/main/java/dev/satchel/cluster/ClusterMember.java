@@ -3,6 +3,7 @@ package dev.satchel.cluster;
 import dev.satchel.config.ServerConfig;
 import dev.satchel.engine.CommandLoop;
 import dev.satchel.engine.CommandRegistry;
+import dev.satchel.engine.Limits;
 import dev.satchel.engine.OwnerExecutor;
 import dev.satchel.engine.Request;
 import dev.satchel.engine.Session;
@@ -87,6 +88,7 @@ public final class ClusterMember {
     private final Tokens tokens;
     private final ThreadLocal<Tools> tools;
     private final OwnerExpiry expiry;
+    private final OwnerBudget budget = new OwnerBudget(this);
     private final Stats stats = new Stats();
     private final ClusterRouter router;
     private volatile DefaultCacheManager cm;
@@ -115,7 +117,8 @@ public final class ClusterMember {
                 config.limits().maxValueBytes());
         this.tools = ThreadLocal.withInitial(() -> new Tools(new RequestDecoder(commands, config.tokenFormat(), limits),
                 new ResponseWriter(config.tokenFormat()),
-                new OwnerExecutor(config.limits().maxKeysPerSession(), config.limits().maxResponseBytes())));
+                new OwnerExecutor(new Limits(config.limits().maxSessions(), config.limits().maxKeysPerSession(),
+                        config.limits().maxStoredBytes(), config.limits().maxResponseBytes()))));
         this.expiry = new OwnerExpiry(this, config.expiryTickMillis());
         this.router = new ClusterRouter(this, loop, tokens, config.tokenFormat());
     }
@@ -191,6 +194,7 @@ public final class ClusterMember {
         }
         expiry.start();
         expiry.fileLocalSessions();
+        budget.recount();
         started = true;
         LOG.info("joined cluster '{}' as {}: {} member(s) {}, owners {}, {} sessions held here, in {} ms", c.name(),
                 ClusterStack.memberName(c), cm.getMembers().size(), cm.getMembers(), c.owners(), localEntries(),
@@ -403,6 +407,16 @@ public final class ClusterMember {
         return stats;
     }
 
+    /** True once the caches exist (from the join on). */
+    boolean started() {
+        return sessions != null;
+    }
+
+    /** What this member holds, for the member-wide limits. */
+    OwnerBudget budget() {
+        return budget;
+    }
+
     ServerConfig config() {
         return config;
     }
@@ -564,6 +578,7 @@ public final class ClusterMember {
         public void topologyChanged(TopologyChangedEvent<?, ?> e) {
             if (!e.isPre() && started && !stopping) {
                 expiry.fileLocalSessions(); // segments this member gained: their sessions need filing here
+                budget.recount(); // and they count toward its limits; segments it lost no longer do
             }
         }
     }

@@ -284,9 +284,71 @@ final class ClusterOps {
     private CompletableFuture<byte[]> load(Request r, Command c, int kind) {
         String name = datasetName(r);
         long t0 = System.nanoTime();
-        return persistence().load(name, kind).thenCompose(d -> kind == Format.KIND_SESSIONS
-                ? loadSessions(d, c, name, t0) : loadKeys(d, c, name, t0))
-                .handle((bytes, err) -> err != null ? failure(c, err) : bytes);
+        return persistence().load(name, kind).thenCompose(d -> allMembers(MemberTask.BUDGET, 0).thenCompose(held -> {
+            String problem = limitProblem(d, held);
+            if (problem != null) {
+                d.release(0, d.count());
+                return CompletableFuture.completedFuture(router.error(c.responsePrefix(), Status.LIMIT_EXCEEDED,
+                        problem));
+            }
+            return kind == Format.KIND_SESSIONS ? loadSessions(d, c, name, t0) : loadKeys(d, c, name, t0);
+        })).handle((bytes, err) -> err != null ? failure(c, err) : bytes);
+    }
+
+    /**
+     * The limits of a load, per member as for commands (limits.maxSessions and limits.maxStoredBytes bound what
+     * one member holds, primary and backup copies): every member that would hold a copy of a loaded session (or
+     * of the global key space) is checked, as a standalone server checks a load, on what the load would add to it
+     * ({@code held}: each member's {@link MemberTask#BUDGET} answer). Conservative as standalone: tokens in use and
+     * keys that would be overwritten count as new. Returns the {@code m} of the 170 that refuses the whole load
+     * before anything is inserted, or null.
+     */
+    private String limitProblem(Dataset d, List<byte[]> held) {
+        java.util.Map<String, long[]> adds = new java.util.HashMap<>(); // address -> {sessions, bytes, largest}
+        org.infinispan.distribution.LocalizedCacheTopology sessions = member.sessionsCache()
+                .getDistributionManager().getCacheTopology();
+        if (d.holdsSessions()) {
+            for (int i = 0; i < d.count(); i++) {
+                KeyValues store = d.store(i);
+                long bytes = store == null ? 0 : store.storedBytes();
+                long keys = store == null ? 0 : store.size();
+                for (org.infinispan.remoting.transport.Address a : sessions.getDistribution(
+                        new SessionKey(d.tokenHi(i), d.tokenLo(i))).writeOwners()) {
+                    long[] t = adds.computeIfAbsent(a.toString(), k -> new long[3]);
+                    t[0]++;
+                    t[1] += bytes;
+                    t[2] = Math.max(t[2], keys);
+                }
+            }
+        } else {
+            long bytes = 0;
+            for (int i = 0; i < d.count(); i++) {
+                bytes += d.entry(i).length;
+            }
+            for (org.infinispan.remoting.transport.Address a : member.globalsCache().getDistributionManager()
+                    .getCacheTopology().getDistribution(SessionKey.GLOBAL).writeOwners()) {
+                adds.computeIfAbsent(a.toString(), k -> new long[3])[1] += bytes;
+            }
+        }
+        for (byte[] answer : held) {
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(answer));
+            try {
+                long[] add = adds.get(in.readUTF());
+                long sessionsNow = in.readLong();
+                long storedNow = in.readLong();
+                dev.satchel.engine.Limits limits = new dev.satchel.engine.Limits((int) in.readLong(),
+                        (int) in.readLong(), in.readLong(), Integer.MAX_VALUE);
+                if (add != null) {
+                    String problem = limits.loadProblem(add[0], sessionsNow, add[1], storedNow, add[2]);
+                    if (problem != null) {
+                        return problem;
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return null;
     }
 
     private CompletableFuture<byte[]> loadSessions(Dataset d, Command c, String name, long t0) {

@@ -28,7 +28,7 @@ final class ClusterSchema implements SerializationContextInitializer {
             /**
              * @TypeId(7103)
              */
-            message ClusterCommand { optional int32 op = 1; optional int64 id = 2; optional int64 now = 3; optional bytes message = 4; }
+            message ClusterCommand { optional int32 op = 1; optional int64 id = 2; optional int64 now = 3; optional bytes message = 4; optional int32 verdict = 5; }
             /**
              * @TypeId(7104)
              */
@@ -74,7 +74,8 @@ final class ClusterSchema implements SerializationContextInitializer {
                 long id = r.readLong("id");
                 long now = r.readLong("now");
                 byte[] message = r.readBytes("message");
-                return new ClusterCommand(op, id, now, message);
+                Integer verdict = r.readInt("verdict");
+                return new ClusterCommand(op, id, now, message, verdict == null ? 0 : verdict.byteValue());
             }
 
             @Override
@@ -85,6 +86,7 @@ final class ClusterSchema implements SerializationContextInitializer {
                 if (c.message != null) {
                     w.writeBytes("message", c.message);
                 }
+                w.writeInt("verdict", c.verdict);
             }
         });
         ctx.registerMarshaller(new M<>(MemberTask.class, "satchel.MemberTask") {
