@@ -32,6 +32,11 @@ final class Box {
     private static final byte KIND_TOMBSTONE = 2;
     private static final byte KIND_GLOBAL = 3;
     private static final byte KIND_SECRET = 4;
+    /**
+     * Set in the kind byte of a blob whose ring is written as records (id, verdict, response). A blob without it
+     * (written before verdicts existed) holds (id, response) pairs, read as admitted commands.
+     */
+    private static final int RING_RECORDS = 0x10;
 
     /** The live session; null for a tombstone or a box of the globals cache. */
     Session session;
@@ -132,17 +137,17 @@ final class Box {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
             DataOutputStream out = new DataOutputStream(bytes);
             if (session != null) {
-                out.writeByte(KIND_SESSION);
+                out.writeByte(KIND_SESSION | RING_RECORDS);
                 OwnerExecutor.write(session, out);
             } else if (global != null) {
-                out.writeByte(KIND_GLOBAL);
+                out.writeByte(KIND_GLOBAL | RING_RECORDS);
                 OwnerExecutor.writeStore(global, out);
             } else if (secret != null) {
-                out.writeByte(KIND_SECRET);
+                out.writeByte(KIND_SECRET | RING_RECORDS);
                 out.writeInt(secret.length);
                 out.write(secret);
             } else {
-                out.writeByte(KIND_TOMBSTONE);
+                out.writeByte(KIND_TOMBSTONE | RING_RECORDS);
             }
             out.writeLong(keepUntil);
             out.writeByte(count);
@@ -162,7 +167,8 @@ final class Box {
         try {
             DataInputStream in = new DataInputStream(new ByteArrayInputStream(blob));
             Box b = new Box();
-            switch (in.readByte()) {
+            int kind = in.readByte();
+            switch (kind & ~RING_RECORDS) {
                 case KIND_SESSION -> b.session = OwnerExecutor.read(in);
                 case KIND_GLOBAL -> b.global = OwnerExecutor.readStore(in);
                 case KIND_SECRET -> {
@@ -176,9 +182,16 @@ final class Box {
             b.keepUntil = in.readLong();
             int n = in.readByte();
             for (int k = 0; k < n; k++) {
-                byte[] record = new byte[in.readInt()];
-                in.readFully(record);
-                b.add(record);
+                if ((kind & RING_RECORDS) != 0) {
+                    byte[] record = new byte[in.readInt()];
+                    in.readFully(record);
+                    b.add(record);
+                } else {
+                    long id = in.readLong();
+                    byte[] response = new byte[in.readInt()];
+                    in.readFully(response);
+                    b.remember(id, OwnerExecutor.ADMITTED, response);
+                }
             }
             return b;
         } catch (IOException e) {
