@@ -133,7 +133,7 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
         OwnerExecutor x = t.executor();
         boolean deciding = verdict == OwnerExecutor.UNDECIDED;
         if (deciding) {
-            x.decide(m.budget().sessions(), m.budget().storedBytes());
+            x.decide(m.budget());
         } else {
             x.replay(verdict);
         }

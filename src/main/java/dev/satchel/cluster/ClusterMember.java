@@ -194,7 +194,7 @@ public final class ClusterMember {
         }
         expiry.start();
         expiry.fileLocalSessions();
-        budget.recount();
+        budget.topologyChanged();
         started = true;
         LOG.info("joined cluster '{}' as {}: {} member(s) {}, owners {}, {} sessions held here, in {} ms", c.name(),
                 ClusterStack.memberName(c), cm.getMembers().size(), cm.getMembers(), c.owners(), localEntries(),
@@ -578,7 +578,7 @@ public final class ClusterMember {
         public void topologyChanged(TopologyChangedEvent<?, ?> e) {
             if (!e.isPre() && started && !stopping) {
                 expiry.fileLocalSessions(); // segments this member gained: their sessions need filing here
-                budget.recount(); // and they count toward its limits; segments it lost no longer do
+                budget.topologyChanged(); // they count toward its limits; segments it lost no longer do
             }
         }
     }

@@ -1,12 +1,14 @@
 package dev.satchel.cluster;
 
-import java.util.concurrent.atomic.AtomicLong;
+import dev.satchel.engine.OwnerExecutor;
+import java.util.BitSet;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.infinispan.AdvancedCache;
 import org.infinispan.commons.util.IntSet;
 import org.infinispan.container.entries.InternalCacheEntry;
 import org.infinispan.context.Flag;
 import org.infinispan.distribution.LocalizedCacheTopology;
+import org.infinispan.topology.CacheTopology;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,23 +17,25 @@ import org.slf4j.LoggerFactory;
  * the live sessions and the key and value bytes of every copy it holds, primary and backup, plus its copy of
  * the global key space. That is the data in this process's heap, which is what the limits bound standalone.
  *
- * <p>Kept per segment: every command that changes a box adds its change to the box's segment
- * ({@link #add}); the segments this member owns are summed. When the topology changes (segments gained by
- * state transfer, segments lost), {@link #recount} counts every held box again. Exact between topology
- * changes; a command that runs while a recount scans may be counted twice or not at all until the next
- * recount, so during a rebalance the figures are approximate (and the limits with them).
+ * <p>Kept per segment: every command that changes a box adds its change to the box's segment ({@link #add});
+ * the totals are the sums over the segments this member owns now. When the topology changes
+ * ({@link #topologyChanged}), a segment this member lost stops counting, and a segment it gained is counted by
+ * a scan of its boxes once the rebalance is over (until then only the commands run on it count, not the boxes
+ * the state transfer brings). A segment counted incrementally is exact; a scan races only with commands on the
+ * segments it scans, so the figures are approximate only for segments just gained.
  *
  * <p>Thread-safe: commands on different keys run concurrently on Infinispan's threads.
  */
-final class OwnerBudget {
+final class OwnerBudget implements OwnerExecutor.Holdings {
     private static final Logger LOG = LoggerFactory.getLogger(OwnerBudget.class);
 
     private final ClusterMember member;
     private final AtomicLongArray sessions = new AtomicLongArray(ClusterMember.SEGMENTS);
     private final AtomicLongArray bytes = new AtomicLongArray(ClusterMember.SEGMENTS);
-    /** Sums over the segments this member owns (as of the last {@link #recount}, plus changes since). */
-    private final AtomicLong heldSessions = new AtomicLong();
-    private final AtomicLong heldBytes = new AtomicLong();
+    /** The segments this member owns (read and write), as of the last topology change. */
+    private volatile int[] owned = new int[0];
+    /** Owned segments whose counts are complete (guarded by this). */
+    private final BitSet counted = new BitSet(ClusterMember.SEGMENTS);
     /** Key and value bytes of this member's copy of the global key space (0 when it holds none). */
     private volatile long globalBytes;
 
@@ -40,13 +44,23 @@ final class OwnerBudget {
     }
 
     /** Live sessions held here (primary and backup copies). */
-    long sessions() {
-        return heldSessions.get();
+    @Override
+    public long sessions() {
+        return sum(sessions);
     }
 
     /** Key and value bytes held here: session copies and the copy of the global key space. */
-    long storedBytes() {
-        return heldBytes.get() + globalBytes;
+    @Override
+    public long storedBytes() {
+        return sum(bytes) + globalBytes;
+    }
+
+    private long sum(AtomicLongArray perSegment) {
+        long total = 0;
+        for (int s : owned) {
+            total += perSegment.get(s);
+        }
+        return total;
     }
 
     /** A command changed the session box under {@code key} by {@code sessions} live sessions and {@code bytes}. */
@@ -55,11 +69,9 @@ final class OwnerBudget {
                 .getSegment(key) : 0; // before the start (tests run commands by hand): no segments yet
         if (sessions != 0) {
             this.sessions.addAndGet(segment, sessions);
-            heldSessions.addAndGet(sessions);
         }
         if (bytes != 0) {
             this.bytes.addAndGet(segment, bytes);
-            heldBytes.addAndGet(bytes);
         }
     }
 
@@ -68,37 +80,56 @@ final class OwnerBudget {
         globalBytes = bytes;
     }
 
-    /** Counts every box this member holds again, and sums the segments it owns now. */
-    synchronized void recount() {
+    /**
+     * The topology changed (and once at the start): segments lost stop counting; once no rebalance is in
+     * progress, segments gained are counted by a scan of the boxes held in them.
+     */
+    synchronized void topologyChanged() {
         try {
             AdvancedCache<SessionKey, Box> c = member.sessionsCache();
             LocalizedCacheTopology t = c.getDistributionManager().getCacheTopology();
-            long[] s = new long[ClusterMember.SEGMENTS];
-            long[] b = new long[ClusterMember.SEGMENTS];
-            for (InternalCacheEntry<SessionKey, Box> e : c.withFlags(Flag.CACHE_MODE_LOCAL).getDataContainer()) {
-                Box box = e.getValue();
-                if (box == null) {
-                    continue;
-                }
-                int segment = t.getSegment(e.getKey());
-                synchronized (box) {
-                    s[segment] += box.heldSessions();
-                    b[segment] += box.heldBytes();
-                }
-            }
-            IntSet owned = t.getLocalWriteSegments();
-            long totalSessions = 0;
-            long totalBytes = 0;
+            IntSet writable = t.getLocalWriteSegments();
+            int[] now = new int[writable.size()];
+            int n = 0;
+            BitSet scan = new BitSet(ClusterMember.SEGMENTS);
+            boolean settled = t.getPhase() == CacheTopology.Phase.NO_REBALANCE;
             for (int i = 0; i < ClusterMember.SEGMENTS; i++) {
-                sessions.set(i, s[i]);
-                bytes.set(i, b[i]);
-                if (owned.contains(i)) {
-                    totalSessions += s[i];
-                    totalBytes += b[i];
+                if (!writable.contains(i)) {
+                    counted.clear(i);
+                } else {
+                    now[n++] = i;
+                    if (settled && !counted.get(i)) {
+                        scan.set(i);
+                    }
                 }
             }
-            heldSessions.set(totalSessions);
-            heldBytes.set(totalBytes);
+            if (!scan.isEmpty()) {
+                long[] s = new long[ClusterMember.SEGMENTS];
+                long[] b = new long[ClusterMember.SEGMENTS];
+                for (InternalCacheEntry<SessionKey, Box> e : c.withFlags(Flag.CACHE_MODE_LOCAL).getDataContainer()) {
+                    Box box = e.getValue();
+                    int segment = t.getSegment(e.getKey());
+                    if (box == null || !scan.get(segment)) {
+                        continue;
+                    }
+                    synchronized (box) {
+                        s[segment] += box.heldSessions();
+                        b[segment] += box.heldBytes();
+                    }
+                }
+                for (int i = scan.nextSetBit(0); i >= 0; i = scan.nextSetBit(i + 1)) {
+                    sessions.set(i, s[i]);
+                    bytes.set(i, b[i]);
+                }
+                counted.or(scan);
+            }
+            owned = java.util.Arrays.copyOf(now, n);
+            for (int i = 0; i < ClusterMember.SEGMENTS; i++) {
+                if (!writable.contains(i)) {
+                    sessions.set(i, 0);
+                    bytes.set(i, 0);
+                }
+            }
             Box g = member.globalsCache().withFlags(Flag.CACHE_MODE_LOCAL).get(SessionKey.GLOBAL);
             long gb = 0;
             if (g != null) {

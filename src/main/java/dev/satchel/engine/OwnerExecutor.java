@@ -46,21 +46,40 @@ public final class OwnerExecutor implements CommandContext, Changes {
     /** {@link #UNDECIDED} while deciding; else the verdict being replayed. */
     private byte replaying;
     private byte verdict = ADMITTED;
-    private long heldSessions;
-    private long heldBytes;
+    private Holdings held = Holdings.NOTHING;
+
+    /** What the deciding member holds: read only when a limit is checked. */
+    public interface Holdings {
+        Holdings NOTHING = new Holdings() {
+            @Override
+            public long sessions() {
+                return 0;
+            }
+
+            @Override
+            public long storedBytes() {
+                return 0;
+            }
+        };
+
+        /** Live sessions held. */
+        long sessions();
+
+        /** Key and value bytes held. */
+        long storedBytes();
+    }
 
     public OwnerExecutor(Limits limits) {
         this.limits = limits;
     }
 
     /**
-     * The next command decides its limits itself, against a member that holds {@code heldSessions} live sessions
-     * and {@code heldBytes} key and value bytes; {@link #verdict()} then says what it decided.
+     * The next command decides its limits itself, against a member that holds {@code held};
+     * {@link #verdict()} then says what it decided.
      */
-    public void decide(long heldSessions, long heldBytes) {
+    public void decide(Holdings held) {
         this.replaying = UNDECIDED;
-        this.heldSessions = heldSessions;
-        this.heldBytes = heldBytes;
+        this.held = held;
         this.verdict = ADMITTED;
     }
 
@@ -180,7 +199,7 @@ public final class OwnerExecutor implements CommandContext, Changes {
             }
             return null;
         }
-        if (replaying == UNDECIDED ? heldSessions >= limits.maxSessions : replaying == REFUSED_SESSIONS) {
+        if (replaying == UNDECIDED ? held.sessions() >= limits.maxSessions : replaying == REFUSED_SESSIONS) {
             verdict = REFUSED_SESSIONS;
             out.error(r.command().responsePrefix(), limits.sessions.status(), limits.sessions.message());
             return null;
@@ -268,7 +287,7 @@ public final class OwnerExecutor implements CommandContext, Changes {
             return replaying == REFUSED_KEYS ? limits.keysPerSession
                     : replaying == REFUSED_BYTES ? limits.storedBytes : null;
         }
-        Problem p = limits.writeProblem(s, kv, r, clearFirst, overwrite, heldBytes);
+        Problem p = limits.writeProblem(s, kv, r, clearFirst, overwrite, held.storedBytes());
         if (p != null) {
             verdict = p == limits.keysPerSession ? REFUSED_KEYS : REFUSED_BYTES;
         }
