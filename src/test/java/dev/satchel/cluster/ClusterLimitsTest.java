@@ -14,7 +14,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -47,14 +51,23 @@ class ClusterLimitsTest {
         String name = "limits-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
         int pa = ClusterModeTest.freeClusterPort();
         int pb = ClusterModeTest.freeClusterPort();
+        while (Math.abs(pb - pa) == 100 || pb == pa) { // each member also listens on its port + 100
+            pb = ClusterModeTest.freeClusterPort();
+        }
         String list = "127.0.0.1:" + pa + ",127.0.0.1:" + pb;
-        a = TestServer.start(flags(name, pa, list, "8", "3000"));
-        b = TestServer.start(flags(name, pb, list, "100000", "10m"));
+        String[] fa = flags(name, pa, list, "8", "3000");
+        String[] fb = flags(name, pb, list, "100000", "10m");
+        ExecutorService starter = Executors.newFixedThreadPool(2); // each waits for the other (cluster.minMembers)
+        try {
+            Future<TestServer> sa = starter.submit(() -> TestServer.start(fa));
+            Future<TestServer> sb = starter.submit(() -> TestServer.start(fb));
+            a = sa.get(180, TimeUnit.SECONDS);
+            b = sb.get(180, TimeUnit.SECONDS);
+        } finally {
+            starter.shutdown();
+        }
         ca = a.connect();
         cb = b.connect();
-        for (int i = 0; i < 600 && a.server().cluster().members().size() < 2; i++) {
-            Thread.sleep(100);
-        }
         assertThat(a.server().cluster().members()).hasSize(2);
     }
 
