@@ -459,26 +459,31 @@ public final class JournalWriter implements AutoCloseable {
 
     /**
      * Starts a group: the records appended until {@link #endGroup} form one record on disk, replayed all or
-     * nothing (a request's changes). Groups do not nest.
+     * nothing (a request's changes). Groups do not nest. Costs nothing until a record is appended: a group
+     * that stays empty (a read) writes nothing, and a group of one record is written as that record (the same
+     * replay, 5 bytes less); the group record is formed when its second record begins.
      */
     public void beginGroup() {
         if (groupStart >= 0) {
             throw new IllegalStateException("groups do not nest");
         }
-        begin(JournalFormat.GROUP);
-        groupStart = recStart;
-        recStart = -1;
+        if (recStart >= 0) {
+            throw new IllegalStateException("a journal record is open");
+        }
+        groupStart = pos;
         groupRecords = 0;
     }
 
-    /** Ends the group; an empty group writes nothing. */
+    /** Ends the group; an empty group writes nothing, a group of one record is that record. */
     public void endGroup() {
         if (groupStart < 0 || recStart >= 0) {
             throw new IllegalStateException(groupStart < 0 ? "no group is open" : "a record in the group is open");
         }
         int g = groupStart;
         groupStart = -1;
-        if (groupRecords == 0) {
+        int n = groupRecords;
+        groupRecords = 0;
+        if (n == 0) {
             pos = g;
             return;
         }
@@ -713,7 +718,10 @@ public final class JournalWriter implements AutoCloseable {
         if (recStart >= 0) {
             throw new IllegalStateException("a journal record is open");
         }
-        if (groupStart >= 0) {
+        if (groupRecords > 0 && groupStart >= 0) {
+            if (groupRecords == 1) {
+                wrapGroup();
+            }
             ensure(JournalFormat.INNER_OVERHEAD);
             recStart = pos;
             pos += 4;
@@ -729,11 +737,29 @@ public final class JournalWriter implements AutoCloseable {
         int r = recStart;
         recStart = -1;
         if (groupStart >= 0) {
-            JournalFormat.putInt(buf, r, pos - r - 4);
+            if (groupRecords > 0) {
+                JournalFormat.putInt(buf, r, pos - r - 4); // an inner record of the wrapped group
+            } // else: the group's first record, in outer layout at groupStart, sealed by endGroup or wrapped
             groupRecords++;
             return;
         }
         seal(r);
+    }
+
+    /**
+     * The open group's second record begins: the first one, written at {@code groupStart} in the layout of an
+     * outer record ({@code length crc type payload}), becomes the group's first inner record: its type and
+     * payload move 5 bytes on, making room for the group's type byte and the inner length field
+     * ({@code length crc GROUP innerLength type payload}). Length and CRC are filled in by {@link #seal}.
+     */
+    private void wrapGroup() {
+        ensure(JournalFormat.INNER_OVERHEAD);
+        int g = groupStart;
+        int body = pos - g - 8; // type and payload of the first record
+        System.arraycopy(buf, g + 8, buf, g + 8 + JournalFormat.INNER_OVERHEAD, body);
+        buf[g + 8] = (byte) JournalFormat.GROUP;
+        JournalFormat.putInt(buf, g + 9, body);
+        pos += JournalFormat.INNER_OVERHEAD;
     }
 
     /** Fills in length and CRC of the outer record starting at {@code r} and ending at {@code pos}. */
