@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * call, lock or allocation per record or per flush: a new chunk is needed every {@code chunkBytes} and comes
  * from a pool the journal thread refills once the chunk is written and fsynced (a record larger than a chunk
  * gets an array of its own). Waking the journal thread ({@code unpark}) happens at most once per flush and
- * only when it sleeps and is needed: with {@code always}, when it idles, or every MiB.</li>
+ * only when it sleeps and is needed: with {@code always}, when it idles, or every 4 MiB (else it writes on a
+ * timer, {@link Options#DEFAULT_WRITE_DELAY_MILLIS}).</li>
  * <li><b>Any thread</b>: {@link #failed}, {@link #failure}, {@link #durablePosition}, {@link #writtenPosition},
  * {@link #fsyncs}, {@link #close}.</li>
  * <li><b>Journal thread</b>: writes published records in order with positional writes, fsyncs (per policy),
@@ -58,8 +59,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class JournalWriter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(JournalWriter.class);
-    /** The loop wakes a sleeping journal thread in {@code everysec} when this much was published. */
-    private static final int WAKE_BYTES = 1 << 20;
+    /**
+     * The loop wakes a sleeping journal thread in {@code everysec} when this much was published since the last
+     * wake-up; otherwise the journal thread writes every {@code writeDelayMillis}.
+     */
+    private static final int WAKE_BYTES = 4 << 20;
     /** Longest park of an idle journal thread. */
     private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
     /** Chunks kept in the pool. */
@@ -80,14 +84,24 @@ public final class JournalWriter implements AutoCloseable {
         }
 
         /**
-         * fsync at least once a second, write published records within 10 ms ({@code everysec}), retry after an
-         * error every second, rotate segments at 32 MiB, 256 KiB chunks, real clocks and files, and changes
-         * refused while more than {@link #DEFAULT_MAX_BACKLOG_BYTES} wait for the disk.
+         * fsync at least once a second, write published records within 100 ms or once 4 MiB wait
+         * ({@code everysec}), retry after an error every second, rotate segments at 32 MiB, 256 KiB chunks, real
+         * clocks and files, and changes refused while more than {@link #DEFAULT_MAX_BACKLOG_BYTES} wait for the
+         * disk.
          */
         public static Options defaults(JournalPolicy policy) {
-            return new Options(policy, 1000, 10, 1000, 32L << 20, 256 << 10, System::nanoTime,
+            return new Options(policy, 1000, DEFAULT_WRITE_DELAY_MILLIS, 1000, 32L << 20, 256 << 10, System::nanoTime,
                     System::currentTimeMillis, JournalIo.SYSTEM, DEFAULT_MAX_BACKLOG_BYTES);
         }
+
+        /**
+         * {@code everysec}: the journal thread writes what was published at most this long ago (or sooner, once
+         * {@code WAKE_BYTES} wait). Each wake-up costs a context switch, a write call and, on the core the loop
+         * runs on, cache; writing 10 times a second instead of 100 halved the journal thread's CPU per record
+         * (docs/performance.md, "Journal"), while a process crash still loses at most this long of acknowledged
+         * writes, well inside everysec's second.
+         */
+        public static final long DEFAULT_WRITE_DELAY_MILLIS = 100;
 
         /** Backlog (bytes flushed by the loop, not yet written) above which changes are refused: 64 MiB. */
         public static final long DEFAULT_MAX_BACKLOG_BYTES = 64L << 20;
