@@ -353,6 +353,9 @@ class ClusterModeTest {
             flags.put(f[i], f[i + 1]);
         }
         flags.put("--cluster-members", all);
+        // forced to serve alone (by default it would wait for a majority of the listed members, never ready):
+        // even then it cannot read the cluster's data
+        flags.put("--cluster-min-members", "1");
         try (TestServer intruder = TestServer.start(TestServer.config(flags))) {
             SatchelClient c = intruder.connect();
             JsonNode info = body(ask(c, "{\"SV_INFO\":{}}"));
