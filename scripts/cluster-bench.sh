@@ -24,6 +24,8 @@
 #                                     URLs); default per-member: one bench process per member, results summed
 #   HEAP=0                            skip the heap measurement; HEAP_SESSIONS / HEAP_KEYS / HEAP_VALUE_BYTES size it
 #   THROUGHPUT=0                      skip the throughput runs (heap only)
+#   SAVE_PEAK=1                       after the heap rows, SH_SAVE through member 0 and what it allocated there
+#   HISTO=N                           also print the N largest classes (jmap -histo:live) of member 0 / standalone
 #   KEEP_LOGS=DIR                     keep every server's log in DIR (<config>-<workload>-member<i>.log)
 #
 # Ports: BASE_PORT (default 27480) .. +2 WebSocket, +10.. admin, +20.. cluster, +120.. cluster failure detection.
@@ -73,7 +75,8 @@ start_servers() {
   if [ "$cfg" = standalone ]; then
     # shellcheck disable=SC2086
     taskset -c "$server_cpus" java $server_opts -jar "$jar" server --bind 127.0.0.1 --port "$(ws_port 0)" \
-      --admin-bind 127.0.0.1 --admin-port "$(admin_port 0)" >"$work/member0.log" 2>&1 &
+      --admin-bind 127.0.0.1 --admin-port "$(admin_port 0)" ${SAVE_PEAK:+--persist-path "$work/data0"} \
+      >"$work/member0.log" 2>&1 &
     pids+=($!)
   else
     n="$cfg"
@@ -83,7 +86,8 @@ start_servers() {
       SATCHEL_CLUSTER_SECRET="$secret" taskset -c "$server_cpus" java $server_opts -jar "$jar" server \
         --bind 127.0.0.1 --port "$(ws_port "$i")" --admin-bind 127.0.0.1 --admin-port "$(admin_port "$i")" \
         --cluster --cluster-name "$name" --cluster-bind 127.0.0.1 --cluster-port "$(cluster_port "$i")" \
-        --cluster-members "$members" --cluster-owners 2 >"$work/member$i.log" 2>&1 &
+        --cluster-members "$members" --cluster-owners 2 ${SAVE_PEAK:+--persist-path "$work/data$i"} \
+        >"$work/member$i.log" 2>&1 &
       pids+=($!)
     done
   fi
@@ -310,8 +314,23 @@ PY
       printf '%-10s %-8s %14s %14s %14s %16s\n' "$cfg" "$i" "${before[i]}" "$after" "$((after - before[i]))" \
         "${held:--}"
       total=$((total + after - before[i]))
+      if [ -n "${HISTO:-}" ] && [ "$i" = 0 ]; then # where the heap goes: the largest classes of member 0
+        echo "# jmap -histo:live, $cfg member 0 (top $HISTO classes)" >&2
+        jmap -histo:live "${pids[$i]}" | head -n $((HISTO + 3)) >&2
+      fi
     done
     printf '%-10s %-8s %14s %14s %14s\n' "$cfg" all "" "" "$total"
+    if [ "${SAVE_PEAK:-0}" = 1 ]; then
+      # what SH_SAVE through member 0 allocates there: heap used just before and just after (no GC in between:
+      # run with a young generation larger than the save needs, e.g. SERVER_JAVA_OPTS="-Xms3g -Xmx3g -Xmn2g")
+      gcs() { jstat -gc "$1" | awk 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == "YGC" || $i == "FGC") c[i] = 1}
+        NR == 2 {n = 0; for (i in c) n += $i; print n}'; }
+      used_kib() { jcmd "$1" GC.heap_info | grep -o 'used [0-9]*K' | head -1 | tr -dc 0-9; }
+      g0="$(gcs "${pids[0]}")"; u0="$(used_kib "${pids[0]}")"
+      java -jar "$jar" cli --url "ws://127.0.0.1:$(ws_port 0)" '{"SH_SAVE":{"name":"peak"}}' >&2
+      u1="$(used_kib "${pids[0]}")"; g1="$(gcs "${pids[0]}")"
+      echo "# SH_SAVE through member 0 ($cfg): heap used $u0 KiB -> $u1 KiB (allocated $((u1 - u0)) KiB; GCs during it: $((g1 - g0)))"
+    fi
     stop_servers "$cfg-heap"
   done
 fi

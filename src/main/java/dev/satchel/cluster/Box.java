@@ -13,7 +13,7 @@ import java.io.UncheckedIOException;
 /**
  * What the distributed caches store under one key: a session (changed in place by the commands that run on
  * it), the global key space, or the cluster's shared-session secret; plus the ring of the last
- * {@link #RING} commands that changed it, by id, with their responses.
+ * {@link #RING} commands that changed it, by id, with their limit verdicts and responses.
  *
  * <p>The ring makes every command idempotent under re-execution: Infinispan retries a write whose topology
  * changed under it, and the retry runs again on owners that had already applied it (measured in the spike: a
@@ -32,6 +32,11 @@ final class Box {
     private static final byte KIND_TOMBSTONE = 2;
     private static final byte KIND_GLOBAL = 3;
     private static final byte KIND_SECRET = 4;
+    /**
+     * Set in the kind byte of a blob whose ring is written as records (id, verdict, response). A blob without it
+     * (written before verdicts existed) holds (id, response) pairs, read as admitted commands.
+     */
+    private static final int RING_RECORDS = 0x10;
 
     /** The live session; null for a tombstone or a box of the globals cache. */
     Session session;
@@ -42,37 +47,83 @@ final class Box {
     /** A tombstone is removed after this time (wall-clock ms). */
     long keepUntil;
 
-    private long[] ids;
-    private byte[][] responses;
+    /**
+     * The ring, oldest first from {@link #next} once full: one array per command, its id (8 bytes, big-endian),
+     * the verdict of its limit checks (1 byte, {@code OwnerExecutor.ADMITTED} or a refusal) and its response.
+     * Allocated on the first command and grown by doubling up to {@link #RING}: most sessions see a few commands,
+     * and each copy of every session carries the ring.
+     */
+    private byte[][] ring;
     private int count;
     private int next;
 
-    /** The response recorded for command {@code id}, or null. */
+    /** The record of command {@code id} (read it with {@link #verdict} and {@link #response}), or null. */
     byte[] recall(long id) {
         for (int i = 0; i < count; i++) {
-            if (ids[i] == id) {
-                return responses[i];
+            if (id(ring[i]) == id) {
+                return ring[i];
             }
         }
         return null;
     }
 
-    /** Records that command {@code id} was applied with this response (the oldest record drops out). */
-    void remember(long id, byte[] response) {
-        if (ids == null) {
-            ids = new long[RING];
-            responses = new byte[RING][];
+    /** The verdict of a record {@link #recall} returned. */
+    static byte verdict(byte[] record) {
+        return record[8];
+    }
+
+    /** The response of a record {@link #recall} returned. */
+    static byte[] response(byte[] record) {
+        return java.util.Arrays.copyOfRange(record, 9, record.length);
+    }
+
+    private static long id(byte[] record) {
+        long v = 0;
+        for (int i = 0; i < 8; i++) {
+            v = v << 8 | (record[i] & 0xFF);
         }
-        ids[next] = id;
-        responses[next] = response;
-        next = (next + 1) % RING;
-        if (count < RING) {
+        return v;
+    }
+
+    /** Records that command {@code id} was applied with this verdict and response (the oldest record drops out). */
+    void remember(long id, byte verdict, byte[] response) {
+        byte[] record = new byte[9 + response.length];
+        for (int i = 7; i >= 0; i--) {
+            record[i] = (byte) id;
+            id >>>= 8;
+        }
+        record[8] = verdict;
+        System.arraycopy(response, 0, record, 9, response.length);
+        add(record);
+    }
+
+    private void add(byte[] record) {
+        if (ring == null) {
+            ring = new byte[2][];
+        } else if (count == ring.length && count < RING) {
+            ring = java.util.Arrays.copyOf(ring, Math.min(RING, count * 2)); // in order: next wrapped to 0
+            next = count;
+        }
+        ring[next] = record;
+        next = (next + 1) % ring.length;
+        if (count < ring.length) {
             count++;
         }
     }
 
     boolean remembersAnything() {
         return count > 0;
+    }
+
+    /** Live sessions in this box (for the member's budget): 1 for a session, else 0. */
+    long heldSessions() {
+        return session != null ? 1 : 0;
+    }
+
+    /** Key and value bytes in this box (for the member's budget). */
+    long heldBytes() {
+        KeyValues kv = session != null ? session.data() : global;
+        return kv == null ? 0 : kv.storedBytes();
     }
 
     boolean isTombstone() {
@@ -86,25 +137,24 @@ final class Box {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
             DataOutputStream out = new DataOutputStream(bytes);
             if (session != null) {
-                out.writeByte(KIND_SESSION);
+                out.writeByte(KIND_SESSION | RING_RECORDS);
                 OwnerExecutor.write(session, out);
             } else if (global != null) {
-                out.writeByte(KIND_GLOBAL);
+                out.writeByte(KIND_GLOBAL | RING_RECORDS);
                 OwnerExecutor.writeStore(global, out);
             } else if (secret != null) {
-                out.writeByte(KIND_SECRET);
+                out.writeByte(KIND_SECRET | RING_RECORDS);
                 out.writeInt(secret.length);
                 out.write(secret);
             } else {
-                out.writeByte(KIND_TOMBSTONE);
+                out.writeByte(KIND_TOMBSTONE | RING_RECORDS);
             }
             out.writeLong(keepUntil);
             out.writeByte(count);
             for (int k = 0; k < count; k++) {
-                int i = (next - count + k + RING) % RING; // oldest first
-                out.writeLong(ids[i]);
-                out.writeInt(responses[i].length);
-                out.write(responses[i]);
+                byte[] record = ring[(next - count + k + ring.length) % ring.length]; // oldest first
+                out.writeInt(record.length);
+                out.write(record);
             }
             out.flush();
             return bytes.toByteArray();
@@ -117,7 +167,8 @@ final class Box {
         try {
             DataInputStream in = new DataInputStream(new ByteArrayInputStream(blob));
             Box b = new Box();
-            switch (in.readByte()) {
+            int kind = in.readByte();
+            switch (kind & ~RING_RECORDS) {
                 case KIND_SESSION -> b.session = OwnerExecutor.read(in);
                 case KIND_GLOBAL -> b.global = OwnerExecutor.readStore(in);
                 case KIND_SECRET -> {
@@ -131,10 +182,16 @@ final class Box {
             b.keepUntil = in.readLong();
             int n = in.readByte();
             for (int k = 0; k < n; k++) {
-                long id = in.readLong();
-                byte[] r = new byte[in.readInt()];
-                in.readFully(r);
-                b.remember(id, r);
+                if ((kind & RING_RECORDS) != 0) {
+                    byte[] record = new byte[in.readInt()];
+                    in.readFully(record);
+                    b.add(record);
+                } else {
+                    long id = in.readLong();
+                    byte[] response = new byte[in.readInt()];
+                    in.readFully(response);
+                    b.remember(id, OwnerExecutor.ADMITTED, response);
+                }
             }
             return b;
         } catch (IOException e) {

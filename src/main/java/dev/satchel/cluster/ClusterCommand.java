@@ -58,13 +58,25 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
     final long id;
     final long now;
     final byte[] message;
+    /**
+     * The verdict of the limit checks ({@code OwnerExecutor.UNDECIDED} until decided). The first copy that runs
+     * the command, the primary, decides against what its member holds and sets it here; Infinispan marshals the
+     * command to the backups after the primary ran it, so they replay the primary's verdict instead of deciding
+     * by their own holdings and limits, and every copy stays equal.
+     */
+    byte verdict;
     private transient ClusterMember member;
 
     ClusterCommand(int op, long id, long now, byte[] message) {
+        this(op, id, now, message, OwnerExecutor.UNDECIDED);
+    }
+
+    ClusterCommand(int op, long id, long now, byte[] message, byte verdict) {
         this.op = op;
         this.id = id;
         this.now = now;
         this.message = message;
+        this.verdict = verdict;
     }
 
     @Override
@@ -91,7 +103,15 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
         Box found = view.find().orElse(null);
         Box box = found != null ? found : new Box();
         synchronized (box) {
-            return applyLocked(m, view, found, box);
+            long sessions = box.heldSessions();
+            long bytes = box.heldBytes();
+            byte[] response = applyLocked(m, view, found, box);
+            if (box.global != null) {
+                m.budget().global(box.heldBytes());
+            } else if (box.heldSessions() != sessions || box.heldBytes() != bytes) {
+                m.budget().add(view.key(), box.heldSessions() - sessions, box.heldBytes() - bytes);
+            }
+            return response;
         }
     }
 
@@ -103,13 +123,31 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
             byte[] done = found.recall(id);
             if (done != null) {
                 m.stats().duplicate();
+                verdict = Box.verdict(done); // a backup that missed the first run replays its verdict
                 view.set(found); // still a write: a backup that missed the first run applies it now
-                return done;
+                return Box.response(done);
             }
         }
         ResponseWriter out = t.out();
         out.reset();
         OwnerExecutor x = t.executor();
+        boolean deciding = verdict == OwnerExecutor.UNDECIDED;
+        if (deciding) {
+            x.decide(m.budget());
+        } else {
+            x.replay(verdict);
+        }
+        try {
+            return run(m, t, x, r, mutating, view, found, box, out);
+        } finally {
+            if (deciding) {
+                verdict = x.verdict();
+            }
+        }
+    }
+
+    private byte[] run(ClusterMember m, ClusterMember.Tools t, OwnerExecutor x, Request r, boolean mutating,
+            ReadWriteEntryView<SessionKey, Box> view, Box found, Box box, ResponseWriter out) {
         boolean changed;
         byte[] response;
         SessionKey key = view.key();
@@ -145,7 +183,11 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
                     changed = true;
                     response = out.toByteArray();
                 } else {
-                    // the token is live: 103 for a shared session, nothing for a random one (drawn again)
+                    // the token is live: 103 for a shared session, nothing for a random one (drawn again); or
+                    // 170 at limits.maxSessions (the session holding the token may have expired just now)
+                    if (box.session != null && box.session.ended()) {
+                        box.session = null;
+                    }
                     changed = x.changed();
                     response = out.length() > 0 ? out.toByteArray() : NOTHING;
                     if (!changed) {
@@ -247,7 +289,7 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
             return response;
         }
         if (mutating) {
-            box.remember(id, response);
+            box.remember(id, x.verdict(), response);
         }
         if (box.isTombstone()) {
             if (!box.remembersAnything()) {

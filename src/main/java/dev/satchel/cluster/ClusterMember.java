@@ -3,6 +3,7 @@ package dev.satchel.cluster;
 import dev.satchel.config.ServerConfig;
 import dev.satchel.engine.CommandLoop;
 import dev.satchel.engine.CommandRegistry;
+import dev.satchel.engine.Limits;
 import dev.satchel.engine.OwnerExecutor;
 import dev.satchel.engine.Request;
 import dev.satchel.engine.Session;
@@ -73,8 +74,8 @@ public final class ClusterMember {
     static final long REMOTE_TIMEOUT_MILLIS = 5_000;
     /** How long a joining member may take to receive its share of the data. */
     static final long STATE_TRANSFER_TIMEOUT_MILLIS = 300_000;
-    /** A member that names other members but finds none waits this long before it serves alone. */
-    static final long ALONE_GRACE_MILLIS = 10_000;
+    /** How often a member that waits for {@link #minMembers()} members says so in its log. */
+    static final long WAITING_LOG_MILLIS = 30_000;
     /** How long a stopping member waits for its data to be handed off. */
     static final long LEAVE_TIMEOUT_MILLIS = 60_000;
 
@@ -87,6 +88,7 @@ public final class ClusterMember {
     private final Tokens tokens;
     private final ThreadLocal<Tools> tools;
     private final OwnerExpiry expiry;
+    private final OwnerBudget budget = new OwnerBudget(this);
     private final Stats stats = new Stats();
     private final ClusterRouter router;
     private volatile DefaultCacheManager cm;
@@ -96,6 +98,8 @@ public final class ClusterMember {
     private volatile FunctionalMap.ReadWriteMap<SessionKey, Box> globalsRw;
     private volatile boolean started;
     private volatile boolean stopping;
+    /** The view a starting member must reach before it starts its caches and becomes ready (see {@link #minMembers}). */
+    private final int minMembers;
     private final long idPrefix = new SecureRandom().nextLong() & 0xFFFF_FFFF_0000_0000L;
     private final java.util.concurrent.atomic.AtomicLong idSequence = new java.util.concurrent.atomic.AtomicLong();
 
@@ -115,9 +119,37 @@ public final class ClusterMember {
                 config.limits().maxValueBytes());
         this.tools = ThreadLocal.withInitial(() -> new Tools(new RequestDecoder(commands, config.tokenFormat(), limits),
                 new ResponseWriter(config.tokenFormat()),
-                new OwnerExecutor(config.limits().maxKeysPerSession(), config.limits().maxResponseBytes())));
+                new OwnerExecutor(new Limits(config.limits().maxSessions(), config.limits().maxKeysPerSession(),
+                        config.limits().maxStoredBytes(), config.limits().maxResponseBytes()))));
         this.expiry = new OwnerExpiry(this, config.expiryTickMillis());
         this.router = new ClusterRouter(this, loop, tokens, config.tokenFormat());
+        this.minMembers = minMembers(config.cluster());
+    }
+
+    /**
+     * How many members a starting member must see in its cluster view before it starts its caches and becomes
+     * ready: {@code cluster.minMembers}, or by default a majority of the static members list (this member
+     * counted once, listed or not), or 2 with DNS discovery (the member cannot know the cluster's size then; 2 is
+     * the smallest number a member alone cannot reach). A member alone (another secret, cut off from the
+     * others, or a restart whose discovery missed the running members and made it a cluster of its own) never
+     * reaches it, so it never serves its own empty copy of the data; a split-off minority never reaches a
+     * majority. A whole cluster started together reaches it as soon as a majority found each other.
+     */
+    static int minMembers(ServerConfig.Cluster c) {
+        if (c.minMembers() > 0) {
+            return c.minMembers();
+        }
+        if (!c.dnsQuery().isEmpty()) {
+            return 2;
+        }
+        boolean listed = c.members().stream().anyMatch(m -> m.port() == c.port() && sameHost(m.host(), c.bind()));
+        int size = (int) c.members().stream().distinct().count() + (listed ? 0 : 1);
+        return size / 2 + 1;
+    }
+
+    /** The cluster view a starting member waits for before it serves ({@link #minMembers(ServerConfig.Cluster)}). */
+    public int minMembers() {
+        return minMembers;
     }
 
     /** The router the engine hands every request to. */
@@ -171,7 +203,22 @@ public final class ClusterMember {
             cm.addListener(new ViewListener());
             cm.defineConfiguration(SESSIONS, b.build());
             cm.defineConfiguration(GLOBALS, b.build());
-            cm.start();
+            cm.start(); // connects the channel: joins the running members, or forms a view of its own
+        } catch (RuntimeException e) {
+            stopNow();
+            throw new StartupException("cannot join the cluster on cluster.bind/cluster.port "
+                    + ClusterStack.memberName(c) + ": " + rootMessage(e), e);
+        }
+        try {
+            // No cache starts in a view smaller than minMembers: a member that found nobody (yet) holds no
+            // topology and no data of its own, so when discovery or MERGE3 brings it to the others it simply
+            // joins their caches; nothing needs merging, and it never serves an empty, separate copy.
+            awaitMembers();
+        } catch (RuntimeException e) {
+            stopNow();
+            throw e;
+        }
+        try {
             sessions = cm.getCache(SESSIONS); // returns after the join and the initial state transfer
             globals = cm.getCache(GLOBALS);
         } catch (RuntimeException e) {
@@ -191,44 +238,68 @@ public final class ClusterMember {
         }
         expiry.start();
         expiry.fileLocalSessions();
+        budget.topologyChanged();
         started = true;
-        LOG.info("joined cluster '{}' as {}: {} member(s) {}, owners {}, {} sessions held here, in {} ms", c.name(),
-                ClusterStack.memberName(c), cm.getMembers().size(), cm.getMembers(), c.owners(), localEntries(),
+        LOG.info("joined cluster '{}' as {}: {} member(s) {} (ready from {}), owners {}, {} sessions held here, in {}"
+                + " ms", c.name(), ClusterStack.memberName(c), viewSize(), members(), minMembers, c.owners(), localEntries(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     }
 
-    /** Waits until the rebalance this member's join started has ended, and until it found the others (or gave up). */
+    /**
+     * Waits until the cluster view has at least {@link #minMembers()} members, saying every
+     * {@value #WAITING_LOG_MILLIS} ms why it still waits. Returns at once when the view is big enough; throws
+     * {@link StartupException} when the member is stopped meanwhile.
+     */
+    private void awaitMembers() {
+        long start = System.currentTimeMillis();
+        long nextLog = start + WAITING_LOG_MILLIS;
+        while (viewSize() < minMembers) {
+            pause("waiting for the other members");
+            long now = System.currentTimeMillis();
+            if (now >= nextLog) {
+                nextLog = now + WAITING_LOG_MILLIS;
+                LOG.warn("not ready: waiting {} s for a cluster of at least {} members (cluster.minMembers); the view"
+                        + " has {}: {}. If the others run, check cluster.name, cluster.secret (a member with another"
+                        + " secret is never answered) and cluster.members / cluster.dnsQuery",
+                        (now - start) / 1000, minMembers, viewSize(), members());
+            }
+        }
+    }
+
+    /**
+     * Waits until the rebalance this member's join started has ended (this member holds its share of the data),
+     * in a view of at least {@link #minMembers()} members (a merge or a leave meanwhile may change it).
+     */
     private void awaitSettled() {
         long start = System.currentTimeMillis();
-        boolean expectsOthers = !config.cluster().dnsQuery().isEmpty() || config.cluster().members().stream()
-                .anyMatch(m -> !(m.port() == config.cluster().port() && sameHost(m.host(), config.cluster().bind())));
         boolean warned = false;
-        while (true) {
-            if (stopping) {
-                throw new StartupException("stopped while joining the cluster", null);
-            }
-            boolean settled = phase(sessions) == CacheTopology.Phase.NO_REBALANCE
-                    && phase(globals) == CacheTopology.Phase.NO_REBALANCE;
-            boolean alone = cm.getMembers().size() < 2;
-            long waited = System.currentTimeMillis() - start;
-            if (settled && (!alone || !expectsOthers || waited >= ALONE_GRACE_MILLIS)) {
-                if (alone && expectsOthers) {
-                    LOG.warn("no other member answered within {} ms: serving as a cluster of one. If others run,"
-                            + " check cluster.name, cluster.secret and cluster.members / cluster.dnsQuery",
-                            ALONE_GRACE_MILLIS);
-                }
-                return;
-            }
-            if (!warned && waited > 30_000) {
-                LOG.info("still waiting for the cluster to finish rebalancing after this member joined");
+        while (phase(sessions) != CacheTopology.Phase.NO_REBALANCE || phase(globals) != CacheTopology.Phase.NO_REBALANCE
+                || viewSize() < minMembers) {
+            if (!warned && System.currentTimeMillis() - start > WAITING_LOG_MILLIS) {
+                LOG.info("still waiting for the cluster to finish rebalancing after this member joined (view {})",
+                        members());
                 warned = true;
             }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new StartupException("interrupted while joining the cluster", e);
-            }
+            pause("joining the cluster");
+        }
+    }
+
+    /** Members in the current view; 0 before the channel is connected or after it closed. */
+    private int viewSize() {
+        DefaultCacheManager m = cm;
+        List<Address> view = m == null ? null : m.getMembers();
+        return view == null ? 0 : view.size();
+    }
+
+    private void pause(String what) {
+        if (stopping) {
+            throw new StartupException("stopped while " + what, null);
+        }
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StartupException("interrupted while " + what, e);
         }
     }
 
@@ -284,7 +355,11 @@ public final class ClusterMember {
     /** Why this member does not serve, or null when {@link #ready()}. */
     public String notReadyReason() {
         if (!started) {
-            return "joining the cluster";
+            if (sessions == null && viewSize() < minMembers) {
+                return "waiting for a cluster of at least " + minMembers + " members (cluster.minMembers); the view has "
+                        + viewSize();
+            }
+            return "joining the cluster (receiving this member's share of the data)";
         }
         if (stopping) {
             return "leaving the cluster";
@@ -401,6 +476,16 @@ public final class ClusterMember {
 
     Stats stats() {
         return stats;
+    }
+
+    /** True once the caches exist (from the join on). */
+    boolean started() {
+        return sessions != null;
+    }
+
+    /** What this member holds, for the member-wide limits. */
+    OwnerBudget budget() {
+        return budget;
     }
 
     ServerConfig config() {
@@ -581,6 +666,7 @@ public final class ClusterMember {
         public void topologyChanged(TopologyChangedEvent<?, ?> e) {
             if (!e.isPre() && started && !stopping) {
                 expiry.fileLocalSessions(); // segments this member gained: their sessions need filing here
+                budget.topologyChanged(); // they count toward its limits; segments it lost no longer do
             }
         }
     }

@@ -4,8 +4,10 @@ import static dev.satchel.json.ResponseWriter.field;
 
 import dev.satchel.engine.Command;
 import dev.satchel.engine.Engine;
+import dev.satchel.engine.Limits;
 import dev.satchel.engine.OwnerExecutor;
 import dev.satchel.engine.Request;
+import dev.satchel.engine.ServerCommands;
 import dev.satchel.engine.Session;
 import dev.satchel.json.ResponseWriter;
 import dev.satchel.persist.Dataset;
@@ -24,11 +26,15 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.infinispan.distribution.LocalizedCacheTopology;
+import org.infinispan.remoting.transport.Address;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,13 +54,7 @@ final class ClusterOps {
     private static final byte[] F_TOTAL_SESSIONS = field("totalSessions");
     private static final byte[] F_TOTAL_KEYS = field("totalKeys");
     private static final byte[] F_CNT = field("cnt");
-    private static final byte[] F_VERSION = field("serverVersion");
-    private static final byte[] F_PERSIST = field("persistEnabled");
-    private static final byte[] F_TOKEN_FORMAT = field("tokenFormat");
-    private static final byte[] F_UPTIME = field("uptimeSeconds");
     private static final byte[] F_SESSIONS = field("sessions");
-    private static final byte[] F_SESSION_KEYS = field("sessionKeys");
-    private static final byte[] F_KV_KEYS = field("kvKeys");
     private static final byte[] F_CLUSTER = field("cluster");
     private static final byte[] F_MEMBERS_FIRST = "\"members\":".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     private static final byte[] F_OWNERS = field("owners");
@@ -86,27 +86,11 @@ final class ClusterOps {
                 return out.toByteArray();
             });
             case "SV_INFO" -> {
-                String version = engine.version();
-                boolean persist = engine.persistEnabled();
-                String format = engine.tokens().format().configName();
-                long uptime = engine.uptimeMillis() / 1000;
+                ServerCommands.InfoFields fields = ServerCommands.InfoFields.of(engine); // on the loop
                 yield allMembers(MemberTask.INFO, now).thenApply(answers -> {
                     long[] t = sum(answers, 3);
                     ResponseWriter out = writer();
-                    out.begin(c.responsePrefix(), Status.OK).raw(F_VERSION).string(version)
-                            .raw(F_PERSIST).bool(persist).raw(F_TOKEN_FORMAT).string(format)
-                            .raw(F_UPTIME).number(uptime).raw(F_SESSIONS).number(t[0])
-                            .raw(F_SESSION_KEYS).number(t[1]).raw(F_KV_KEYS).number(t[2])
-                            .raw(F_CLUSTER).rawByte('{').raw(F_MEMBERS_FIRST).rawByte('[');
-                    List<String> members = member.members();
-                    for (int i = 0; i < members.size(); i++) {
-                        if (i > 0) {
-                            out.rawByte(',');
-                        }
-                        out.string(members.get(i));
-                    }
-                    out.rawByte(']').raw(F_OWNERS).number(member.config().cluster().owners())
-                            .raw(F_MEMBER).string(member.self()).rawByte('}').end();
+                    ServerCommands.writeInfo(c, fields, t[0], t[1], t[2], this::writeCluster, out);
                     return out.toByteArray();
                 });
             }
@@ -123,6 +107,20 @@ final class ClusterOps {
             default -> CompletableFuture.completedFuture(router.error(c.responsePrefix(), Status.UNKNOWN,
                     c.name() + " is not available in cluster mode"));
         };
+    }
+
+    /** SV_INFO's {@code cluster} member: the members in the view, the owners per session, this member. */
+    private void writeCluster(ResponseWriter out) {
+        out.raw(F_CLUSTER).rawByte('{').raw(F_MEMBERS_FIRST).rawByte('[');
+        List<String> members = member.members();
+        for (int i = 0; i < members.size(); i++) {
+            if (i > 0) {
+                out.rawByte(',');
+            }
+            out.string(members.get(i));
+        }
+        out.rawByte(']').raw(F_OWNERS).number(member.config().cluster().owners())
+                .raw(F_MEMBER).string(member.self()).rawByte('}');
     }
 
     private ResponseWriter writer() {
@@ -212,7 +210,9 @@ final class ClusterOps {
         Set<SessionKey> wanted = only;
         CompletableFuture<byte[]> result = allMembers(MemberTask.SNAPSHOT, now).thenCompose(answers -> {
             SessionSnapshot snap = new SessionSnapshot();
-            for (byte[] a : answers) {
+            for (int m = 0; m < answers.size(); m++) {
+                byte[] a = answers.get(m);
+                answers.set(m, null); // decoded once: the heap holds the snapshot and one member's answer at most
                 DataInputStream in = new DataInputStream(new ByteArrayInputStream(a));
                 try {
                     while (a.length > 0 && in.readBoolean()) {
@@ -284,9 +284,71 @@ final class ClusterOps {
     private CompletableFuture<byte[]> load(Request r, Command c, int kind) {
         String name = datasetName(r);
         long t0 = System.nanoTime();
-        return persistence().load(name, kind).thenCompose(d -> kind == Format.KIND_SESSIONS
-                ? loadSessions(d, c, name, t0) : loadKeys(d, c, name, t0))
-                .handle((bytes, err) -> err != null ? failure(c, err) : bytes);
+        return persistence().load(name, kind).thenCompose(d -> allMembers(MemberTask.BUDGET, 0).thenCompose(held -> {
+            String problem = limitProblem(d, held);
+            if (problem != null) {
+                d.release(0, d.count());
+                return CompletableFuture.completedFuture(router.error(c.responsePrefix(), Status.LIMIT_EXCEEDED,
+                        problem));
+            }
+            return kind == Format.KIND_SESSIONS ? loadSessions(d, c, name, t0) : loadKeys(d, c, name, t0);
+        })).handle((bytes, err) -> err != null ? failure(c, err) : bytes);
+    }
+
+    /**
+     * The limits of a load, per member as for commands (limits.maxSessions and limits.maxStoredBytes bound what
+     * one member holds, primary and backup copies): every member that would hold a copy of a loaded session (or
+     * of the global key space) is checked, as a standalone server checks a load, on what the load would add to it
+     * ({@code held}: each member's {@link MemberTask#BUDGET} answer). Conservative as standalone: tokens in use and
+     * keys that would be overwritten count as new. Returns the {@code m} of the 170 that refuses the whole load
+     * before anything is inserted, or null.
+     */
+    private String limitProblem(Dataset d, List<byte[]> held) {
+        Map<String, long[]> adds = new HashMap<>(); // address -> {sessions, bytes, largest}
+        LocalizedCacheTopology sessions = member.sessionsCache()
+                .getDistributionManager().getCacheTopology();
+        if (d.holdsSessions()) {
+            for (int i = 0; i < d.count(); i++) {
+                KeyValues store = d.store(i);
+                long bytes = store == null ? 0 : store.storedBytes();
+                long keys = store == null ? 0 : store.size();
+                for (Address a : sessions.getDistribution(
+                        new SessionKey(d.tokenHi(i), d.tokenLo(i))).writeOwners()) {
+                    long[] t = adds.computeIfAbsent(a.toString(), k -> new long[3]);
+                    t[0]++;
+                    t[1] += bytes;
+                    t[2] = Math.max(t[2], keys);
+                }
+            }
+        } else {
+            long bytes = 0;
+            for (int i = 0; i < d.count(); i++) {
+                bytes += d.entry(i).length;
+            }
+            for (Address a : member.globalsCache().getDistributionManager()
+                    .getCacheTopology().getDistribution(SessionKey.GLOBAL).writeOwners()) {
+                adds.computeIfAbsent(a.toString(), k -> new long[3])[1] += bytes;
+            }
+        }
+        for (byte[] answer : held) {
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(answer));
+            try {
+                long[] add = adds.get(in.readUTF());
+                long sessionsNow = in.readLong();
+                long storedNow = in.readLong();
+                Limits limits = new Limits((int) in.readLong(),
+                        (int) in.readLong(), in.readLong(), Integer.MAX_VALUE);
+                if (add != null) {
+                    String problem = limits.loadProblem(add[0], sessionsNow, add[1], storedNow, add[2]);
+                    if (problem != null) {
+                        return problem;
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return null;
     }
 
     private CompletableFuture<byte[]> loadSessions(Dataset d, Command c, String name, long t0) {

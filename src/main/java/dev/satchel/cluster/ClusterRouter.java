@@ -47,9 +47,10 @@ import org.slf4j.LoggerFactory;
  * 1000 "cluster unavailable".
  *
  * <p>Batching: the commands a member sends go in units and batches, never more than one unit per key in
- * flight. A key's unit is formed when it is sent: every command then waiting on the key (up to
- * {@link #MAX_TRAIN}), run on the owner one after the other in their order, so a client pipelining on one
- * session gets one round trip per unit, not per command. Units ready to go (a key's first command, the next
+ * flight. A key's unit is formed when it is sent: a command that changes data goes alone, by {@code eval}
+ * (see {@code Pending#batchable}: its backups must get the primary's limit verdict); otherwise every read
+ * then waiting on the key up to the next write (at most {@link #MAX_TRAIN}), run on the owner one after the
+ * other in their order, so a client pipelining reads on one session gets one round trip per unit. Units ready to go (a key's first command, the next
  * one after a completion, a retry) wait in {@code ready}; ONE loop task per burst ({@link #flush}) sends them
  * all, grouped by the primary owner of their keys, as one {@code ReadWriteManyEntriesCommand} per owner
  * ({@link ManyEval}; at most {@link #MAX_BATCH} keys each): one Infinispan command, one JGroups message to the
@@ -234,6 +235,17 @@ public final class ClusterRouter implements CommandRouter {
             this.done = done;
         }
 
+        /**
+         * Whether it may go in a train or a batch: only commands that change nothing. A many-entries command is
+         * marshalled to the backups before the primary runs it, so a write in one would reach the backups
+         * without the primary's limit verdict ({@code ClusterCommand.verdict}: limits.maxSessions and
+         * limits.maxStoredBytes are decided by what the primary holds) and a backup could decide otherwise.
+         */
+        boolean batchable() {
+            return (op == ClusterCommand.RUN || op == ClusterCommand.GLOBAL || op == ClusterCommand.EXISTS)
+                    && !client.mutates();
+        }
+
         /** Any thread: hands the answer on (completes the deferred response, or what waits on it). */
         void complete(byte[] bytes) {
             try {
@@ -311,11 +323,17 @@ public final class ClusterRouter implements CommandRouter {
             if (u.commands == null) {
                 synchronized (inFlight) {
                     ArrayDeque<Pending> w = u.queue.waiting;
-                    Pending[] commands = new Pending[Math.min(MAX_TRAIN, w.size())];
-                    for (int i = 0; i < commands.length; i++) {
-                        commands[i] = w.poll();
+                    Pending first = w.poll();
+                    if (!first.batchable()) {
+                        u.commands = new Pending[] {first};
+                    } else {
+                        ArrayList<Pending> train = new ArrayList<>(Math.min(MAX_TRAIN, w.size() + 1));
+                        train.add(first);
+                        while (train.size() < MAX_TRAIN && w.peek() != null && w.peek().batchable()) {
+                            train.add(w.poll());
+                        }
+                        u.commands = train.toArray(new Pending[0]);
                     }
-                    u.commands = commands;
                 }
             }
             for (Pending p : u.commands) {
@@ -325,6 +343,10 @@ public final class ClusterRouter implements CommandRouter {
             }
             if (u.alone) {
                 evalAlone(u, 0);
+                continue;
+            }
+            if (!u.commands[0].batchable()) { // a write: by itself, so its backups get the primary's verdict
+                evalOne(u);
                 continue;
             }
             if (u.queue.global) { // one key: never more than one unit per flush

@@ -28,7 +28,7 @@ final class ClusterSchema implements SerializationContextInitializer {
             /**
              * @TypeId(7103)
              */
-            message ClusterCommand { optional int32 op = 1; optional int64 id = 2; optional int64 now = 3; optional bytes message = 4; }
+            message ClusterCommand { optional int32 op = 1; optional int64 id = 2; optional int64 now = 3; optional bytes message = 4; optional int32 verdict = 5; }
             /**
              * @TypeId(7104)
              */
@@ -50,107 +50,80 @@ final class ClusterSchema implements SerializationContextInitializer {
 
     @Override
     public void registerMarshallers(SerializationContext ctx) {
-        ctx.registerMarshaller(new M<>(SessionKey.class, "satchel.SessionKey") {
-            @Override
-            public SessionKey readFrom(ProtoStreamReader r) throws IOException {
-                long hi = r.readLong("hi");
-                long lo = r.readLong("lo");
-                return new SessionKey(hi, lo);
-            }
-
-            @Override
-            public void writeTo(ProtoStreamWriter w, SessionKey k) throws IOException {
-                w.writeLong("hi", k.hi);
-                w.writeLong("lo", k.lo);
-            }
-        });
-        ctx.registerMarshaller(new M<>(Box.class, "satchel.Box") {
-            @Override
-            public Box readFrom(ProtoStreamReader r) throws IOException {
-                return Box.fromBlob(r.readBytes("blob"));
-            }
-
-            @Override
-            public void writeTo(ProtoStreamWriter w, Box b) throws IOException {
-                w.writeBytes("blob", b.toBlob());
-            }
-        });
-        ctx.registerMarshaller(new M<>(ClusterCommand.class, "satchel.ClusterCommand") {
-            @Override
-            public ClusterCommand readFrom(ProtoStreamReader r) throws IOException {
-                int op = r.readInt("op");
-                long id = r.readLong("id");
-                long now = r.readLong("now");
-                byte[] message = r.readBytes("message");
-                return new ClusterCommand(op, id, now, message);
-            }
-
-            @Override
-            public void writeTo(ProtoStreamWriter w, ClusterCommand c) throws IOException {
-                w.writeInt("op", c.op);
-                w.writeLong("id", c.id);
-                w.writeLong("now", c.now);
-                if (c.message != null) {
-                    w.writeBytes("message", c.message);
-                }
-            }
-        });
-        ctx.registerMarshaller(new M<>(MemberTask.class, "satchel.MemberTask") {
-            @Override
-            public MemberTask readFrom(ProtoStreamReader r) throws IOException {
-                int op = r.readInt("op");
-                long now = r.readLong("now");
-                return new MemberTask(op, now);
-            }
-
-            @Override
-            public void writeTo(ProtoStreamWriter w, MemberTask t) throws IOException {
-                w.writeInt("op", t.op);
-                w.writeLong("now", t.now);
-            }
-        });
-        ctx.registerMarshaller(new M<>(ManyEval.Apply.class, "satchel.ManyApply") {
-            @Override
-            public ManyEval.Apply readFrom(ProtoStreamReader r) {
-                return new ManyEval.Apply(); // no state: the member it runs on is injected there
-            }
-
-            @Override
-            public void writeTo(ProtoStreamWriter w, ManyEval.Apply a) {
-                // no fields
-            }
-        });
-        ctx.registerMarshaller(new M<>(ManyEval.Train.class, "satchel.Train") {
-            @Override
-            public ManyEval.Train readFrom(ProtoStreamReader r) throws IOException {
-                return new ManyEval.Train(r.readArray("commands", ClusterCommand.class));
-            }
-
-            @Override
-            public void writeTo(ProtoStreamWriter w, ManyEval.Train t) throws IOException {
-                w.writeArray("commands", t.commands, ClusterCommand.class);
-            }
-        });
+        ctx.registerMarshaller(marshaller(SessionKey.class, "satchel.SessionKey",
+                r -> new SessionKey(r.readLong("hi"), r.readLong("lo")),
+                (w, k) -> {
+                    w.writeLong("hi", k.hi);
+                    w.writeLong("lo", k.lo);
+                }));
+        ctx.registerMarshaller(marshaller(Box.class, "satchel.Box",
+                r -> Box.fromBlob(r.readBytes("blob")),
+                (w, b) -> w.writeBytes("blob", b.toBlob())));
+        ctx.registerMarshaller(marshaller(ClusterCommand.class, "satchel.ClusterCommand",
+                r -> {
+                    int op = r.readInt("op");
+                    long id = r.readLong("id");
+                    long now = r.readLong("now");
+                    byte[] message = r.readBytes("message");
+                    Integer verdict = r.readInt("verdict");
+                    return new ClusterCommand(op, id, now, message, verdict == null ? 0 : verdict.byteValue());
+                },
+                (w, c) -> {
+                    w.writeInt("op", c.op);
+                    w.writeLong("id", c.id);
+                    w.writeLong("now", c.now);
+                    if (c.message != null) {
+                        w.writeBytes("message", c.message);
+                    }
+                    w.writeInt("verdict", c.verdict);
+                }));
+        ctx.registerMarshaller(marshaller(MemberTask.class, "satchel.MemberTask",
+                r -> new MemberTask(r.readInt("op"), r.readLong("now")),
+                (w, t) -> {
+                    w.writeInt("op", t.op);
+                    w.writeLong("now", t.now);
+                }));
+        ctx.registerMarshaller(marshaller(ManyEval.Apply.class, "satchel.ManyApply",
+                r -> new ManyEval.Apply(), // no state: the member it runs on is injected there
+                (w, a) -> { }));
+        ctx.registerMarshaller(marshaller(ManyEval.Train.class, "satchel.Train",
+                r -> new ManyEval.Train(r.readArray("commands", ClusterCommand.class)),
+                (w, t) -> w.writeArray("commands", t.commands, ClusterCommand.class)));
     }
 
-    /** A marshaller's class and message name. */
-    private abstract static class M<T> implements MessageMarshaller<T> {
-        private final Class<T> type;
-        private final String name;
+    /** Reads one message's fields, in declaration order. */
+    private interface Reader<T> {
+        T read(MessageMarshaller.ProtoStreamReader r) throws IOException;
+    }
 
-        M(Class<T> type, String name) {
-            this.type = type;
-            this.name = name;
-        }
+    /** Writes one message's fields, in declaration order. */
+    private interface Writer<T> {
+        void write(MessageMarshaller.ProtoStreamWriter w, T value) throws IOException;
+    }
 
-        @Override
-        public Class<? extends T> getJavaClass() {
-            return type;
-        }
+    /** The marshaller of the message {@code name} for {@code type}, from how its fields are read and written. */
+    private static <T> MessageMarshaller<T> marshaller(Class<T> type, String name, Reader<T> reader,
+            Writer<T> writer) {
+        return new MessageMarshaller<>() {
+            @Override
+            public T readFrom(ProtoStreamReader r) throws IOException {
+                return reader.read(r);
+            }
 
-        @Override
-        public String getTypeName() {
-            return name;
-        }
+            @Override
+            public void writeTo(ProtoStreamWriter w, T value) throws IOException {
+                writer.write(w, value);
+            }
+
+            @Override
+            public Class<? extends T> getJavaClass() {
+                return type;
+            }
+
+            @Override
+            public String getTypeName() {
+                return name;
+            }
+        };
     }
 }

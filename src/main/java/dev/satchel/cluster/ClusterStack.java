@@ -45,6 +45,27 @@ public final class ClusterStack {
     public static final int FD_PORT_OFFSET = 100;
     /** JGroups' incoming thread pool: small (2 cores), and "run" so a full pool never drops a message. */
     static final int MAX_THREADS = 16;
+    /**
+     * GMS join_timeout: how long a starting member waits for discovery answers (and then for each JOIN
+     * answer). With no answer at all it forms a view of its own, so this is generous for a cold JVM on a busy
+     * machine; it costs nothing when the others answer (discovery ends at the coordinator's answer), only the
+     * very first member of a new cluster waits it out.
+     */
+    static final long JOIN_TIMEOUT_MILLIS = 3000;
+    /**
+     * Discovery requests a starting member sends within {@link #JOIN_TIMEOUT_MILLIS} (at 0, 1 and 2 s). One is
+     * not enough: a member restarted on the same address meets the running members' own connection attempts
+     * to that address (MERGE3 probes every listed member), JGroups' TCP keeps one of two crossing connections
+     * and closes the other, and a discovery request written on the closed one is lost (discovery is below the
+     * reliable layers). Without an answer the member would form a cluster of its own.
+     */
+    static final int DISCOVERY_RUNS = 3;
+    /**
+     * GMS leave_timeout: how long a leaving member waits for the coordinator to install the view without it.
+     * JGroups' 1 s is short on a loaded machine; after it the member just closes and the others must suspect
+     * it (failure detection) instead of seeing a clean leave.
+     */
+    static final long LEAVE_TIMEOUT_MILLIS = 3000;
 
     private ClusterStack() {
     }
@@ -85,6 +106,7 @@ public final class ClusterStack {
         if (!c.dnsQuery().isEmpty()) {
             DNS_PING dns = new DNS_PING();
             dns.setDNSQuery(c.dnsQuery());
+            dns.numDiscoveryRuns(DISCOVERY_RUNS);
             stack.add(dns);
         } else {
             TCPPING ping = new TCPPING();
@@ -94,6 +116,7 @@ public final class ClusterStack {
             }
             ping.setInitialHosts(hosts);
             ping.setPortRange(0);
+            ping.numDiscoveryRuns(DISCOVERY_RUNS);
             stack.add(ping);
         }
         MERGE3 merge = new MERGE3();
@@ -124,7 +147,8 @@ public final class ClusterStack {
         stable.setMaxBytes(1_000_000);
         stack.add(stable);
         GMS gms = new GMS();
-        gms.setJoinTimeout(2000);
+        gms.setJoinTimeout(JOIN_TIMEOUT_MILLIS);
+        gms.setLeaveTimeout(LEAVE_TIMEOUT_MILLIS);
         gms.printLocalAddress(false);
         stack.add(gms);
         UFC ufc = new UFC();

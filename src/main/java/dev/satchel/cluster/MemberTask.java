@@ -29,6 +29,12 @@ final class MemberTask implements Function<EmbeddedCacheManager, byte[]> {
     static final int END_ALL = 2;
     /** Every live session held here as primary, in its binary form (for SH_SAVE). */
     static final int SNAPSHOT = 3;
+    /**
+     * What this member holds and may hold, for the limit check of a load: its address (UTF), live sessions,
+     * stored bytes (primary and backup copies), limits.maxSessions, limits.maxKeysPerSession and
+     * limits.maxStoredBytes.
+     */
+    static final int BUDGET = 4;
 
     final int op;
     final long now;
@@ -49,6 +55,7 @@ final class MemberTask implements Function<EmbeddedCacheManager, byte[]> {
                 case INFO -> info(m);
                 case END_ALL -> endAll(m);
                 case SNAPSHOT -> snapshot(m);
+                case BUDGET -> budget(m, cm);
                 default -> throw new IllegalArgumentException("unknown member task " + op);
             };
         } catch (IOException e) {
@@ -135,6 +142,18 @@ final class MemberTask implements Function<EmbeddedCacheManager, byte[]> {
         }
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         new DataOutputStream(bytes).writeLong(n);
+        return bytes.toByteArray();
+    }
+
+    private static byte[] budget(ClusterMember m, EmbeddedCacheManager cm) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.writeUTF(String.valueOf(cm.getAddress()));
+        out.writeLong(m.budget().sessions());
+        out.writeLong(m.budget().storedBytes());
+        out.writeLong(m.config().limits().maxSessions());
+        out.writeLong(m.config().limits().maxKeysPerSession());
+        out.writeLong(m.config().limits().maxStoredBytes());
         return bytes.toByteArray();
     }
 

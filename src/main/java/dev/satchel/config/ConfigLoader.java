@@ -147,6 +147,10 @@ public final class ConfigLoader {
             new Setting("cluster.owners", "SATCHEL_CLUSTER_OWNERS", "--cluster-owners", "2",
                     "copies of each session and global key in the cluster (1 to 8); 2 survives the loss of any one"
                             + " member"),
+            new Setting("cluster.minMembers", "SATCHEL_CLUSTER_MIN_MEMBERS", "--cluster-min-members", "0",
+                    "a starting member becomes ready only in a cluster view of at least this many members, so a"
+                            + " member alone (wrong secret, cut off, a restart that missed the others) never serves"
+                            + " its own empty data; 0 = a majority of cluster.members, or 2 with cluster.dnsQuery"),
             // ---- operations: admin port (health, metrics), shutdown, logs (README "Health and metrics") ----
             new Setting("admin.bind", "SATCHEL_ADMIN_BIND", "--admin-bind", "127.0.0.1",
                     "address of the admin HTTP port (/health/live, /health/ready, /metrics); no credentials there"),
@@ -440,8 +444,9 @@ public final class ConfigLoader {
         Value sec = v.get("cluster.secret");
         String secret = sec.text();
         int owners = integer(v, "cluster.owners", 1, 8);
+        int minMembers = integer(v, "cluster.minMembers", 0, 1024);
         ServerConfig.Cluster c = new ServerConfig.Cluster(enabled, name, bind, clusterPort, java.util.List.copyOf(members),
-                dns, secret, owners);
+                dns, secret, owners, minMembers);
         if (!enabled) {
             return c;
         }
@@ -451,6 +456,11 @@ public final class ConfigLoader {
         }
         if (!members.isEmpty() && !dns.isEmpty()) {
             throw bad("cluster.dnsQuery", d, "set either cluster.members or cluster.dnsQuery, not both");
+        }
+        if (!members.isEmpty() && minMembers > members.size() + 1) {
+            throw bad("cluster.minMembers", v.get("cluster.minMembers"), "at most the number of members in"
+                    + " cluster.members (" + members.size() + ", plus this one if it is not listed): a member would"
+                    + " never become ready");
         }
         if (secret.isEmpty()) {
             throw bad("cluster.secret", sec, "required in cluster mode (SATCHEL_CLUSTER_SECRET,"

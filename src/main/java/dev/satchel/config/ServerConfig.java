@@ -190,14 +190,16 @@ public record ServerConfig(
      * @param dnsQuery DNS discovery: a name whose A records are the members; empty when {@code members} is used
      * @param secret   shared by every member: authentication and the key of every member message
      * @param owners   copies of each session and global key
+     * @param minMembers a starting member is ready only in a view of at least this many members; 0 = the default
+     *                 (a majority of {@code members}, or 2 with {@code dnsQuery}: see {@code ClusterMember})
      */
     public record Cluster(boolean enabled, String name, String bind, int port, java.util.List<HostPort> members,
-            String dnsQuery, String secret, int owners) {
+            String dnsQuery, String secret, int owners, int minMembers) {
         @Override
         public String toString() {
             return "Cluster[enabled=" + enabled + ", name=" + name + ", bind=" + bind + ", port=" + port
                     + ", members=" + members + ", dnsQuery=" + dnsQuery + ", secret=" + (secret.isEmpty() ? "" : "(set)")
-                    + ", owners=" + owners + "]";
+                    + ", owners=" + owners + ", minMembers=" + minMembers + "]";
         }
     }
 }

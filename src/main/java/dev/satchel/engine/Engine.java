@@ -488,28 +488,11 @@ public final class Engine implements CommandContext {
 
     // ---- limits (README "Security and limits"): checked on the loop before anything changes ----
 
-    private int maxSessions = Integer.MAX_VALUE;
-    private int maxKeysPerSession = Integer.MAX_VALUE;
-    private long maxStoredBytes = Long.MAX_VALUE;
-    private int maxResponseBytes = Integer.MAX_VALUE;
-    private Problem sessionsProblem;
-    private Problem keysPerSessionProblem;
-    private Problem storedBytesProblem;
-    private Problem responseProblem;
+    private Limits limits = Limits.NONE;
 
     /** Sets the limits (unlimited until called); call before the loop starts. */
     public void limits(int maxSessions, int maxKeysPerSession, long maxStoredBytes, int maxResponseBytes) {
-        this.maxSessions = maxSessions;
-        this.maxKeysPerSession = maxKeysPerSession;
-        this.maxStoredBytes = maxStoredBytes;
-        this.maxResponseBytes = maxResponseBytes;
-        this.sessionsProblem = Problem.limit("live sessions at limits.maxSessions (" + maxSessions + ")");
-        this.keysPerSessionProblem = Problem.limit("session would hold more than limits.maxKeysPerSession ("
-                + maxKeysPerSession + ") keys");
-        this.storedBytesProblem = Problem.limit("stored data would exceed limits.maxStoredBytes (" + maxStoredBytes
-                + " bytes)");
-        this.responseProblem = Problem.limit("response larger than limits.maxResponseBytes (" + maxResponseBytes
-                + ")");
+        this.limits = new Limits(maxSessions, maxKeysPerSession, maxStoredBytes, maxResponseBytes);
     }
 
     /** Key and value bytes stored in total, sessions and global space (what limits.maxStoredBytes bounds). */
@@ -518,19 +501,19 @@ public final class Engine implements CommandContext {
     }
 
     public long maxStoredBytes() {
-        return maxStoredBytes;
+        return limits.maxStoredBytes;
     }
 
     /** Largest response a command may write (GET and KEYS check it as they go). */
     @Override
     public int maxResponseBytes() {
-        return maxResponseBytes;
+        return limits.maxResponseBytes;
     }
 
     /** The 170 problem of a response that would pass {@link #maxResponseBytes()}. */
     @Override
     public Problem responseTooLarge() {
-        return responseProblem;
+        return limits.response;
     }
 
     /** The clock reading of the last {@link #expireDue} pass, which left nothing due at that instant. */
@@ -556,10 +539,10 @@ public final class Engine implements CommandContext {
 
     /** Null if one more session fits under limits.maxSessions, else the 170 problem. */
     public Problem newSessionProblem() {
-        if (sessions.size() >= maxSessions) {
+        if (sessions.size() >= limits.maxSessions) {
             expireDue(); // sessions past their deadline do not count
-            if (sessions.size() >= maxSessions) {
-                return sessionsProblem;
+            if (sessions.size() >= limits.maxSessions) {
+                return limits.sessions;
             }
         }
         return null;
@@ -573,36 +556,7 @@ public final class Engine implements CommandContext {
      */
     @Override
     public Problem writeProblem(Session s, KeyValues kv, Request.Entries r, boolean clearFirst, boolean overwrite) {
-        int n = r.count();
-        long added = 0;
-        for (int i = 0; i < n; i++) {
-            added += r.entry(i).length;
-        }
-        long keysBound = (clearFirst ? 0 : kv.size()) + n;
-        long removed = clearFirst ? kv.storedBytes() : 0;
-        boolean keysFit = s == null || keysBound <= maxKeysPerSession;
-        if (keysFit && added - removed <= maxStoredBytes - storedBytes()) {
-            return null;
-        }
-        long keys = clearFirst ? 0 : kv.size();
-        long delta = -removed;
-        for (int i = 0; i < n; i++) {
-            byte[] e = r.entry(i);
-            int p = clearFirst ? -1 : kv.find(Entry.key(e));
-            if (p < 0) {
-                keys++;
-                delta += e.length;
-            } else if (overwrite) {
-                delta += e.length - kv.entryAt(p).length;
-            }
-        }
-        if (s != null && keys > maxKeysPerSession && keys > kv.size()) {
-            return keysPerSessionProblem;
-        }
-        if (delta > 0 && delta > maxStoredBytes - storedBytes()) {
-            return storedBytesProblem;
-        }
-        return null;
+        return limits.writeProblem(s, kv, r, clearFirst, overwrite, storedBytes());
     }
 
     /**
@@ -619,17 +573,7 @@ public final class Engine implements CommandContext {
     }
 
     private String loadProblemNow(long sessions, long bytes, long largestStore) {
-        if (sessions > 0 && sessions > (long) maxSessions - this.sessions.size()) {
-            return "loading " + sessions + " sessions would pass limits.maxSessions (" + maxSessions + ")";
-        }
-        if (largestStore > maxKeysPerSession) {
-            return "dataset has a session of " + largestStore + " keys, more than limits.maxKeysPerSession ("
-                    + maxKeysPerSession + ")";
-        }
-        if (bytes > maxStoredBytes - storedBytes()) {
-            return "loading " + bytes + " bytes would pass limits.maxStoredBytes (" + maxStoredBytes + " bytes)";
-        }
-        return null;
+        return limits.loadProblem(sessions, this.sessions.size(), bytes, storedBytes(), largestStore);
     }
 
 

@@ -2,7 +2,6 @@ package dev.satchel.engine;
 
 import dev.satchel.json.ResponseWriter;
 import dev.satchel.spec.Status;
-import dev.satchel.store.Entry;
 import dev.satchel.store.KeyValues;
 import java.io.DataInput;
 import java.io.DataOutput;
@@ -18,26 +17,81 @@ import java.io.IOException;
  * <p>Deterministic: the time is a parameter ({@code now}, wall-clock milliseconds chosen by the member that
  * received the request), nothing reads a clock, a random source or member-local state, because every copy of a
  * session runs the same command (Infinispan's functional API re-runs it on the backups) and the copies must stay
- * equal. For the same reason only the per-session limit (keys per session) is checked here; the member-wide
- * budgets of the command loop (stored bytes, sessions) have no deterministic equivalent across members.
+ * equal. The limits are the one exception: the member-wide budgets (limits.maxSessions, limits.maxStoredBytes)
+ * are checked against what the deciding member holds, which differs between members. So one copy decides and
+ * the others replay its decision: before each command the caller either lets this executor decide
+ * ({@link #decide}, with the member's holdings; then {@link #verdict()} says what it decided) or makes it replay
+ * a verdict taken elsewhere ({@link #replay}): every limit check then answers as it did on the deciding copy,
+ * whatever this member's own limits and holdings are.
  *
  * <p>Not thread-safe: one instance per thread; callers serialise access to a session (Infinispan's key lock).
  */
 public final class OwnerExecutor implements CommandContext, Changes {
-    private final int maxKeysPerSession;
-    private final int maxResponseBytes;
-    private final Problem keysPerSessionProblem;
-    private final Problem responseProblem;
+    /** No verdict yet: the copy that runs the command first decides. */
+    public static final byte UNDECIDED = 0;
+    /** Every limit check passed. */
+    public static final byte ADMITTED = 1;
+    /** Refused: limits.maxKeysPerSession. */
+    public static final byte REFUSED_KEYS = 2;
+    /** Refused: limits.maxStoredBytes. */
+    public static final byte REFUSED_BYTES = 3;
+    /** Refused: limits.maxSessions (SH_NEW). */
+    public static final byte REFUSED_SESSIONS = 4;
+    /** Refused: limits.maxResponseBytes (GET, KEYS). */
+    public static final byte REFUSED_RESPONSE = 5;
+
+    private final Limits limits;
     private long now;
     private boolean changed;
+    /** {@link #UNDECIDED} while deciding; else the verdict being replayed. */
+    private byte replaying;
+    private byte verdict = ADMITTED;
+    private Holdings held = Holdings.NOTHING;
 
-    public OwnerExecutor(int maxKeysPerSession, int maxResponseBytes) {
-        this.maxKeysPerSession = maxKeysPerSession;
-        this.maxResponseBytes = maxResponseBytes;
-        this.keysPerSessionProblem = Problem.limit("session would hold more than limits.maxKeysPerSession ("
-                + maxKeysPerSession + ") keys");
-        this.responseProblem = Problem.limit("response larger than limits.maxResponseBytes (" + maxResponseBytes
-                + ")");
+    /** What the deciding member holds: read only when a limit is checked. */
+    public interface Holdings {
+        Holdings NOTHING = new Holdings() {
+            @Override
+            public long sessions() {
+                return 0;
+            }
+
+            @Override
+            public long storedBytes() {
+                return 0;
+            }
+        };
+
+        /** Live sessions held. */
+        long sessions();
+
+        /** Key and value bytes held. */
+        long storedBytes();
+    }
+
+    public OwnerExecutor(Limits limits) {
+        this.limits = limits;
+    }
+
+    /**
+     * The next command decides its limits itself, against a member that holds {@code held};
+     * {@link #verdict()} then says what it decided.
+     */
+    public void decide(Holdings held) {
+        this.replaying = UNDECIDED;
+        this.held = held;
+        this.verdict = ADMITTED;
+    }
+
+    /** The next command's limit checks answer {@code verdict}, as they did where it was decided. */
+    public void replay(byte verdict) {
+        this.replaying = verdict;
+        this.verdict = verdict;
+    }
+
+    /** What the limit checks of the last command decided ({@link #ADMITTED} or a REFUSED_ verdict). */
+    public byte verdict() {
+        return verdict;
     }
 
     /** Whether the last {@link #run} or {@link #runGlobal} changed data, a deadline, or the session's life. */
@@ -130,7 +184,9 @@ public final class OwnerExecutor implements CommandContext, Changes {
      * SH_NEW on the owner of the token {@code (hi, lo)} the receiving member chose (drawn at random, or derived
      * from the name of a shared session): {@code existing} is the session holding that token now, or null.
      * Returns the new session and writes SH_NEW's answer; or, when a live session holds the token, returns null
-     * and writes 103 for a shared session, nothing for a random token (the caller draws another).
+     * and writes 103 for a shared session, nothing for a random token (the caller draws another); or, when the
+     * member holds limits.maxSessions live sessions, returns null and writes 170 ({@code existing} may have ended
+     * by expiry then: see {@link #changed()}).
      */
     public Session create(Session existing, Request.NewSession r, long hi, long lo, long now, ResponseWriter out) {
         this.now = now;
@@ -141,6 +197,11 @@ public final class OwnerExecutor implements CommandContext, Changes {
                 out.error(r.command().responsePrefix(), Status.SESSION_NEW_FAIL,
                         "a shared session with this name already exists");
             }
+            return null;
+        }
+        if (replaying == UNDECIDED ? held.sessions() >= limits.maxSessions : replaying == REFUSED_SESSIONS) {
+            verdict = REFUSED_SESSIONS;
+            out.error(r.command().responsePrefix(), limits.sessions.status(), limits.sessions.message());
             return null;
         }
         Session s = newSession(hi, lo, r.name(), shared, r.durationMillis(), r.deleteSession(), r.extendOnSetAdd(),
@@ -222,27 +283,29 @@ public final class OwnerExecutor implements CommandContext, Changes {
 
     @Override
     public Problem writeProblem(Session s, KeyValues kv, Request.Entries r, boolean clearFirst, boolean overwrite) {
-        int n = r.count();
-        if (s == null || (clearFirst ? 0L : kv.size()) + n <= maxKeysPerSession) {
-            return null;
+        if (replaying != UNDECIDED) {
+            return replaying == REFUSED_KEYS ? limits.keysPerSession
+                    : replaying == REFUSED_BYTES ? limits.storedBytes : null;
         }
-        long keys = clearFirst ? 0 : kv.size();
-        for (int i = 0; i < n; i++) {
-            if (clearFirst || kv.find(Entry.key(r.entry(i))) < 0) {
-                keys++;
-            }
+        Problem p = limits.writeProblem(s, kv, r, clearFirst, overwrite, held.storedBytes());
+        if (p != null) {
+            verdict = p == limits.keysPerSession ? REFUSED_KEYS : REFUSED_BYTES;
         }
-        return keys > maxKeysPerSession && keys > kv.size() ? keysPerSessionProblem : null;
+        return p;
     }
 
     @Override
     public int maxResponseBytes() {
-        return maxResponseBytes;
+        if (replaying != UNDECIDED) {
+            return replaying == REFUSED_RESPONSE ? 0 : Integer.MAX_VALUE;
+        }
+        return limits.maxResponseBytes;
     }
 
     @Override
     public Problem responseTooLarge() {
-        return responseProblem;
+        verdict = REFUSED_RESPONSE;
+        return limits.response;
     }
 
     // ---- Changes: only whether anything changed matters here ----

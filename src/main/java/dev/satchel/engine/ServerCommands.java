@@ -15,6 +15,37 @@ public final class ServerCommands {
         return List.of(new Info());
     }
 
+    /**
+     * The fields of SV_INFO that come from this process (read on the command loop), to be written with the
+     * data counts by {@link #writeInfo}: standalone at once, in cluster mode once every member has counted.
+     */
+    public record InfoFields(String version, boolean persistEnabled, String tokenFormat, long uptimeSeconds) {
+        public static InfoFields of(Engine engine) {
+            return new InfoFields(engine.version(), engine.persistEnabled(), engine.tokens().format().configName(),
+                    engine.uptimeMillis() / 1000);
+        }
+    }
+
+    /**
+     * Writes SV_INFO's answer: the fields every server answers, with these counts, then what {@code more} adds
+     * (cluster mode: the {@code cluster} member), if it is not null.
+     */
+    public static void writeInfo(Command c, InfoFields f, long sessions, long sessionKeys, long kvKeys,
+            java.util.function.Consumer<ResponseWriter> more, ResponseWriter out) {
+        out.begin(c.responsePrefix(), Status.OK)
+                .raw(Info.F_VERSION).string(f.version())
+                .raw(Info.F_PERSIST).bool(f.persistEnabled())
+                .raw(Info.F_TOKEN_FORMAT).string(f.tokenFormat())
+                .raw(Info.F_UPTIME).number(f.uptimeSeconds())
+                .raw(Info.F_SESSIONS).number(sessions)
+                .raw(Info.F_SESSION_KEYS).number(sessionKeys)
+                .raw(Info.F_KV_KEYS).number(kvKeys);
+        if (more != null) {
+            more.accept(out);
+        }
+        out.end();
+    }
+
     /** SV_INFO: version, persistence, and a few live figures. */
     static final class Info extends TableCommand {
         private static final byte[] F_VERSION = field("serverVersion");
@@ -32,15 +63,8 @@ public final class ServerCommands {
         @Override
         public void execute(Engine engine, Request r, ResponseWriter out) {
             engine.processExpiries(Integer.MAX_VALUE);
-            out.begin(responsePrefix(), Status.OK)
-                    .raw(F_VERSION).string(engine.version())
-                    .raw(F_PERSIST).bool(engine.persistEnabled())
-                    .raw(F_TOKEN_FORMAT).string(engine.tokens().format().configName())
-                    .raw(F_UPTIME).number(engine.uptimeMillis() / 1000)
-                    .raw(F_SESSIONS).number(engine.sessionCount())
-                    .raw(F_SESSION_KEYS).number(engine.sessionKeyCount())
-                    .raw(F_KV_KEYS).number(engine.global().size())
-                    .end();
+            writeInfo(this, InfoFields.of(engine), engine.sessionCount(), engine.sessionKeyCount(),
+                    engine.global().size(), null, out);
         }
     }
 }

@@ -108,6 +108,11 @@ public final class AdminServer implements AutoCloseable {
     private static final String LOOP_DOWN = ",\"reason\":\"the command loop did not answer within "
             + Health.LOOP_TIMEOUT_MILLIS + " ms\"";
 
+    /** {@code ,"reason":"..."} for a readiness answer, or "" when there is no reason. */
+    private static String reason(String why) {
+        return why == null ? "" : ",\"reason\":\"" + why.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+
     private CompletableFuture<FullHttpResponse> route(HttpMethod method, String path, ChannelHandlerContext ctx) {
         if (!HttpMethod.GET.equals(method) && !HttpMethod.HEAD.equals(method)) {
             FullHttpResponse r = response(HttpResponseStatus.METHOD_NOT_ALLOWED, "text/plain; charset=utf-8",
@@ -122,12 +127,13 @@ public final class AdminServer implements AutoCloseable {
                 Health.State state = health.state();
                 String st = ",\"state\":\"" + state.label() + "\"";
                 if (state != Health.State.READY) {
-                    return CompletableFuture.completedFuture(json(false, st));
+                    // a starting cluster member says what it waits for (the other members, its data)
+                    String why = state == Health.State.STARTING ? health.notReadyReason() : null;
+                    return CompletableFuture.completedFuture(json(false, st + reason(why)));
                 }
                 String reason = health.notReadyReason();
                 if (reason != null) {
-                    return CompletableFuture.completedFuture(json(false, ",\"state\":\"cluster\",\"reason\":\""
-                            + reason.replace("\\", "\\\\").replace("\"", "\\\"") + "\""));
+                    return CompletableFuture.completedFuture(json(false, ",\"state\":\"cluster\"" + reason(reason)));
                 }
                 return health.loopAnswers().thenApply(up -> json(up, st + (up ? "" : LOOP_DOWN)));
             }

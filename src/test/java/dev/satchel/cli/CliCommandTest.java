@@ -229,32 +229,7 @@ class CliCommandTest {
         int port = own.port();
         AtomicBoolean ownClosed = new AtomicBoolean();
         // Line 1 runs; reading line 2 stops the server first.
-        InputStream stdin = new InputStream() {
-            private final byte[] first = "SV_INFO\n".getBytes(UTF_8);
-            private final byte[] second = "SV_INFO\nKV_COUNT\n".getBytes(UTF_8);
-            private int part;
-
-            @Override
-            public int read() {
-                throw new UnsupportedOperationException();
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) {
-                byte[] src;
-                if (part == 0) {
-                    src = first;
-                } else if (part == 1) {
-                    closeOnce(own, ownClosed);
-                    src = second;
-                } else {
-                    return -1;
-                }
-                part++;
-                System.arraycopy(src, 0, b, off, src.length);
-                return src.length;
-            }
-        };
+        InputStream stdin = stoppingBetween("SV_INFO\n", "SV_INFO\nKV_COUNT\n", () -> closeOnce(own, ownClosed));
         try {
             Run run = cli(stdin, "--url", "ws://127.0.0.1:" + port, "--continue");
 
@@ -272,32 +247,7 @@ class CliCommandTest {
         AtomicBoolean ownClosed = new AtomicBoolean();
         String key = key();
         // Line 1 runs on own; reading line 2 stops own first.
-        InputStream stdin = new InputStream() {
-            private final byte[] first = "SV_INFO\n".getBytes(UTF_8);
-            private final byte[] second = ("KV_SET " + key + "=1\n").getBytes(UTF_8);
-            private int part;
-
-            @Override
-            public int read() {
-                throw new UnsupportedOperationException();
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) {
-                byte[] src;
-                if (part == 0) {
-                    src = first;
-                } else if (part == 1) {
-                    closeOnce(own, ownClosed);
-                    src = second;
-                } else {
-                    return -1;
-                }
-                part++;
-                System.arraycopy(src, 0, b, off, src.length);
-                return src.length;
-            }
-        };
+        InputStream stdin = stoppingBetween("SV_INFO\n", "KV_SET " + key + "=1\n", () -> closeOnce(own, ownClosed));
         try {
             Run run = cli(stdin, "--url", own.uri() + "," + url);
 
@@ -308,6 +258,35 @@ class CliCommandTest {
         } finally {
             closeOnce(own, ownClosed);
         }
+    }
+
+    /**
+     * Standard input that hands the CLI {@code first} in one read, then runs {@code between} (e.g. stops the
+     * server) before it hands over {@code second}, then ends: the CLI has run line 1 when line 2 arrives.
+     */
+    static InputStream stoppingBetween(String first, String second, Runnable between) {
+        byte[][] parts = {first.getBytes(UTF_8), second.getBytes(UTF_8)};
+        return new InputStream() {
+            private int part;
+
+            @Override
+            public int read() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                if (part >= parts.length) {
+                    return -1;
+                }
+                if (part == 1) {
+                    between.run();
+                }
+                byte[] src = parts[part++];
+                System.arraycopy(src, 0, b, off, src.length);
+                return src.length;
+            }
+        };
     }
 
     @Test

@@ -353,6 +353,9 @@ class ClusterModeTest {
             flags.put(f[i], f[i + 1]);
         }
         flags.put("--cluster-members", all);
+        // forced to serve alone (by default it would wait for a majority of the listed members, never ready):
+        // even then it cannot read the cluster's data
+        flags.put("--cluster-min-members", "1");
         try (TestServer intruder = TestServer.start(TestServer.config(flags))) {
             SatchelClient c = intruder.connect();
             JsonNode info = body(ask(c, "{\"SV_INFO\":{}}"));
@@ -549,6 +552,13 @@ class ClusterModeTest {
                     expected.add("n=" + (round * 100 + i));
                 }
             }
+            // then reads only: every session's first unit of this burst is a train of reads, batched per owner
+            for (int i = 0; i < tokens.size(); i++) {
+                for (int k = 0; k < 2; k++) {
+                    raw.queue("{\"SH_GET\":{\"tkn\":\"" + tokens.get(i) + "\",\"keys\":[\"n\"]}}");
+                    expected.add("n=" + (200 + i));
+                }
+            }
             raw.flush();
             for (int i = 0; i < expected.size(); i++) {
                 String got = raw.readText();
@@ -575,7 +585,7 @@ class ClusterModeTest {
 
     /**
      * A batch whose owner does not answer in time (its thread held on one session's box) is sent again with the
-     * same ids; each command is applied once (the retry is answered from the ring) and answered once.
+     * same ids, and each command is answered once. (Writes go alone by eval; their retry is the old path's.)
      */
     @Test
     void aBatchThatTimesOutIsSentAgainWithTheSameIdsAndAnsweredOnce() throws Exception {
@@ -593,9 +603,8 @@ class ClusterModeTest {
         ClusterMember.Stats stats = members.get(0).server().cluster().statistics();
         long retries = stats.retries();
         long batches = stats.batches();
-        long duplicates = 0;
-        for (TestServer m : members) {
-            duplicates += m.server().cluster().statistics().duplicates();
+        for (int i = 0; i < onOne.size(); i++) {
+            ask(c, "{\"SH_SET\":{\"tkn\":\"" + onOne.get(i) + "\",\"keys\":{\"k\":" + i + "}}}");
         }
         Box held = localBox(members.get(1), onOne.get(0));
         assertThat(held).isNotNull();
@@ -616,16 +625,13 @@ class ClusterModeTest {
         holder.start();
         try (var raw = dev.satchel.testing.RawWebSocket.open(members.get(0).port(), 60_000, 0, "")) {
             assertThat(holding.await(30, TimeUnit.SECONDS)).isTrue();
-            for (int i = 0; i < onOne.size(); i++) {
-                raw.queue("{\"SH_SET\":{\"tkn\":\"" + onOne.get(i) + "\",\"keys\":{\"k\":" + i + "}}}");
+            for (int i = 0; i < onOne.size(); i++) { // reads: batched (writes go alone, see ClusterRouter)
+                raw.queue("{\"SH_GET\":{\"tkn\":\"" + onOne.get(i) + "\",\"keys\":[\"k\"]}}");
             }
             raw.flush();
             for (int i = 0; i < onOne.size(); i++) {
-                assertThat(raw.readText()).as("answer %d", i).isEqualTo("{\"SH_SET_RSP\":{\"st\":1}}");
-            }
-            for (int i = 0; i < onOne.size(); i++) {
-                raw.sendText("{\"SH_GET\":{\"tkn\":\"" + onOne.get(i) + "\",\"keys\":[\"k\"]}}");
-                assertThat(body(JSON.readTree(raw.readText())).get("keys").get("k").asInt()).isEqualTo(i);
+                assertThat(body(JSON.readTree(raw.readText())).get("keys").get("k").asInt()).as("answer %d", i)
+                        .isEqualTo(i);
             }
         } finally {
             holder.interrupt(); // answered: it has let go already; failed: let go now
@@ -633,12 +639,6 @@ class ClusterModeTest {
         }
         assertThat(stats.batches() - batches).as("sent as a batch, then again as one").isGreaterThanOrEqualTo(2);
         assertThat(stats.retries() - retries).as("every command of the batch sent again").isEqualTo(onOne.size());
-        long after = 0;
-        for (TestServer m : members) {
-            after += m.server().cluster().statistics().duplicates();
-        }
-        assertThat(after - duplicates).as("retries answered from the ring, not applied again")
-                .isGreaterThanOrEqualTo(onOne.size());
         for (String t : onOne) {
             assertCopiesEqual(members, t, 1);
             ask(c, "{\"SH_END\":{\"tkn\":\"" + t + "\"}}");

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * Issue 11 "Availability" with members as separate JVMs on loopback: 3 members, owners 2, a pipelined write load
  * ({@link CounterLoad}) through every member while one member is killed ({@code kill -9}); then every
  * acknowledged write and every session is read back. Also a process with another secret that names the members:
- * it must not join (the members' view stays the same) and must not see their data.
+ * it must not join (the members' view stays the same), must not see their data and must never report ready.
  *
  * <p>One cluster for the class (start-up is the slow part); each test begins with all three members ready
  * (restarting any that is down).
@@ -133,6 +133,10 @@ class MemberFailureTest {
                 + "; answers " + outsiderAnswers.subList(0, Math.min(6, outsiderAnswers.size())));
         assertThat(String.join("\n", outsiderAnswers)).as("what the outsider answered")
                 .doesNotContain("only-members").doesNotContain("4111");
+        // it can never join, so it must never report ready either: a Service would send clients to its empty,
+        // separate data (cluster.minMembers: a majority of the listed members)
+        assertThat(outsiderReadiness).as("/health/ready of the outsider (%s); its log:\n%s", ending, outsider.tail(20))
+                .isNotEmpty().doesNotContain(200);
         // the members' view did not change and the data is where it was
         for (ClusterJvms.Member m : cluster.members()) {
             try (SatchelClient c = SatchelClient.connect(m.uri())) {

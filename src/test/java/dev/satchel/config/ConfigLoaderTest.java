@@ -267,6 +267,32 @@ class ConfigLoaderTest {
         assertThat(c.dnsQuery()).isEmpty();
         assertThat(c.secret()).isEmpty();
         assertThat(c.owners()).isEqualTo(2);
+        assertThat(c.minMembers()).as("0: the default rule (a majority of cluster.members, 2 with DNS)").isZero();
+    }
+
+    @Test
+    void clusterMinMembersFromEveryOriginAndChecked() throws IOException {
+        Map<String, String> members = Map.of("SATCHEL_CLUSTER_ENABLED", "true", "SATCHEL_CLUSTER_MEMBERS",
+                "a:1,b:1,c:1", "SATCHEL_CLUSTER_SECRET", SECRET);
+        assertThat(ConfigLoader.load(null, members, Map.of("--cluster-min-members", "3")).cluster().minMembers())
+                .isEqualTo(3);
+        Map<String, String> env = new java.util.HashMap<>(members);
+        env.put("SATCHEL_CLUSTER_MIN_MEMBERS", "1");
+        assertThat(ConfigLoader.load(null, env, Map.of()).cluster().minMembers()).isEqualTo(1);
+        Path f = file("{\"cluster\":{\"minMembers\":2}}");
+        assertThat(ConfigLoader.load(f, members, Map.of()).cluster().minMembers()).isEqualTo(2);
+        // this member may be missing from the list: one more than listed is still reachable
+        assertThat(ConfigLoader.load(null, members, Map.of("--cluster-min-members", "4")).cluster().minMembers())
+                .isEqualTo(4);
+        assertThat(failure(null, members, Map.of("--cluster-min-members", "5")).getMessage())
+                .contains("invalid setting cluster.minMembers = \"5\" (from flag --cluster-min-members)",
+                        "never become ready");
+        assertThat(failure(null, members, Map.of("--cluster-min-members", "-1")).getMessage())
+                .contains("cluster.minMembers", "0 to 1024");
+        // DNS discovery: the size is not known from the settings, any number goes
+        assertThat(ConfigLoader.load(null, Map.of("SATCHEL_CLUSTER_ENABLED", "true", "SATCHEL_CLUSTER_DNS_QUERY",
+                "satchel.ns.svc.cluster.local", "SATCHEL_CLUSTER_SECRET", SECRET, "SATCHEL_CLUSTER_MIN_MEMBERS", "7"),
+                Map.of()).cluster().minMembers()).isEqualTo(7);
     }
 
     @Test

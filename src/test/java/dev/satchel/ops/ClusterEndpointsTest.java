@@ -34,31 +34,35 @@ class ClusterEndpointsTest {
     @Test
     void notReadyUntilJoinedThenReadyWithClusterMetrics() throws Exception {
         int port = freeClusterPort();
-        int absent = freeClusterPort(); // a listed member that never answers: the start waits for it a while
-        ManagedNode node = new ManagedNode(OpsFixture.config("--cluster", "true", "--cluster-name",
-                "ops-" + Long.toHexString(ThreadLocalRandom.current().nextLong()), "--cluster-port",
-                Integer.toString(port), "--cluster-members", "127.0.0.1:" + port + ",127.0.0.1:" + absent,
-                "--cluster-secret", "ops-test-secret-0123456789"), Clock.system());
-        CompletableFuture<Void> started = CompletableFuture.runAsync(() -> {
-            try {
-                node.start();
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        int other = freeClusterPort(); // the second listed member: started only after a look at the first alone
+        String name = "ops-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+        String members = "127.0.0.1:" + port + ",127.0.0.1:" + other;
+        ManagedNode node = member(name, port, members);
+        CompletableFuture<Void> started = start(node);
+        ManagedNode second = null;
+        CompletableFuture<Void> secondStarted = CompletableFuture.completedFuture(null);
         try {
             while (node.adminPort() <= 0 && !started.isDone()) {
                 Thread.sleep(20);
             }
-            HttpResponse<String> joining = OpsFixture.get(node.adminPort(), "/health/ready");
-            assertThat(started).as("still looking for the other member").isNotDone();
-            assertThat(joining.statusCode()).isEqualTo(503);
-            assertThat(joining.body()).contains("\"state\":\"starting\"");
+            // alone, it waits for a majority of the two listed members (cluster.minMembers by default): 503, and why
+            long aloneUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+            HttpResponse<String> joining;
+            do {
+                joining = OpsFixture.get(node.adminPort(), "/health/ready");
+                assertThat(joining.statusCode()).as("alone: %s", joining.body()).isEqualTo(503);
+                Thread.sleep(200);
+            } while (System.nanoTime() < aloneUntil);
+            assertThat(started).as("still waiting for the other member").isNotDone();
+            assertThat(joining.body()).contains("\"state\":\"starting\"", "at least 2 members");
+            second = member(name, other, members);
+            secondStarted = start(second);
             started.get(120, TimeUnit.SECONDS);
+            secondStarted.get(120, TimeUnit.SECONDS);
             HttpResponse<String> ready = OpsFixture.get(node.adminPort(), "/health/ready");
             assertThat(ready.statusCode()).isEqualTo(200);
             String metrics = OpsFixture.get(node.adminPort(), "/metrics").body();
-            assertThat(OpsFixture.sample(metrics, "satchel_cluster_members")).isEqualTo(1.0);
+            assertThat(OpsFixture.sample(metrics, "satchel_cluster_members")).isEqualTo(2.0);
             assertThat(OpsFixture.sample(metrics, "satchel_cluster_ready")).isEqualTo(1.0);
             assertThat(OpsFixture.sample(metrics, "satchel_cluster_rebalancing")).isEqualTo(0.0);
             assertThat(metrics).contains("satchel_cluster_execution_seconds_bucket",
@@ -67,7 +71,27 @@ class ClusterEndpointsTest {
                     .doesNotContain("ops-test-secret");
         } finally {
             started.handle((v, e) -> null).get(120, TimeUnit.SECONDS);
+            secondStarted.handle((v, e) -> null).get(120, TimeUnit.SECONDS);
+            if (second != null) {
+                second.shutdown();
+            }
             node.shutdown();
         }
+    }
+
+    private static ManagedNode member(String name, int port, String members) {
+        return new ManagedNode(OpsFixture.config("--cluster", "true", "--cluster-name", name, "--cluster-port",
+                Integer.toString(port), "--cluster-members", members, "--cluster-secret", "ops-test-secret-0123456789"),
+                Clock.system());
+    }
+
+    private static CompletableFuture<Void> start(ManagedNode node) {
+        return CompletableFuture.runAsync(() -> {
+            try {
+                node.start();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
     }
 }

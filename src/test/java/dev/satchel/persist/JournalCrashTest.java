@@ -73,7 +73,7 @@ class JournalCrashTest {
                 assertThat(r.get("st").asInt()).isEqualTo(1);
             }
             if (policy.equals("everysec")) {
-                // acknowledged before the write itself (which follows within ~10 ms): a process crash loses
+                // acknowledged before the write itself (which follows within ~100 ms): a process crash loses
                 // nothing once it is written, so wait until the last record is in the file
                 awaitInJournal("journal-sentinel-key");
             }

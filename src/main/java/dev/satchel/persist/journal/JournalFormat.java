@@ -1,6 +1,9 @@
 package dev.satchel.persist.journal;
 
 import dev.satchel.json.TokenFormat;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.zip.CRC32C;
 
@@ -118,24 +121,24 @@ public final class JournalFormat {
         return String.format("base-%019d", seq);
     }
 
+    /** Big-endian views of a byte array: one bounds check and one (byte-swapped) store or load each. */
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+
     static void putInt(byte[] b, int at, int v) {
-        b[at] = (byte) (v >>> 24);
-        b[at + 1] = (byte) (v >>> 16);
-        b[at + 2] = (byte) (v >>> 8);
-        b[at + 3] = (byte) v;
+        INT.set(b, at, v);
     }
 
     static void putLong(byte[] b, int at, long v) {
-        putInt(b, at, (int) (v >>> 32));
-        putInt(b, at + 4, (int) v);
+        LONG.set(b, at, v);
     }
 
     static int getInt(byte[] b, int at) {
-        return ((b[at] & 0xFF) << 24) | ((b[at + 1] & 0xFF) << 16) | ((b[at + 2] & 0xFF) << 8) | (b[at + 3] & 0xFF);
+        return (int) INT.get(b, at);
     }
 
     static long getLong(byte[] b, int at) {
-        return ((long) getInt(b, at) << 32) | (getInt(b, at + 4) & 0xFFFFFFFFL);
+        return (long) LONG.get(b, at);
     }
 
     static byte[] ascii(String s) {

@@ -8,9 +8,10 @@ public enum JournalPolicy {
     /** No journal: data changed since the last save is lost on a crash. */
     OFF,
     /**
-     * Writes are acknowledged before their fsync; the journal thread writes handed-over records within a few
-     * milliseconds and fsyncs at least once a second while data is pending. A crash of the process loses
-     * nothing that was written; a power loss loses at most about the last second.
+     * Writes are acknowledged before their fsync; the journal thread writes handed-over records within about
+     * 100 ms ({@link JournalWriter.Options#DEFAULT_WRITE_DELAY_MILLIS}) and fsyncs at least once a second while
+     * data is pending. A crash of the process loses at most what was not written yet (about the last 100 ms);
+     * a power loss loses at most about the last second.
      */
     EVERYSEC,
     /**

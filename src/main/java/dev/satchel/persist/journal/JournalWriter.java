@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * call, lock or allocation per record or per flush: a new chunk is needed every {@code chunkBytes} and comes
  * from a pool the journal thread refills once the chunk is written and fsynced (a record larger than a chunk
  * gets an array of its own). Waking the journal thread ({@code unpark}) happens at most once per flush and
- * only when it sleeps and is needed: with {@code always}, when it idles, or every MiB.</li>
+ * only when it sleeps and is needed: with {@code always}, when it idles, or every 4 MiB (else it writes on a
+ * timer, {@link Options#DEFAULT_WRITE_DELAY_MILLIS}).</li>
  * <li><b>Any thread</b>: {@link #failed}, {@link #failure}, {@link #durablePosition}, {@link #writtenPosition},
  * {@link #fsyncs}, {@link #close}.</li>
  * <li><b>Journal thread</b>: writes published records in order with positional writes, fsyncs (per policy),
@@ -58,8 +59,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class JournalWriter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(JournalWriter.class);
-    /** The loop wakes a sleeping journal thread in {@code everysec} when this much was published. */
-    private static final int WAKE_BYTES = 1 << 20;
+    /**
+     * The loop wakes a sleeping journal thread in {@code everysec} when this much was published since the last
+     * wake-up; otherwise the journal thread writes every {@code writeDelayMillis}.
+     */
+    private static final int WAKE_BYTES = 4 << 20;
     /** Longest park of an idle journal thread. */
     private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
     /** Chunks kept in the pool. */
@@ -80,14 +84,24 @@ public final class JournalWriter implements AutoCloseable {
         }
 
         /**
-         * fsync at least once a second, write published records within 10 ms ({@code everysec}), retry after an
-         * error every second, rotate segments at 32 MiB, 256 KiB chunks, real clocks and files, and changes
-         * refused while more than {@link #DEFAULT_MAX_BACKLOG_BYTES} wait for the disk.
+         * fsync at least once a second, write published records within 100 ms or once 4 MiB wait
+         * ({@code everysec}), retry after an error every second, rotate segments at 32 MiB, 256 KiB chunks, real
+         * clocks and files, and changes refused while more than {@link #DEFAULT_MAX_BACKLOG_BYTES} wait for the
+         * disk.
          */
         public static Options defaults(JournalPolicy policy) {
-            return new Options(policy, 1000, 10, 1000, 32L << 20, 256 << 10, System::nanoTime,
+            return new Options(policy, 1000, DEFAULT_WRITE_DELAY_MILLIS, 1000, 32L << 20, 256 << 10, System::nanoTime,
                     System::currentTimeMillis, JournalIo.SYSTEM, DEFAULT_MAX_BACKLOG_BYTES);
         }
+
+        /**
+         * {@code everysec}: the journal thread writes what was published at most this long ago (or sooner, once
+         * {@code WAKE_BYTES} wait). Each wake-up costs a context switch, a write call and, on the core the loop
+         * runs on, cache; writing 10 times a second instead of 100 halved the journal thread's CPU per record
+         * (docs/performance.md, "Journal"), while a process crash still loses at most this long of acknowledged
+         * writes, well inside everysec's second.
+         */
+        public static final long DEFAULT_WRITE_DELAY_MILLIS = 100;
 
         /** Backlog (bytes flushed by the loop, not yet written) above which changes are refused: 64 MiB. */
         public static final long DEFAULT_MAX_BACKLOG_BYTES = 64L << 20;
@@ -459,26 +473,31 @@ public final class JournalWriter implements AutoCloseable {
 
     /**
      * Starts a group: the records appended until {@link #endGroup} form one record on disk, replayed all or
-     * nothing (a request's changes). Groups do not nest.
+     * nothing (a request's changes). Groups do not nest. Costs nothing until a record is appended: a group
+     * that stays empty (a read) writes nothing, and a group of one record is written as that record (the same
+     * replay, 5 bytes less); the group record is formed when its second record begins.
      */
     public void beginGroup() {
         if (groupStart >= 0) {
             throw new IllegalStateException("groups do not nest");
         }
-        begin(JournalFormat.GROUP);
-        groupStart = recStart;
-        recStart = -1;
+        if (recStart >= 0) {
+            throw new IllegalStateException("a journal record is open");
+        }
+        groupStart = pos;
         groupRecords = 0;
     }
 
-    /** Ends the group; an empty group writes nothing. */
+    /** Ends the group; an empty group writes nothing, a group of one record is that record. */
     public void endGroup() {
         if (groupStart < 0 || recStart >= 0) {
             throw new IllegalStateException(groupStart < 0 ? "no group is open" : "a record in the group is open");
         }
         int g = groupStart;
         groupStart = -1;
-        if (groupRecords == 0) {
+        int n = groupRecords;
+        groupRecords = 0;
+        if (n == 0) {
             pos = g;
             return;
         }
@@ -713,7 +732,10 @@ public final class JournalWriter implements AutoCloseable {
         if (recStart >= 0) {
             throw new IllegalStateException("a journal record is open");
         }
-        if (groupStart >= 0) {
+        if (groupRecords > 0 && groupStart >= 0) {
+            if (groupRecords == 1) {
+                wrapGroup();
+            }
             ensure(JournalFormat.INNER_OVERHEAD);
             recStart = pos;
             pos += 4;
@@ -729,11 +751,29 @@ public final class JournalWriter implements AutoCloseable {
         int r = recStart;
         recStart = -1;
         if (groupStart >= 0) {
-            JournalFormat.putInt(buf, r, pos - r - 4);
+            if (groupRecords > 0) {
+                JournalFormat.putInt(buf, r, pos - r - 4); // an inner record of the wrapped group
+            } // else: the group's first record, in outer layout at groupStart, sealed by endGroup or wrapped
             groupRecords++;
             return;
         }
         seal(r);
+    }
+
+    /**
+     * The open group's second record begins: the first one, written at {@code groupStart} in the layout of an
+     * outer record ({@code length crc type payload}), becomes the group's first inner record: its type and
+     * payload move 5 bytes on, making room for the group's type byte and the inner length field
+     * ({@code length crc GROUP innerLength type payload}). Length and CRC are filled in by {@link #seal}.
+     */
+    private void wrapGroup() {
+        ensure(JournalFormat.INNER_OVERHEAD);
+        int g = groupStart;
+        int body = pos - g - 8; // type and payload of the first record
+        System.arraycopy(buf, g + 8, buf, g + 8 + JournalFormat.INNER_OVERHEAD, body);
+        buf[g + 8] = (byte) JournalFormat.GROUP;
+        JournalFormat.putInt(buf, g + 9, body);
+        pos += JournalFormat.INNER_OVERHEAD;
     }
 
     /** Fills in length and CRC of the outer record starting at {@code r} and ending at {@code pos}. */

@@ -138,6 +138,91 @@ class JournalRoundTripTest {
     }
 
     @Test
+    void aGroupOfOneRecordIsWrittenAsThatRecord() throws Exception {
+        byte[] e = entry("k1", "\"" + "v".repeat(100) + "\"");
+        JournalWriter w = open(TokenFormat.STRING, JournalWriter.Options.defaults(JournalPolicy.EVERYSEC));
+        w.sessionPut(1, 2, e);
+        long plain = w.position();
+        w.beginGroup();
+        w.sessionPut(1, 2, e);
+        w.endGroup();
+        assertThat(w.position()).isEqualTo(2 * plain); // no group record around it
+        w.beginGroup();
+        w.beginSessionPut(1, 2);
+        w.endRecord(); // an empty list record is dropped: the group is still empty
+        w.kvCleared();
+        w.endGroup();
+        assertThat(w.position()).isEqualTo(2 * plain + JournalFormat.RECORD_OVERHEAD);
+        w.beginGroup();
+        w.sessionPut(1, 2, e);
+        w.kvCleared(); // the second record makes it a group: group header and two inner records
+        w.endGroup();
+        long group = JournalFormat.RECORD_OVERHEAD + 2 * JournalFormat.INNER_OVERHEAD
+                + (plain - JournalFormat.RECORD_OVERHEAD);
+        assertThat(w.position()).isEqualTo(2 * plain + JournalFormat.RECORD_OVERHEAD + group);
+        w.flush();
+        w.close();
+        byte[] file = Files.readAllBytes(dir.resolve("journal-0000000000000000001.log"));
+        int at = JournalFormat.HEADER_BYTES;
+        assertThat(file[at + 8]).isEqualTo((byte) JournalFormat.SESSION_PUT);
+        at += (int) plain;
+        assertThat(file[at + 8]).isEqualTo((byte) JournalFormat.SESSION_PUT);
+        at += (int) plain;
+        assertThat(file[at + 8]).isEqualTo((byte) JournalFormat.KV_CLEARED);
+        at += JournalFormat.RECORD_OVERHEAD;
+        assertThat(file[at + 8]).isEqualTo((byte) JournalFormat.GROUP);
+        assertThat(file[at + 13]).isEqualTo((byte) JournalFormat.SESSION_PUT);
+        Replayed r = JournalTesting.replay(dir, TokenFormat.STRING, JournalReader.Mode.READ_ONLY);
+        assertThat(r.result().records()).isEqualTo(4);
+        Recorder expect = new Recorder();
+        expect.sessionPut(1, 2, e);
+        expect.sessionPut(1, 2, e);
+        expect.kvCleared();
+        expect.sessionPut(1, 2, e);
+        expect.kvCleared();
+        assertThat(r.calls()).containsExactlyElementsOf(expect.calls);
+    }
+
+    @Test
+    void groupsFormedAcrossChunkBoundariesReplayWhole() throws Exception {
+        JournalWriter w = open(TokenFormat.STRING,
+                JournalWriter.Options.defaults(JournalPolicy.EVERYSEC).withChunkBytes(256));
+        Random random = new Random(7);
+        Recorder expect = new Recorder();
+        int records = 0;
+        for (int i = 0; i < 2000; i++) {
+            int n = random.nextInt(4); // 0 to 3 records in the request
+            w.beginGroup();
+            for (int k = 0; k < n; k++) {
+                int size = random.nextInt(20) == 0 ? 300 + random.nextInt(700) : 1 + random.nextInt(120);
+                byte[] e = entry("key" + i + "." + k, "\"" + "x".repeat(size) + "\"");
+                if (random.nextBoolean()) {
+                    w.beginSessionPut(i, k + 1);
+                    w.addItem(e, 0, e.length);
+                    w.addItem(e, 0, e.length);
+                    w.endRecord();
+                    expect.sessionPut(i, k + 1, e);
+                    expect.sessionPut(i, k + 1, e);
+                } else {
+                    w.kvPut(e);
+                    expect.kvPut(e);
+                }
+            }
+            w.endGroup();
+            records += n > 0 ? 1 : 0;
+            if (i % 10 == 0) {
+                w.flush();
+            }
+        }
+        w.flush();
+        w.close();
+        Replayed r = JournalTesting.replay(dir, TokenFormat.STRING, JournalReader.Mode.READ_ONLY);
+        assertThat(r.calls()).containsExactlyElementsOf(expect.calls);
+        assertThat(r.result().records()).isEqualTo(records);
+        assertThat(r.result().tornFile()).isNull();
+    }
+
+    @Test
     void misuseIsRefusedWithoutCorruptingTheJournal() throws Exception {
         JournalWriter w = open(TokenFormat.UINT64, JournalWriter.Options.defaults(JournalPolicy.EVERYSEC));
         assertThatThrownBy(() -> w.sessionEnded(1, 2)).isInstanceOf(IllegalArgumentException.class)

@@ -1,0 +1,101 @@
+package dev.satchel.engine;
+
+import dev.satchel.store.Entry;
+import dev.satchel.store.KeyValues;
+
+/**
+ * The data limits (README "Security and limits") with the 170 problems that name them, and the one rule that
+ * decides whether a write fits: the command loop's {@link Engine} checks it against the process's stored bytes,
+ * a cluster owner ({@link OwnerExecutor}) against the copies its member holds. Immutable.
+ */
+public final class Limits {
+    /** No limit at all (until an engine is given its limits). */
+    public static final Limits NONE = new Limits(Integer.MAX_VALUE, Integer.MAX_VALUE, Long.MAX_VALUE,
+            Integer.MAX_VALUE);
+
+    public final int maxSessions;
+    public final int maxKeysPerSession;
+    public final long maxStoredBytes;
+    public final int maxResponseBytes;
+    /** 170: SH_NEW when {@link #maxSessions} sessions are live. */
+    public final Problem sessions;
+    /** 170: a write that would put more than {@link #maxKeysPerSession} keys in a session. */
+    public final Problem keysPerSession;
+    /** 170: a write that would pass {@link #maxStoredBytes}. */
+    public final Problem storedBytes;
+    /** 170: a GET or KEYS whose response would pass {@link #maxResponseBytes}. */
+    public final Problem response;
+
+    public Limits(int maxSessions, int maxKeysPerSession, long maxStoredBytes, int maxResponseBytes) {
+        this.maxSessions = maxSessions;
+        this.maxKeysPerSession = maxKeysPerSession;
+        this.maxStoredBytes = maxStoredBytes;
+        this.maxResponseBytes = maxResponseBytes;
+        this.sessions = Problem.limit("live sessions at limits.maxSessions (" + maxSessions + ")");
+        this.keysPerSession = Problem.limit("session would hold more than limits.maxKeysPerSession ("
+                + maxKeysPerSession + ") keys");
+        this.storedBytes = Problem.limit("stored data would exceed limits.maxStoredBytes (" + maxStoredBytes
+                + " bytes)");
+        this.response = Problem.limit("response larger than limits.maxResponseBytes (" + maxResponseBytes + ")");
+    }
+
+    /**
+     * Null if writing {@code r}'s entries into {@code kv} (a session's store, or the global one when {@code s} is
+     * null) keeps every limit while {@code storedNow} key and value bytes are stored, else the 170 problem;
+     * nothing changes either way. {@code clearFirst} for CLEAR_SET, {@code overwrite} false for ADD. A cheap upper
+     * bound decides almost always; only near a limit are the keys looked up. A write that frees memory or adds no
+     * key is never refused.
+     */
+    public Problem writeProblem(Session s, KeyValues kv, Request.Entries r, boolean clearFirst, boolean overwrite,
+            long storedNow) {
+        int n = r.count();
+        long added = 0;
+        for (int i = 0; i < n; i++) {
+            added += r.entry(i).length;
+        }
+        long keysBound = (clearFirst ? 0 : kv.size()) + n;
+        long removed = clearFirst ? kv.storedBytes() : 0;
+        boolean keysFit = s == null || keysBound <= maxKeysPerSession;
+        if (keysFit && added - removed <= maxStoredBytes - storedNow) {
+            return null;
+        }
+        long keys = clearFirst ? 0 : kv.size();
+        long delta = -removed;
+        for (int i = 0; i < n; i++) {
+            byte[] e = r.entry(i);
+            int p = clearFirst ? -1 : kv.find(Entry.key(e));
+            if (p < 0) {
+                keys++;
+                delta += e.length;
+            } else if (overwrite) {
+                delta += e.length - kv.entryAt(p).length;
+            }
+        }
+        if (s != null && keys > maxKeysPerSession && keys > kv.size()) {
+            return keysPerSession;
+        }
+        if (delta > 0 && delta > maxStoredBytes - storedNow) {
+            return storedBytes;
+        }
+        return null;
+    }
+
+    /**
+     * Null if a dataset of {@code sessions} sessions (0 for keys), {@code bytes} key and value bytes and at most
+     * {@code largestStore} keys in one session fits on top of {@code sessionsNow} live sessions and
+     * {@code storedNow} stored bytes; else the {@code m} of the 170 that refuses the whole load.
+     */
+    public String loadProblem(long sessions, long sessionsNow, long bytes, long storedNow, long largestStore) {
+        if (sessions > 0 && sessions > (long) maxSessions - sessionsNow) {
+            return "loading " + sessions + " sessions would pass limits.maxSessions (" + maxSessions + ")";
+        }
+        if (largestStore > maxKeysPerSession) {
+            return "dataset has a session of " + largestStore + " keys, more than limits.maxKeysPerSession ("
+                    + maxKeysPerSession + ")";
+        }
+        if (bytes > maxStoredBytes - storedNow) {
+            return "loading " + bytes + " bytes would pass limits.maxStoredBytes (" + maxStoredBytes + " bytes)";
+        }
+        return null;
+    }
+}
