@@ -51,6 +51,11 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
     static final byte[] YES = {1};
     static final byte[] NO = {0};
     static final byte[] NOTHING = {};
+    /**
+     * The answer (compared by identity, never sent as such) of a command run {@code OwnerExecutor.BATCHED} that
+     * would have grown the data: it was not run and is to be sent again alone ({@code ManyEval.Apply}).
+     */
+    static final byte[] BOUNCED = new byte[0];
     /** How long an ended session's ring is kept, to answer a retried SH_END (a few remote timeouts). */
     static final long TOMBSTONE_MILLIS = 60_000;
 
@@ -62,7 +67,10 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
      * The verdict of the limit checks ({@code OwnerExecutor.UNDECIDED} until decided). The first copy that runs
      * the command, the primary, decides against what its member holds and sets it here; Infinispan marshals the
      * command to the backups after the primary ran it, so they replay the primary's verdict instead of deciding
-     * by their own holdings and limits, and every copy stays equal.
+     * by their own holdings and limits, and every copy stays equal. {@code OwnerExecutor.BATCHED} for a command in
+     * a batch ({@link ManyEval}), which reaches the backups before the primary runs it: no copy decides, what a
+     * limit could refuse is answered {@link #BOUNCED}, and the field is never overwritten (the primary's instance
+     * may be the one a backup is sent).
      */
     byte verdict;
     private transient ClusterMember member;
@@ -119,11 +127,14 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
         ClusterMember.Tools t = m.tools();
         Request r = op == RUN || op == GLOBAL || op == NEW || op == OPEN ? t.decode(message) : null;
         boolean mutating = mutates(r);
+        boolean batched = verdict == OwnerExecutor.BATCHED;
         if (mutating && found != null) {
             byte[] done = found.recall(id);
             if (done != null) {
                 m.stats().duplicate();
-                verdict = Box.verdict(done); // a backup that missed the first run replays its verdict
+                if (!batched) {
+                    verdict = Box.verdict(done); // a backup that missed the first run replays its verdict
+                }
                 view.set(found); // still a write: a backup that missed the first run applies it now
                 return Box.response(done);
             }
@@ -132,7 +143,9 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
         out.reset();
         OwnerExecutor x = t.executor();
         boolean deciding = verdict == OwnerExecutor.UNDECIDED;
-        if (deciding) {
+        if (batched) {
+            x.batched();
+        } else if (deciding) {
             x.decide(m.budget());
         } else {
             x.replay(verdict);
@@ -158,8 +171,8 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
                     return out.toByteArray();
                 }
                 box.session = x.run(box.session, r, now, out);
-                changed = x.changed();
-                response = out.toByteArray();
+                changed = x.changed(); // bounced: only lazy expiry, which every copy applies alike
+                response = x.bounced() ? BOUNCED : out.toByteArray();
             }
             case GLOBAL -> {
                 if (r instanceof Request.Refused f) {
@@ -171,7 +184,7 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
                 }
                 x.runGlobal(box.global, r, now, out);
                 changed = x.changed();
-                response = out.toByteArray();
+                response = x.bounced() ? BOUNCED : out.toByteArray();
             }
             case NEW -> {
                 if (!(r instanceof Request.NewSession n)) {
@@ -184,12 +197,13 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
                     response = out.toByteArray();
                 } else {
                     // the token is live: 103 for a shared session, nothing for a random one (drawn again); or
-                    // 170 at limits.maxSessions (the session holding the token may have expired just now)
+                    // 170 at limits.maxSessions (the session holding the token may have expired just now); or,
+                    // run batched (ClusterRouter never batches SH_NEW), not run: its primary decides it alone
                     if (box.session != null && box.session.ended()) {
                         box.session = null;
                     }
                     changed = x.changed();
-                    response = out.length() > 0 ? out.toByteArray() : NOTHING;
+                    response = x.bounced() ? BOUNCED : out.length() > 0 ? out.toByteArray() : NOTHING;
                     if (!changed) {
                         return response;
                     }
@@ -288,7 +302,7 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
             }
             return response;
         }
-        if (mutating) {
+        if (mutating && response != BOUNCED) { // a bounced command is not applied: its retry must run it
             box.remember(id, x.verdict(), response);
         }
         if (box.isTombstone()) {

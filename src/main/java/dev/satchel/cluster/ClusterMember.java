@@ -552,6 +552,7 @@ public final class ClusterMember {
         private final LongAdder retries = new LongAdder();
         private final LongAdder batches = new LongAdder();
         private final LongAdder batched = new LongAdder();
+        private final LongAdder bounced = new LongAdder();
         private volatile java.util.function.LongConsumer latency;
 
         void duplicate() {
@@ -569,6 +570,10 @@ public final class ClusterMember {
         void batch(int commands) {
             batches.increment();
             batched.add(commands);
+        }
+
+        void bounce() {
+            bounced.increment();
         }
 
         void latency(long nanos) {
@@ -603,9 +608,17 @@ public final class ClusterMember {
             return batches.sum();
         }
 
-        /** Commands sent in batches (the rest went one per {@code eval}). */
+        /** Commands sent in batches (the rest went one per {@code eval}); a bounced one counts each time sent. */
         public long batchedCommands() {
             return batched.sum();
+        }
+
+        /**
+         * Writes a batch did not run because they would have grown the data its owner holds (a limit could
+         * refuse them, and only the primary can decide that for every copy): each was sent again alone.
+         */
+        public long bounced() {
+            return bounced.sum();
         }
     }
 

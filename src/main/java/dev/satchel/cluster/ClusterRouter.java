@@ -6,6 +6,7 @@ import dev.satchel.engine.Command;
 import dev.satchel.engine.CommandLoop;
 import dev.satchel.engine.CommandRouter;
 import dev.satchel.engine.Engine;
+import dev.satchel.engine.OwnerExecutor;
 import dev.satchel.engine.Request;
 import dev.satchel.engine.StoreCommand;
 import dev.satchel.engine.Tokens;
@@ -47,10 +48,15 @@ import org.slf4j.LoggerFactory;
  * 1000 "cluster unavailable".
  *
  * <p>Batching: the commands a member sends go in units and batches, never more than one unit per key in
- * flight. A key's unit is formed when it is sent: a command that changes data goes alone, by {@code eval}
- * (see {@code Pending#batchable}: its backups must get the primary's limit verdict); otherwise every read
- * then waiting on the key up to the next write (at most {@link #MAX_TRAIN}), run on the owner one after the
- * other in their order, so a client pipelining reads on one session gets one round trip per unit. Units ready to go (a key's first command, the next
+ * flight. A key's unit is formed when it is sent: every command then waiting on the key, reads and writes (at
+ * most {@link #MAX_TRAIN}), run on the owner one after the other in their order, so a client pipelining on one
+ * session gets one round trip per unit; SH_NEW, SH_OPEN and commands a batch bounced go alone, by {@code eval}.
+ * Limits in a batch: a batch reaches the backups before the primary runs it, so it cannot carry the primary's
+ * limit verdict ({@code ClusterCommand#verdict}); its commands run {@code OwnerExecutor.BATCHED} on every copy
+ * alike: a write that would grow the data (the only kind a limit can refuse) is not run, nor anything after it
+ * in its unit, and is answered "bounced"; {@code sendBack} then sends it alone by {@code eval} (its primary
+ * decides, the backups replay) and the rest of the unit after it; the writes that were waiting on the key then
+ * go alone too ({@code KeyQueue#growing}), later ones are batched again. Units ready to go (a key's first command, the next
  * one after a completion, a retry) wait in {@code ready}; ONE loop task per burst ({@link #flush}) sends them
  * all, grouped by the primary owner of their keys, as one {@code ReadWriteManyEntriesCommand} per owner
  * ({@link ManyEval}; at most {@link #MAX_BATCH} keys each): one Infinispan command, one JGroups message to the
@@ -224,8 +230,17 @@ public final class ClusterRouter implements CommandRouter {
         final byte[] message;
         final Command client;
         final java.util.function.Consumer<byte[]> done;
-        /** Made when first sent, with the time then (a command queued behind another must not run in the past). */
-        ClusterCommand command;
+        /** Set when first sent: the time then (a command queued behind another must not run in the past). */
+        long now;
+        boolean stamped;
+        /**
+         * It goes alone, by {@code eval}, for its primary to decide: a batch did not run it (it would have grown
+         * the data), or it is a write on a key whose writes grow ({@link KeyQueue#growing}).
+         */
+        boolean alone;
+        /** The command sent for it by {@code eval}, and in a batch: made on first use, then the same (same id). */
+        private ClusterCommand byEval;
+        private ClusterCommand inBatch;
 
         Pending(int op, long id, byte[] message, Command client, java.util.function.Consumer<byte[]> done) {
             this.op = op;
@@ -236,14 +251,29 @@ public final class ClusterRouter implements CommandRouter {
         }
 
         /**
-         * Whether it may go in a train or a batch: only commands that change nothing. A many-entries command is
-         * marshalled to the backups before the primary runs it, so a write in one would reach the backups
-         * without the primary's limit verdict ({@code ClusterCommand.verdict}: limits.maxSessions and
-         * limits.maxStoredBytes are decided by what the primary holds) and a backup could decide otherwise.
+         * Whether it may go in a train or a batch: a command on a session or the global key space, reads and
+         * writes, unless a batch sent it back. A many-entries command is marshalled to the backups before the
+         * primary runs it, so it cannot carry the primary's limit verdict; its commands run
+         * {@code OwnerExecutor.BATCHED} instead, where a write that could be refused is not run but bounced, and
+         * then goes alone ({@link #alone}). SH_NEW, SH_OPEN and the rest always go alone.
          */
         boolean batchable() {
-            return (op == ClusterCommand.RUN || op == ClusterCommand.GLOBAL || op == ClusterCommand.EXISTS)
-                    && !client.mutates();
+            return !alone
+                    && (op == ClusterCommand.RUN || op == ClusterCommand.GLOBAL || op == ClusterCommand.EXISTS);
+        }
+
+        /** The command to send: in a batch (run {@code BATCHED}) or alone by eval (its primary decides). */
+        ClusterCommand command(boolean batched) {
+            if (batched) {
+                if (inBatch == null) {
+                    inBatch = new ClusterCommand(op, id, now, message, OwnerExecutor.BATCHED);
+                }
+                return inBatch;
+            }
+            if (byEval == null) {
+                byEval = new ClusterCommand(op, id, now, message);
+            }
+            return byEval;
         }
 
         /** Any thread: hands the answer on (completes the deferred response, or what waits on it). */
@@ -265,6 +295,12 @@ public final class ClusterRouter implements CommandRouter {
         final SessionKey key;
         final boolean global;
         final ArrayDeque<Pending> waiting = new ArrayDeque<>(4);
+        /**
+         * How many of the first commands in {@link #waiting} came before a batch bounced a write on this key: the
+         * writes among them go alone (a client adding keys would otherwise pay a bounced batch and an
+         * {@code eval} for each write of its backlog); later commands are batched again.
+         */
+        int growing;
 
         KeyQueue(SessionKey key, boolean global) {
             this.key = key;
@@ -323,29 +359,41 @@ public final class ClusterRouter implements CommandRouter {
             if (u.commands == null) {
                 synchronized (inFlight) {
                     ArrayDeque<Pending> w = u.queue.waiting;
+                    KeyQueue q = u.queue;
                     Pending first = w.poll();
+                    if (q.growing > 0) {
+                        q.growing--;
+                        if (first.client.mutates()) {
+                            first.alone = true;
+                        }
+                    }
                     if (!first.batchable()) {
                         u.commands = new Pending[] {first};
                     } else {
                         ArrayList<Pending> train = new ArrayList<>(Math.min(MAX_TRAIN, w.size() + 1));
                         train.add(first);
-                        while (train.size() < MAX_TRAIN && w.peek() != null && w.peek().batchable()) {
+                        while (train.size() < MAX_TRAIN && w.peek() != null && w.peek().batchable()
+                                && !(q.growing > 0 && w.peek().client.mutates())) {
                             train.add(w.poll());
+                            if (q.growing > 0) {
+                                q.growing--;
+                            }
                         }
                         u.commands = train.toArray(new Pending[0]);
                     }
                 }
             }
             for (Pending p : u.commands) {
-                if (p.command == null) {
-                    p.command = new ClusterCommand(p.op, p.id, now, p.message);
+                if (!p.stamped) {
+                    p.now = now;
+                    p.stamped = true;
                 }
             }
             if (u.alone) {
                 evalAlone(u, 0);
                 continue;
             }
-            if (!u.commands[0].batchable()) { // a write: by itself, so its backups get the primary's verdict
+            if (!u.commands[0].batchable()) { // by itself, so its backups get the primary's verdict
                 evalOne(u);
                 continue;
             }
@@ -413,7 +461,7 @@ public final class ClusterRouter implements CommandRouter {
         FunctionalMap.ReadWriteMap<SessionKey, Box> rw = u.queue.global ? member.globalsRw() : member.sessionsRw();
         CompletableFuture<byte[]> f;
         try {
-            f = rw.eval(u.queue.key, p.command);
+            f = rw.eval(u.queue.key, p.command(false));
         } catch (RuntimeException e) {
             f = CompletableFuture.failedFuture(e);
         }
@@ -437,7 +485,7 @@ public final class ClusterRouter implements CommandRouter {
             u.startedNanos = started;
             ClusterCommand[] train = new ClusterCommand[u.commands.length];
             for (int i = 0; i < train.length; i++) {
-                train[i] = u.commands[i].command;
+                train[i] = u.commands[i].command(true);
             }
             commands += train.length;
             trains.put(u.queue.key, new ManyEval.Train(train));
@@ -460,17 +508,46 @@ public final class ClusterRouter implements CommandRouter {
                 ManyEval.answers(a, byId);
             }
             for (Unit u : batch) {
-                for (Pending p : u.commands) {
-                    byte[] bytes = byId.get(p.command.id);
+                int bounced = -1;
+                for (int i = 0; i < u.commands.length && bounced < 0; i++) {
+                    Pending p = u.commands[i];
+                    byte[] bytes = byId.get(p.id);
+                    if (bytes == ClusterCommand.BOUNCED) {
+                        bounced = i;
+                        continue;
+                    }
                     if (bytes == null) {
-                        LOG.error("the owner's answer to a batch lacks command {} ({})", p.command.id, p.client.name());
+                        LOG.error("the owner's answer to a batch lacks command {} ({})", p.id, p.client.name());
                         bytes = error(p.client.responsePrefix(), Status.UNKNOWN, "internal error (logged by the server)");
                     }
                     answer(u, p, bytes);
                 }
-                unitDone(u);
+                if (bounced >= 0) {
+                    sendBack(u, bounced);
+                } else {
+                    unitDone(u);
+                }
             }
         });
+    }
+
+    /**
+     * Any thread: the owner ran {@code u}'s commands before {@code from} (answered) and none from it on: the
+     * bounced one goes next, alone by {@code eval} (its primary decides its limits, the backups replay that), then
+     * the rest as a new unit, ahead of whatever arrived meanwhile. The key stays in flight throughout, so nothing
+     * overtakes them and their responses keep their order.
+     */
+    private void sendBack(Unit u, int from) {
+        member.stats().bounce();
+        KeyQueue q = u.queue;
+        synchronized (inFlight) {
+            u.commands[from].alone = true;
+            for (int i = u.commands.length - 1; i >= from; i--) {
+                q.waiting.addFirst(u.commands[i]);
+            }
+            q.growing = q.waiting.size(); // the bounced write and the backlog behind it
+        }
+        start(new Unit(q));
     }
 
     /**
@@ -497,7 +574,7 @@ public final class ClusterRouter implements CommandRouter {
             Pending p, int attempt) {
         CompletableFuture<byte[]> f;
         try {
-            f = rw.eval(key, p.command);
+            f = rw.eval(key, p.command(false));
         } catch (RuntimeException e) {
             f = CompletableFuture.failedFuture(e);
         }

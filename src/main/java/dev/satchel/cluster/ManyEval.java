@@ -90,12 +90,20 @@ final class ManyEval {
         return (CompletableFuture<List<byte[]>>) (CompletableFuture) chain.invokeAsync(ctx, cmd);
     }
 
-    /** Adds the answers of one key ({@link Apply}'s result) to {@code byId}: command id -> response. */
+    /**
+     * Adds the answers of one key ({@link Apply}'s result) to {@code byId}: command id -> response, or
+     * {@link ClusterCommand#BOUNCED} for a command the owner did not run.
+     */
     static void answers(byte[] answer, Map<Long, byte[]> byId) {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(answer);
         while (b.remaining() >= 12) {
             long id = b.getLong();
-            byte[] response = new byte[b.getInt()];
+            int length = b.getInt();
+            if (length < 0) {
+                byId.put(id, ClusterCommand.BOUNCED);
+                continue;
+            }
+            byte[] response = new byte[length];
             b.get(response);
             byId.put(id, response);
         }
@@ -112,7 +120,11 @@ final class ManyEval {
 
     /**
      * The function of a batch: runs the key's {@link Train} and answers, for each command in order, its id
-     * (8 bytes), the length of its response (4 bytes, both big-endian) and the response. Stateless but for the
+     * (8 bytes), the length of its response (4 bytes, both big-endian) and the response. The train's commands
+     * run {@code OwnerExecutor.BATCHED}: the first that answers {@link ClusterCommand#BOUNCED} (it would grow the
+     * data, so a limit might refuse it) and every command after it are not run, and answer length -1 and no
+     * response; the sender sends the bounced one alone and the rest again. Every copy stops at the same command:
+     * whether a command grows the data depends only on the session and the command. Stateless but for the
      * member it runs on (injected); marshalled as an empty message ({@link ClusterSchema}).
      */
     static final class Apply implements BiFunction<Train, ReadWriteEntryView<SessionKey, Box>, byte[]>,
@@ -128,17 +140,26 @@ final class ManyEval {
         public byte[] apply(Train train, ReadWriteEntryView<SessionKey, Box> view) {
             ClusterCommand[] commands = train.commands;
             byte[][] responses = new byte[commands.length][];
-            int size = 0;
+            int ran = commands.length;
+            int size = 12 * commands.length;
             for (int i = 0; i < commands.length; i++) {
                 if (member != null) {
                     commands[i].member(member);
                 }
                 responses[i] = commands[i].apply(view); // sees what the ones before it set
-                size += 12 + responses[i].length;
+                if (responses[i] == ClusterCommand.BOUNCED) {
+                    ran = i;
+                    break;
+                }
+                size += responses[i].length;
             }
             java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(size);
             for (int i = 0; i < commands.length; i++) {
-                b.putLong(commands[i].id).putInt(responses[i].length).put(responses[i]);
+                if (i < ran) {
+                    b.putLong(commands[i].id).putInt(responses[i].length).put(responses[i]);
+                } else {
+                    b.putLong(commands[i].id).putInt(-1);
+                }
             }
             return b.array();
         }

@@ -81,6 +81,31 @@ public final class Limits {
     }
 
     /**
+     * Whether writing {@code r}'s entries into {@code kv} (as {@link #writeProblem} takes them) would add a key or
+     * stored bytes. A write that does neither is never refused by {@link #writeProblem}, whatever the limits and
+     * the bytes stored: the key limit refuses only a write that adds keys, the byte limit only one that adds bytes.
+     * Depends on nothing but {@code kv} and {@code r}, so every copy of a session answers it alike (cluster mode
+     * batches writes by it, see {@code OwnerExecutor#BATCHED}). Counts keys and bytes exactly as the exact part of
+     * {@link #writeProblem} does (an entry repeated in {@code r} counts each time: it errs towards growing).
+     */
+    public static boolean grows(KeyValues kv, Request.Entries r, boolean clearFirst, boolean overwrite) {
+        int size = kv.size();
+        long keys = clearFirst ? 0 : size;
+        long delta = clearFirst ? -kv.storedBytes() : 0;
+        for (int i = 0, n = r.count(); i < n; i++) {
+            byte[] e = r.entry(i);
+            int p = clearFirst ? -1 : kv.find(Entry.key(e));
+            if (p < 0) {
+                keys++;
+                delta += e.length;
+            } else if (overwrite) {
+                delta += e.length - kv.entryAt(p).length;
+            }
+        }
+        return keys > size || delta > 0;
+    }
+
+    /**
      * Null if a dataset of {@code sessions} sessions (0 for keys), {@code bytes} key and value bytes and at most
      * {@code largestStore} keys in one session fits on top of {@code sessionsNow} live sessions and
      * {@code storedNow} stored bytes; else the {@code m} of the 170 that refuses the whole load.

@@ -22,7 +22,8 @@ import java.io.IOException;
  * the others replay its decision: before each command the caller either lets this executor decide
  * ({@link #decide}, with the member's holdings; then {@link #verdict()} says what it decided) or makes it replay
  * a verdict taken elsewhere ({@link #replay}): every limit check then answers as it did on the deciding copy,
- * whatever this member's own limits and holdings are.
+ * whatever this member's own limits and holdings are. A command no copy can decide for the others (in a batch)
+ * runs {@link #batched}: what a limit could refuse is not run at all and goes again alone ({@link #BATCHED}).
  *
  * <p>Not thread-safe: one instance per thread; callers serialise access to a session (Infinispan's key lock).
  */
@@ -39,6 +40,16 @@ public final class OwnerExecutor implements CommandContext, Changes {
     public static final byte REFUSED_SESSIONS = 4;
     /** Refused: limits.maxResponseBytes (GET, KEYS). */
     public static final byte REFUSED_RESPONSE = 5;
+    /**
+     * Not decided, and no copy may decide by its member's holdings: the command runs in a batch, which reaches
+     * the backups before the primary ran it, so no verdict can travel with it. A write that would add a key or
+     * stored bytes ({@link Limits#grows}, the only writes a limit can refuse) or make a session is then not run
+     * at all ({@link #bounced()}: the caller sends it again alone, for its primary to decide); every other
+     * command runs admitted, which is what a deciding copy would have decided. Both outcomes depend only on the
+     * session and the command, never on a member's limits or holdings, so every copy takes the same one.
+     * limits.maxResponseBytes (reads) is checked against this member's setting, as when deciding.
+     */
+    public static final byte BATCHED = 6;
 
     private final Limits limits;
     private long now;
@@ -46,6 +57,8 @@ public final class OwnerExecutor implements CommandContext, Changes {
     /** {@link #UNDECIDED} while deciding; else the verdict being replayed. */
     private byte replaying;
     private byte verdict = ADMITTED;
+    /** {@link #BATCHED} only: the last command was not run (see {@link #bounced()}). */
+    private boolean bounced;
     private Holdings held = Holdings.NOTHING;
 
     /** What the deciding member holds: read only when a limit is checked. */
@@ -81,12 +94,33 @@ public final class OwnerExecutor implements CommandContext, Changes {
         this.replaying = UNDECIDED;
         this.held = held;
         this.verdict = ADMITTED;
+        this.bounced = false;
     }
 
     /** The next command's limit checks answer {@code verdict}, as they did where it was decided. */
     public void replay(byte verdict) {
         this.replaying = verdict;
         this.verdict = verdict;
+        this.bounced = false;
+    }
+
+    /**
+     * The next command runs in a batch ({@link #BATCHED}): admitted unless it would grow the data, and then not
+     * run ({@link #bounced()}).
+     */
+    public void batched() {
+        this.replaying = BATCHED;
+        this.held = Holdings.NOTHING;
+        this.verdict = ADMITTED;
+        this.bounced = false;
+    }
+
+    /**
+     * Whether the last command, run {@link #batched()}, would have grown the data and so was not run: it changed
+     * nothing (but lazy expiry, see {@link #changed()}), and the response it wrote is to be discarded.
+     */
+    public boolean bounced() {
+        return bounced;
     }
 
     /** What the limit checks of the last command decided ({@link #ADMITTED} or a REFUSED_ verdict). */
@@ -199,6 +233,10 @@ public final class OwnerExecutor implements CommandContext, Changes {
             }
             return null;
         }
+        if (replaying == BATCHED) { // a new session grows what the member holds: its primary decides
+            bounced = true;
+            return null;
+        }
         if (replaying == UNDECIDED ? held.sessions() >= limits.maxSessions : replaying == REFUSED_SESSIONS) {
             verdict = REFUSED_SESSIONS;
             out.error(r.command().responsePrefix(), limits.sessions.status(), limits.sessions.message());
@@ -283,6 +321,13 @@ public final class OwnerExecutor implements CommandContext, Changes {
 
     @Override
     public Problem writeProblem(Session s, KeyValues kv, Request.Entries r, boolean clearFirst, boolean overwrite) {
+        if (replaying == BATCHED) {
+            if (Limits.grows(kv, r, clearFirst, overwrite)) {
+                bounced = true;
+                return limits.storedBytes; // stops the command before it writes; the caller discards the answer
+            }
+            return null;
+        }
         if (replaying != UNDECIDED) {
             return replaying == REFUSED_KEYS ? limits.keysPerSession
                     : replaying == REFUSED_BYTES ? limits.storedBytes : null;
@@ -296,7 +341,7 @@ public final class OwnerExecutor implements CommandContext, Changes {
 
     @Override
     public int maxResponseBytes() {
-        if (replaying != UNDECIDED) {
+        if (replaying != UNDECIDED && replaying != BATCHED) {
             return replaying == REFUSED_RESPONSE ? 0 : Integer.MAX_VALUE;
         }
         return limits.maxResponseBytes;

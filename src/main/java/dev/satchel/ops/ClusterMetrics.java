@@ -39,6 +39,9 @@ final class ClusterMetrics {
                 .register(registry);
         FunctionCounter.builder("satchel.cluster.batched.commands", stats, ClusterMember.Stats::batchedCommands)
                 .description("commands sent in batches (the others went one by one)").register(registry);
+        FunctionCounter.builder("satchel.cluster.bounced.commands", stats, ClusterMember.Stats::bounced)
+                .description("writes a batch did not run because they would grow the data (a limit could refuse"
+                        + " them): each was sent again alone, for its primary to decide").register(registry);
         Timer remote = Timer.builder("satchel.cluster.execution")
                 .description("time from sending a command to its session's owner until its answer arrived")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(50_000))

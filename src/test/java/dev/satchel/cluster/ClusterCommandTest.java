@@ -228,4 +228,75 @@ class ClusterCommandTest {
         assertThat(runTrain(primary, command(ClusterCommand.RUN, 27, "{\"SH_GET\":{\"tkn\":\"" + tkn()
                 + "\",\"keys\":[\"n\",\"a\"]}}")).get(27L)).doesNotContain("\"n\"").contains("\"a\":1");
     }
+
+    static ClusterCommand batched(long id, String json) {
+        ClusterCommand c = new ClusterCommand(ClusterCommand.RUN, id, NOW, json.getBytes(StandardCharsets.UTF_8),
+                dev.satchel.engine.OwnerExecutor.BATCHED);
+        c.member(member);
+        return c;
+    }
+
+    /** Runs a train as a batch's function does; a command not run answers "BOUNCED". */
+    static java.util.Map<Long, String> runBatched(Entry e, ClusterCommand... commands) {
+        byte[] answer = new ManyEval.Apply().apply(new ManyEval.Train(commands), e);
+        java.util.Map<Long, byte[]> byId = new java.util.LinkedHashMap<>();
+        ManyEval.answers(answer, byId);
+        java.util.Map<Long, String> out = new java.util.LinkedHashMap<>();
+        byId.forEach((id, b) -> out.put(id, b == ClusterCommand.BOUNCED ? "BOUNCED"
+                : new String(b, StandardCharsets.UTF_8)));
+        return out;
+    }
+
+    /**
+     * In a batch no copy decides limits: writes that grow nothing run admitted; the first that would grow the
+     * data (a new key, a larger value, more keys after CLEAR_SET) is not run, nor anything after it, identically
+     * on primary and backup, and is not recorded, so a retried train runs the same commands and bounces it again,
+     * and sent alone (its primary deciding) it is applied.
+     */
+    @Test
+    void aBatchRunsWritesThatGrowNothingAndBouncesTheFirstThatGrows() {
+        Entry primary = new Entry(KEY);
+        run(primary, command(ClusterCommand.NEW, 40, "{\"SH_NEW\":{}}"));
+        run(primary, command(ClusterCommand.RUN, 41, "{\"SH_SET\":{\"tkn\":\"" + tkn()
+                + "\",\"keys\":{\"a\":\"xx\",\"b\":\"yyyy\"}}}"));
+        Entry backup = primary.copy();
+        String t = tkn();
+        ClusterCommand[] train = {
+            batched(42, "{\"SH_SET\":{\"tkn\":\"" + t + "\",\"keys\":{\"a\":\"zz\"}}}"), // same size
+            batched(43, "{\"SH_RMV\":{\"tkn\":\"" + t + "\",\"keys\":[\"none\"]}}"),
+            batched(44, "{\"SH_SET\":{\"tkn\":\"" + t + "\",\"keys\":{\"b\":\"y\"}}}"), // smaller
+            batched(45, "{\"SH_ADD\":{\"tkn\":\"" + t + "\",\"keys\":{\"a\":\"longer\"}}}"), // a exists
+            batched(46, "{\"SH_GET\":{\"tkn\":\"" + t + "\",\"keys\":[\"a\",\"b\"]}}"),
+            batched(47, "{\"SH_SET\":{\"tkn\":\"" + t + "\",\"keys\":{\"b\":\"yy\"}}}"), // larger: bounced
+            batched(48, "{\"SH_RMV\":{\"tkn\":\"" + t + "\",\"keys\":[\"a\"]}}"), // after it: not run
+        };
+        java.util.Map<Long, String> answers = runBatched(primary, train);
+        assertThat(answers.keySet()).containsExactly(42L, 43L, 44L, 45L, 46L, 47L, 48L);
+        assertThat(answers.get(42L)).contains("\"st\":1");
+        assertThat(answers.get(44L)).contains("\"st\":1");
+        assertThat(answers.get(46L)).contains("\"a\":\"zz\"", "\"b\":\"y\"");
+        assertThat(answers.get(47L)).isEqualTo("BOUNCED");
+        assertThat(answers.get(48L)).isEqualTo("BOUNCED");
+        assertThat(primary.value.session.keyCount()).as("the RMV after the bounced write did not run").isEqualTo(2);
+        assertThat(runBatched(backup, train)).as("the backup stops at the same command").isEqualTo(answers);
+        assertThat(backup.value.toBlob()).isEqualTo(primary.value.toBlob());
+        // retried (a timeout): what ran is answered from the ring, the same write bounces again
+        java.util.Map<Long, String> again = runBatched(primary, train);
+        assertThat(again.get(42L)).isEqualTo(answers.get(42L));
+        assertThat(again.get(47L)).isEqualTo("BOUNCED");
+        // alone, by eval, with the same id: its primary decides and it is applied, once
+        ClusterCommand alone = command(ClusterCommand.RUN, 47, "{\"SH_SET\":{\"tkn\":\"" + t
+                + "\",\"keys\":{\"b\":\"yy\"}}}");
+        assertThat(run(primary, alone)).contains("\"st\":1");
+        assertThat(alone.verdict).isEqualTo(dev.satchel.engine.OwnerExecutor.ADMITTED);
+        assertThat(runBatched(primary, train).get(47L)).as("now in the ring").contains("\"st\":1");
+        // a new key, and CLEAR_SET to more keys of fewer bytes, grow the data too
+        assertThat(runBatched(primary, batched(49, "{\"SH_SET\":{\"tkn\":\"" + t
+                + "\",\"keys\":{\"c\":1}}}")).get(49L)).isEqualTo("BOUNCED");
+        assertThat(runBatched(primary, batched(50, "{\"SH_CLEAR_SET\":{\"tkn\":\"" + t
+                + "\",\"keys\":{\"p\":1,\"q\":2,\"r\":3}}}")).get(50L)).isEqualTo("BOUNCED");
+        assertThat(runBatched(primary, batched(51, "{\"SH_CLEAR_SET\":{\"tkn\":\"" + t
+                + "\",\"keys\":{\"p\":1}}}")).get(51L)).as("fewer keys, fewer bytes").contains("\"st\":1");
+        assertThat(primary.value.session.keyCount()).isEqualTo(1);
+    }
 }

@@ -333,7 +333,7 @@ class ClusterModeTest {
         return n;
     }
 
-    private static Box localBox(TestServer m, String tkn) throws Exception {
+    static Box localBox(TestServer m, String tkn) throws Exception {
         long[] t = new long[2];
         byte[] b = tkn.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         assertThat(TokenFormat.parseBase64(b, 0, b.length, t)).isTrue();
@@ -585,7 +585,8 @@ class ClusterModeTest {
 
     /**
      * A batch whose owner does not answer in time (its thread held on one session's box) is sent again with the
-     * same ids, and each command is answered once. (Writes go alone by eval; their retry is the old path's.)
+     * same ids, and each command is answered once. (Reads here; a retried train of writes is answered from the ring,
+     * see ClusterCommandTest.)
      */
     @Test
     void aBatchThatTimesOutIsSentAgainWithTheSameIdsAndAnsweredOnce() throws Exception {
@@ -625,7 +626,7 @@ class ClusterModeTest {
         holder.start();
         try (var raw = dev.satchel.testing.RawWebSocket.open(members.get(0).port(), 60_000, 0, "")) {
             assertThat(holding.await(30, TimeUnit.SECONDS)).isTrue();
-            for (int i = 0; i < onOne.size(); i++) { // reads: batched (writes go alone, see ClusterRouter)
+            for (int i = 0; i < onOne.size(); i++) { // reads, batched
                 raw.queue("{\"SH_GET\":{\"tkn\":\"" + onOne.get(i) + "\",\"keys\":[\"k\"]}}");
             }
             raw.flush();
@@ -646,7 +647,7 @@ class ClusterModeTest {
     }
 
     /** Every member's local copy of the session is byte-equal, there are 2 (owners), and it has {@code keys} keys. */
-    private static void assertCopiesEqual(List<TestServer> in, String tkn, int keys) throws Exception {
+    static void assertCopiesEqual(List<TestServer> in, String tkn, int keys) throws Exception {
         long deadline = System.currentTimeMillis() + 60_000;
         while (true) {
             List<byte[]> copies = new ArrayList<>();
