@@ -59,22 +59,11 @@ public final class Limits {
         if (keysFit && added - removed <= maxStoredBytes - storedNow) {
             return null;
         }
-        long keys = clearFirst ? 0 : kv.size();
-        long delta = -removed;
-        for (int i = 0; i < n; i++) {
-            byte[] e = r.entry(i);
-            int p = clearFirst ? -1 : kv.find(Entry.key(e));
-            if (p < 0) {
-                keys++;
-                delta += e.length;
-            } else if (overwrite) {
-                delta += e.length - kv.entryAt(p).length;
-            }
-        }
-        if (s != null && keys > maxKeysPerSession && keys > kv.size()) {
+        Growth g = Growth.of(kv, r, clearFirst, overwrite);
+        if (s != null && g.keys > maxKeysPerSession && g.keys > kv.size()) {
             return keysPerSession;
         }
-        if (delta > 0 && delta > maxStoredBytes - storedNow) {
+        if (g.bytes > 0 && g.bytes > maxStoredBytes - storedNow) {
             return storedBytes;
         }
         return null;
@@ -89,20 +78,31 @@ public final class Limits {
      * {@link #writeProblem} does (an entry repeated in {@code r} counts each time: it errs towards growing).
      */
     public static boolean grows(KeyValues kv, Request.Entries r, boolean clearFirst, boolean overwrite) {
-        int size = kv.size();
-        long keys = clearFirst ? 0 : size;
-        long delta = clearFirst ? -kv.storedBytes() : 0;
-        for (int i = 0, n = r.count(); i < n; i++) {
-            byte[] e = r.entry(i);
-            int p = clearFirst ? -1 : kv.find(Entry.key(e));
-            if (p < 0) {
-                keys++;
-                delta += e.length;
-            } else if (overwrite) {
-                delta += e.length - kv.entryAt(p).length;
+        Growth g = Growth.of(kv, r, clearFirst, overwrite);
+        return g.keys > kv.size() || g.bytes > 0;
+    }
+
+    /**
+     * The exact outcome of writing {@code r}'s entries into {@code kv}: the keys the store would hold and the
+     * stored bytes it would gain (negative: free). The one count behind {@link #writeProblem} and {@link #grows},
+     * so the cluster's batching and the limits can never disagree on what grows.
+     */
+    private record Growth(long keys, long bytes) {
+        static Growth of(KeyValues kv, Request.Entries r, boolean clearFirst, boolean overwrite) {
+            long keys = clearFirst ? 0 : kv.size();
+            long bytes = clearFirst ? -kv.storedBytes() : 0;
+            for (int i = 0, n = r.count(); i < n; i++) {
+                byte[] e = r.entry(i);
+                int p = clearFirst ? -1 : kv.find(Entry.key(e));
+                if (p < 0) {
+                    keys++;
+                    bytes += e.length;
+                } else if (overwrite) {
+                    bytes += e.length - kv.entryAt(p).length;
+                }
             }
+            return new Growth(keys, bytes);
         }
-        return keys > size || delta > 0;
     }
 
     /**
