@@ -11,11 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -47,23 +43,9 @@ class ClusterBatchedWritesTest {
     @BeforeAll
     static void start() throws Exception {
         String name = "batched-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
-        int pa = ClusterModeTest.freeClusterPort();
-        int pb = ClusterModeTest.freeClusterPort();
-        while (Math.abs(pb - pa) == 100 || pb == pa) { // each member also listens on its port + 100
-            pb = ClusterModeTest.freeClusterPort();
-        }
-        String list = "127.0.0.1:" + pa + ",127.0.0.1:" + pb;
-        String[] fa = member(name, pa, list);
-        String[] fb = member(name, pb, list);
-        ExecutorService starter = Executors.newFixedThreadPool(2); // each waits for the other (cluster.minMembers)
-        try {
-            Future<TestServer> sa = starter.submit(() -> TestServer.start(fa));
-            Future<TestServer> sb = starter.submit(() -> TestServer.start(fb));
-            a = sa.get(180, TimeUnit.SECONDS);
-            b = sb.get(180, TimeUnit.SECONDS);
-        } finally {
-            starter.shutdown();
-        }
+        TestServer[] two = ClusterModeTest.startTwo((i, port, list) -> member(name, port, list));
+        a = two[0];
+        b = two[1];
         standalone = TestServer.start(limits());
         ca = a.connect();
         cb = b.connect();

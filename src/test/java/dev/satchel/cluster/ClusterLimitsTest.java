@@ -14,9 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -49,23 +46,10 @@ class ClusterLimitsTest {
     @BeforeAll
     static void startCluster() throws Exception {
         String name = "limits-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
-        int pa = ClusterModeTest.freeClusterPort();
-        int pb = ClusterModeTest.freeClusterPort();
-        while (Math.abs(pb - pa) == 100 || pb == pa) { // each member also listens on its port + 100
-            pb = ClusterModeTest.freeClusterPort();
-        }
-        String list = "127.0.0.1:" + pa + ",127.0.0.1:" + pb;
-        String[] fa = flags(name, pa, list, "8", "3000");
-        String[] fb = flags(name, pb, list, "100000", "10m");
-        ExecutorService starter = Executors.newFixedThreadPool(2); // each waits for the other (cluster.minMembers)
-        try {
-            Future<TestServer> sa = starter.submit(() -> TestServer.start(fa));
-            Future<TestServer> sb = starter.submit(() -> TestServer.start(fb));
-            a = sa.get(180, TimeUnit.SECONDS);
-            b = sb.get(180, TimeUnit.SECONDS);
-        } finally {
-            starter.shutdown();
-        }
+        TestServer[] two = ClusterModeTest.startTwo((i, port, list) -> i == 0
+                ? flags(name, port, list, "8", "3000") : flags(name, port, list, "100000", "10m"));
+        a = two[0];
+        b = two[1];
         ca = a.connect();
         cb = b.connect();
         assertThat(a.server().cluster().members()).hasSize(2);

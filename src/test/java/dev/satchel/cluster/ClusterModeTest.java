@@ -49,6 +49,34 @@ class ClusterModeTest {
     static Path dataRoot;
 
     /** A free port p whose p + 100 (failure detection) is free too. */
+    /** A member's flags, given its index (0 or 1), its cluster port and the members list. */
+    interface MemberFlags {
+        String[] of(int member, int port, String list) throws Exception;
+    }
+
+    /**
+     * Two in-process members on a fresh pair of cluster ports, started together (each waits for the other:
+     * cluster.minMembers is a majority of two).
+     */
+    static TestServer[] startTwo(MemberFlags flags) throws Exception {
+        int pa = freeClusterPort();
+        int pb = freeClusterPort();
+        while (Math.abs(pb - pa) == 100 || pb == pa) { // each member also listens on its port + 100
+            pb = freeClusterPort();
+        }
+        String list = "127.0.0.1:" + pa + ",127.0.0.1:" + pb;
+        String[] fa = flags.of(0, pa, list);
+        String[] fb = flags.of(1, pb, list);
+        ExecutorService starter = Executors.newFixedThreadPool(2);
+        try {
+            Future<TestServer> sa = starter.submit(() -> TestServer.start(fa));
+            Future<TestServer> sb = starter.submit(() -> TestServer.start(fb));
+            return new TestServer[] {sa.get(180, TimeUnit.SECONDS), sb.get(180, TimeUnit.SECONDS)};
+        } finally {
+            starter.shutdown();
+        }
+    }
+
     static int freeClusterPort() throws IOException {
         for (int attempt = 0; attempt < 200; attempt++) {
             int p = ThreadLocalRandom.current().nextInt(20_000, 60_000);
