@@ -43,8 +43,7 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
     static final int LOAD = 8;
     /** Reads or sets the cluster's shared-session secret ({@link #message}: the candidate); answers the secret. */
     static final int SECRET = 9;
-    /** The global key space as {@code OwnerExecutor.writeStore} writes it (KV_SAVE). */
-    static final int SNAPSHOT = 10;
+    // 10 was the global key space in one answer (KV_SAVE before MemberTask.KEY_CHUNK): not reused
     /** KV_LOAD: stores every entry of {@link #message} (a store's binary form) in the global key space. */
     static final int PUT_ALL = 11;
 
@@ -258,15 +257,6 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
                     changed = true;
                     response = YES;
                 }
-            }
-            case SNAPSHOT -> {
-                java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-                try {
-                    OwnerExecutor.writeStore(box.global, new java.io.DataOutputStream(bytes));
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-                return bytes.toByteArray();
             }
             case PUT_ALL -> {
                 if (box.global == null) {

@@ -89,6 +89,8 @@ public final class ClusterMember {
     private final ThreadLocal<Tools> tools;
     private final OwnerExpiry expiry;
     private final OwnerBudget budget = new OwnerBudget(this);
+    /** The global key space frozen for each KV_SAVE that reads it from this member, by save id. */
+    private final Map<Long, FrozenKeys> keySaves = new ConcurrentHashMap<>();
     private final Stats stats = new Stats();
     private final ClusterRouter router;
     private volatile DefaultCacheManager cm;
@@ -483,6 +485,15 @@ public final class ClusterMember {
         return sessions != null;
     }
 
+    /** The frozen key spaces of the KV_SAVEs reading from this member ({@link MemberTask#KEY_CHUNK}). */
+    Map<Long, FrozenKeys> keySaves() {
+        return keySaves;
+    }
+
+    /** A global key space at one instant: positions {@code [0, end)} of a frozen entry array (null at holes). */
+    record FrozenKeys(byte[][] entries, int end, long createdMillis) {
+    }
+
     /** What this member holds, for the member-wide limits. */
     OwnerBudget budget() {
         return budget;
@@ -553,6 +564,9 @@ public final class ClusterMember {
         private final LongAdder batches = new LongAdder();
         private final LongAdder batched = new LongAdder();
         private final LongAdder bounced = new LongAdder();
+        private final LongAdder saveChunks = new LongAdder();
+        private final java.util.concurrent.atomic.LongAccumulator saveChunkMax =
+                new java.util.concurrent.atomic.LongAccumulator(Math::max, 0);
         private volatile java.util.function.LongConsumer latency;
 
         void duplicate() {
@@ -574,6 +588,11 @@ public final class ClusterMember {
 
         void bounce() {
             bounced.increment();
+        }
+
+        void saveChunk(int bytes) {
+            saveChunks.increment();
+            saveChunkMax.accumulate(bytes);
         }
 
         void latency(long nanos) {
@@ -619,6 +638,16 @@ public final class ClusterMember {
          */
         public long bounced() {
             return bounced.sum();
+        }
+
+        /** Answers (chunks) this member received for the cluster saves it ran (SH_SAVE through it). */
+        public long saveChunks() {
+            return saveChunks.sum();
+        }
+
+        /** The largest of those answers, in bytes (bounded by the save's chunk size plus one session). */
+        public long saveChunkMaxBytes() {
+            return saveChunkMax.get();
         }
     }
 

@@ -46,8 +46,11 @@ import org.slf4j.LoggerFactory;
  * <p>What a save means in cluster mode: the dataset is written by the member that received the command, to its
  * own persist.path, and holds every session of the cluster (SH_SAVE) or the global key space (KV_SAVE). Each
  * session is copied whole under its owner's lock, so it is consistent by itself; the copies of different
- * sessions are taken one after the other, not at one instant across the cluster. A load through any member
- * inserts each session at its owner (a session whose token is live is skipped, as standalone).
+ * sessions are taken one after the other, not at one instant across the cluster; every session that lives
+ * through the save is in the file once, whatever moves between members meanwhile ({@link SessionSave}). The
+ * global key space is saved as it was at one instant ({@link KeySave}). Both are pulled in chunks of at most
+ * {@link #SAVE_CHUNK_BYTES}, never a member's whole share in one message. A load through any member inserts
+ * each session at its owner (a session whose token is live is skipped, as standalone).
  */
 final class ClusterOps {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterOps.class);
@@ -65,9 +68,20 @@ final class ClusterOps {
     /** Sessions a load sends to their owners at once. */
     private static final int LOAD_WINDOW = 256;
     private static final long TASK_TIMEOUT_MILLIS = 120_000;
+    /** The bound of one answer of a cluster save: what a save holds besides its snapshot (one chunk at a time). */
+    static final int SAVE_CHUNK_BYTES = 512 * 1024;
+    /** How long a save waits before it asks again for segments that moved (a rebalance is under way). */
+    private static final long RETRY_MILLIS = 50;
 
     private final ClusterMember member;
     private final ClusterRouter router;
+    /** {@link #SAVE_CHUNK_BYTES}; tests set a smaller bound to make many chunks of a small data set. */
+    volatile int saveChunkBytes = SAVE_CHUNK_BYTES;
+    /**
+     * Tests only (null otherwise): called before a save sends its chunk number {@code n} (from 0); the chunk is
+     * sent when the returned future completes, so a test can change the cluster between two chunks.
+     */
+    volatile java.util.function.IntFunction<CompletableFuture<?>> beforeChunk;
 
     ClusterOps(ClusterMember member, ClusterRouter router) {
         this.member = member;
@@ -207,28 +221,14 @@ final class ClusterOps {
                 }
             }
         }
-        Set<SessionKey> wanted = only;
-        CompletableFuture<byte[]> result = allMembers(MemberTask.SNAPSHOT, now).thenCompose(answers -> {
-            SessionSnapshot snap = new SessionSnapshot();
-            for (int m = 0; m < answers.size(); m++) {
-                byte[] a = answers.get(m);
-                answers.set(m, null); // decoded once: the heap holds the snapshot and one member's answer at most
-                DataInputStream in = new DataInputStream(new ByteArrayInputStream(a));
-                try {
-                    while (a.length > 0 && in.readBoolean()) {
-                        Session s = OwnerExecutor.read(in);
-                        if (wanted == null || wanted.contains(new SessionKey(s.tokenHi(), s.tokenLo()))) {
-                            DatasetJobs.capture(snap, s, now);
-                        }
-                    }
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }
+        SessionSave save = new SessionSave(only, now);
+        CompletableFuture<byte[]> result = save.run().thenCompose(snap -> {
             return p.saveSessions(name, snap, System.currentTimeMillis()).thenApply(saved -> {
                 long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-                LOG.info("saved dataset '{}' from the cluster: {} sessions, {} keys, {} bytes in {} ms to {}", name,
-                        snap.count(), snap.keys(), saved.bytes(), ms, saved.file());
+                LOG.info("saved dataset '{}' from the cluster: {} sessions, {} keys, {} bytes in {} ms to {} ({} chunks;"
+                        + " segments asked again after they moved: {}, chunks that failed and were asked again: {})",
+                        name, snap.count(), snap.keys(), saved.bytes(), ms, saved.file(), save.chunks, save.moved,
+                        save.failed);
                 ResponseWriter out = writer();
                 out.begin(c.responsePrefix(), Status.SAVE_COMPLETE).raw(F_NAME).string(name)
                         .raw(F_DURATION).number(ms).end();
@@ -244,6 +244,286 @@ final class ClusterOps {
         });
     }
 
+    /**
+     * Collects every session of the cluster (or the listed ones) into a {@link SessionSnapshot}, the standalone
+     * save's in-memory form, in bounded chunks: segment by segment in ascending order, each asked of its primary
+     * owner ({@link MemberTask#SAVE_CHUNK}) from a cursor (the last token saved of it) until the member answers
+     * it done. One task is in flight at a time, never on the command loop or a Netty thread: each answer is
+     * decoded into the snapshot on a pool thread, then the next chunk is sent. The heap this adds to the snapshot is one
+     * answer ({@link #SAVE_CHUNK_BYTES} plus at most one session), whatever the data set's size.
+     *
+     * <p>A rebalance during the save: a segment's chunks come in token order from whichever member is its
+     * primary owner when each is asked, and a member answers a segment only while it is its primary owner (a
+     * read owner, which holds all of it) for the whole read; a segment that moved is asked again of its new
+     * primary from the same cursor. So every session that lives through the save is written exactly once, and a
+     * session created or ended during it is written at most once. A member that fails or leaves mid-chunk is
+     * retried the same way; the save fails only when no chunk made progress for {@link #TASK_TIMEOUT_MILLIS}.
+     */
+    private final class SessionSave {
+        final SessionSnapshot snap = new SessionSnapshot();
+        final Set<SessionKey> wanted;
+        final long now;
+        /** Segments still to ask (ascending), with their cursors (null: from the start). */
+        final java.util.TreeMap<Integer, SessionKey> pending = new java.util.TreeMap<>();
+        final CompletableFuture<SessionSnapshot> done = new CompletableFuture<>();
+        long lastProgress = System.nanoTime();
+        int sent;
+        /** Answers taken, segments answered "moved", chunks that failed (each asked again). */
+        int chunks;
+        int moved;
+        int failed;
+        final int[] segments = new int[ClusterMember.SEGMENTS];
+        final SessionKey[] cursors = new SessionKey[ClusterMember.SEGMENTS];
+
+        SessionSave(Set<SessionKey> wanted, long now) {
+            this.wanted = wanted;
+            this.now = now;
+            LocalizedCacheTopology t = member.sessionsCache().getDistributionManager().getCacheTopology();
+            if (wanted == null) {
+                for (int s = 0; s < ClusterMember.SEGMENTS; s++) {
+                    pending.put(s, null);
+                }
+            } else {
+                for (SessionKey k : wanted) {
+                    pending.put(t.getSegment(k), null); // only the segments that may hold a listed session
+                }
+            }
+        }
+
+        /** Starts the save off the calling thread (the command loop). */
+        CompletableFuture<SessionSnapshot> run() {
+            CompletableFuture.runAsync(this::next);
+            return done;
+        }
+
+        /** Asks the primary owner of the first pending segment for it and every other pending segment it owns. */
+        void next() {
+            if (pending.isEmpty()) {
+                done.complete(snap);
+                return;
+            }
+            java.util.function.IntFunction<CompletableFuture<?>> hook = beforeChunk;
+            if (hook != null) {
+                hook.apply(sent++).whenComplete((v, e) -> send());
+            } else {
+                send();
+            }
+        }
+
+        private void send() {
+            try {
+                sendChunk();
+            } catch (RuntimeException | Error e) {
+                done.completeExceptionally(e);
+            }
+        }
+
+        private void sendChunk() {
+            LocalizedCacheTopology t = member.sessionsCache().getDistributionManager().getCacheTopology();
+            Address target = t.getSegmentDistribution(pending.firstKey()).primary();
+            int n = 0;
+            for (Map.Entry<Integer, SessionKey> e : pending.entrySet()) {
+                if (target.equals(t.getSegmentDistribution(e.getKey()).primary())) {
+                    segments[n] = e.getKey();
+                    cursors[n++] = e.getValue();
+                }
+            }
+            MemberTask task = new MemberTask(MemberTask.SAVE_CHUNK, now,
+                    MemberTask.saveChunkArgs(saveChunkBytes, segments, cursors, n));
+            CompletableFuture<byte[]> answer = new CompletableFuture<>();
+            member.cacheManager().executor().filterTargets(List.of(target))
+                    .timeout(ClusterMember.REMOTE_TIMEOUT_MILLIS * 4, TimeUnit.MILLISECONDS)
+                    .submitConsumer(task, (address, value, err) -> {
+                        if (err != null) {
+                            answer.completeExceptionally(err);
+                        } else {
+                            answer.complete(value);
+                        }
+                    }).whenComplete((v, err) -> {
+                        if (err != null) {
+                            answer.completeExceptionally(err); // no answer at all (e.g. the target left)
+                        }
+                    });
+            answer.whenCompleteAsync((bytes, err) -> { // decoded off Infinispan's non-blocking threads
+                boolean progress;
+                try {
+                    progress = err == null && bytes != null && take(bytes);
+                } catch (RuntimeException | Error e) {
+                    done.completeExceptionally(e);
+                    return;
+                }
+                if (progress) {
+                    lastProgress = System.nanoTime();
+                    next();
+                    return;
+                }
+                long stalled = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastProgress);
+                if (stalled > TASK_TIMEOUT_MILLIS) {
+                    done.completeExceptionally(new IllegalStateException("the save made no progress for " + stalled
+                            + " ms" + (err != null ? ": " + ClusterMember.rootMessage(err) : "")));
+                    return;
+                }
+                if (err != null) {
+                    failed++;
+                    LOG.debug("a save chunk from {} failed, asking again: {}", target, ClusterMember.rootMessage(err));
+                }
+                // the segments moved (or the member is gone): ask again once the topology has settled a little
+                CompletableFuture.delayedExecutor(RETRY_MILLIS, TimeUnit.MILLISECONDS).execute(this::next);
+            });
+        }
+
+        /** Decodes one answer into the snapshot and the pending segments; true if it moved anything on. */
+        boolean take(byte[] bytes) {
+            member.stats().saveChunk(bytes.length);
+            chunks++;
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
+            boolean progress = false;
+            try {
+                while (true) {
+                    byte tag = in.readByte();
+                    switch (tag) {
+                        case MemberTask.CHUNK_SESSION -> {
+                            Session s = OwnerExecutor.read(in);
+                            if (wanted == null || wanted.contains(new SessionKey(s.tokenHi(), s.tokenLo()))) {
+                                DatasetJobs.capture(snap, s, now);
+                            }
+                        }
+                        case MemberTask.CHUNK_DONE -> {
+                            pending.remove(in.readInt());
+                            progress = true;
+                        }
+                        case MemberTask.CHUNK_MOVED -> { // stays pending, asked of its new primary
+                            in.readInt();
+                            moved++;
+                        }
+                        case MemberTask.CHUNK_FULL -> {
+                            pending.put(in.readInt(), new SessionKey(in.readLong(), in.readLong()));
+                            return true;
+                        }
+                        case MemberTask.CHUNK_END -> {
+                            return progress;
+                        }
+                        default -> throw new IllegalStateException("unknown save chunk record " + tag);
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    /**
+     * Collects the global key space for a KV_SAVE in bounded chunks ({@link MemberTask#KEY_CHUNK}): the first
+     * freezes it on its primary owner (one instant, as a standalone save), the next ones read that frozen array
+     * from the same member, {@link #saveChunkBytes} at a time. If that member fails, leaves, or no longer holds
+     * the frozen array, the save starts again from the global space's current primary owner (what was collected
+     * is dropped), so every key is in the dataset once; it fails when no chunk arrived for
+     * {@link #TASK_TIMEOUT_MILLIS}.
+     */
+    private final class KeySave {
+        final CompletableFuture<KeySnapshot> done = new CompletableFuture<>();
+        byte[][] entries = new byte[16][];
+        int count;
+        long saveId;
+        int from;
+        Address holder;
+        long lastProgress = System.nanoTime();
+        int chunks;
+        int restarts;
+
+        CompletableFuture<KeySnapshot> run() {
+            saveId = member.nextId();
+            CompletableFuture.runAsync(this::next);
+            return done;
+        }
+
+        void next() {
+            Address target;
+            MemberTask task;
+            try {
+                target = holder != null ? holder : member.globalsCache().getDistributionManager().getCacheTopology()
+                        .getDistribution(SessionKey.GLOBAL).primary();
+                task = new MemberTask(MemberTask.KEY_CHUNK, System.currentTimeMillis(),
+                        MemberTask.keyChunkArgs(saveId, from, saveChunkBytes));
+            } catch (RuntimeException | Error e) {
+                done.completeExceptionally(e);
+                return;
+            }
+            CompletableFuture<byte[]> answer = new CompletableFuture<>();
+            member.cacheManager().executor().filterTargets(List.of(target))
+                    .timeout(ClusterMember.REMOTE_TIMEOUT_MILLIS * 4, TimeUnit.MILLISECONDS)
+                    .submitConsumer(task, (address, value, err) -> {
+                        if (err != null) {
+                            answer.completeExceptionally(err);
+                        } else {
+                            answer.complete(value);
+                        }
+                    }).whenComplete((v, err) -> {
+                        if (err != null) {
+                            answer.completeExceptionally(err);
+                        }
+                    });
+            answer.whenCompleteAsync((bytes, err) -> {
+                int next;
+                try {
+                    next = err == null && bytes != null ? take(bytes) : -2;
+                } catch (RuntimeException | Error e) {
+                    done.completeExceptionally(e);
+                    return;
+                }
+                if (next == -1) {
+                    done.complete(count == 0 ? new KeySnapshot(null, 0, 0) : new KeySnapshot(entries, count, count));
+                    return;
+                }
+                if (next >= 0) {
+                    holder = target;
+                    from = next;
+                    lastProgress = System.nanoTime();
+                    next();
+                    return;
+                }
+                long stalled = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastProgress);
+                if (stalled > TASK_TIMEOUT_MILLIS) {
+                    done.completeExceptionally(new IllegalStateException("the save made no progress for " + stalled
+                            + " ms" + (err != null ? ": " + ClusterMember.rootMessage(err) : "")));
+                    return;
+                }
+                // the member that froze the key space failed or lost it (or is not the primary owner yet): again
+                restarts++;
+                entries = new byte[16][];
+                count = 0;
+                from = 0;
+                holder = null;
+                saveId = member.nextId();
+                CompletableFuture.delayedExecutor(RETRY_MILLIS, TimeUnit.MILLISECONDS).execute(this::next);
+            });
+        }
+
+        /** Adds one answer's entries; returns the next position, -1 when done, -2 to start again. */
+        int take(byte[] bytes) {
+            member.stats().saveChunk(bytes.length);
+            chunks++;
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
+            try {
+                if (!in.readBoolean()) {
+                    return -2;
+                }
+                int n = in.readInt();
+                if (count + n > entries.length) {
+                    entries = java.util.Arrays.copyOf(entries, Math.max(count + n, entries.length * 2));
+                }
+                for (int i = 0; i < n; i++) {
+                    byte[] e = new byte[in.readInt()];
+                    in.readFully(e);
+                    entries[count++] = e;
+                }
+                return in.readInt();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
     private CompletableFuture<byte[]> saveKeys(Request r, Command c) {
         Persistence p = persistence();
         String name = datasetName(r);
@@ -252,33 +532,25 @@ final class ClusterOps {
                     "a save of dataset '" + name + "' is already in progress"));
         }
         long t0 = System.nanoTime();
-        return router.sendOne(SessionKey.GLOBAL, true, new ClusterCommand(ClusterCommand.SNAPSHOT, 0,
-                System.currentTimeMillis(), null), c).thenCompose(bytes -> {
-                    KeyValues kv;
-                    try {
-                        kv = OwnerExecutor.readStore(new DataInputStream(new ByteArrayInputStream(bytes)));
-                    } catch (IOException e) {
-                        // an error answer from the router (timeout, partition): pass it on
-                        return CompletableFuture.completedFuture(bytes);
-                    }
-                    KeySnapshot snap = kv.size() == 0 ? new KeySnapshot(null, 0, 0)
-                            : new KeySnapshot(kv.freeze(), kv.end(), kv.size());
-                    return p.saveKeys(name, snap, System.currentTimeMillis()).thenApply(saved -> {
-                        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-                        LOG.info("saved dataset '{}' from the cluster: {} keys, {} bytes in {} ms to {}", name,
-                                snap.keyCount(), saved.bytes(), ms, saved.file());
-                        ResponseWriter out = writer();
-                        out.begin(c.responsePrefix(), Status.SAVE_COMPLETE).raw(F_NAME).string(name)
-                                .raw(F_DURATION).number(ms).end();
-                        return out.toByteArray();
-                    });
-                }).handle((bytes, err) -> {
-                    if (err != null) {
-                        p.cancelSave(name);
-                        return failure(c, err);
-                    }
-                    return bytes;
-                });
+        KeySave save = new KeySave();
+        return save.run().thenCompose(snap -> {
+            return p.saveKeys(name, snap, System.currentTimeMillis()).thenApply(saved -> {
+                long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+                LOG.info("saved dataset '{}' from the cluster: {} keys, {} bytes in {} ms to {} ({} chunks,"
+                        + " started again: {})", name, snap.keyCount(), saved.bytes(), ms, saved.file(),
+                        save.chunks, save.restarts);
+                ResponseWriter out = writer();
+                out.begin(c.responsePrefix(), Status.SAVE_COMPLETE).raw(F_NAME).string(name)
+                        .raw(F_DURATION).number(ms).end();
+                return out.toByteArray();
+            });
+        }).handle((bytes, err) -> {
+            if (err != null) {
+                p.cancelSave(name);
+                return failure(c, err);
+            }
+            return bytes;
+        });
     }
 
     private CompletableFuture<byte[]> load(Request r, Command c, int kind) {

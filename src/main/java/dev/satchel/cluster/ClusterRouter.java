@@ -738,6 +738,11 @@ public final class ClusterRouter implements CommandRouter {
         }
     }
 
+    /** The table-wide commands (tests set the save's chunk bound through it). */
+    ClusterOps ops() {
+        return ops;
+    }
+
     /** For table-wide commands run by {@link ClusterOps}: sends one command to the owner of {@code key}. */
     CompletableFuture<byte[]> sendOne(SessionKey key, boolean global, ClusterCommand command, Command client) {
         CompletableFuture<byte[]> f = new CompletableFuture<>();

@@ -32,7 +32,7 @@ final class ClusterSchema implements SerializationContextInitializer {
             /**
              * @TypeId(7104)
              */
-            message MemberTask { optional int32 op = 1; optional int64 now = 2; }
+            message MemberTask { optional int32 op = 1; optional int64 now = 2; optional bytes args = 3; }
             /**
              * @TypeId(7105)
              */
@@ -78,10 +78,17 @@ final class ClusterSchema implements SerializationContextInitializer {
                     w.writeInt("verdict", c.verdict);
                 }));
         ctx.registerMarshaller(marshaller(MemberTask.class, "satchel.MemberTask",
-                r -> new MemberTask(r.readInt("op"), r.readLong("now")),
+                r -> {
+                    int op = r.readInt("op");
+                    long now = r.readLong("now");
+                    return new MemberTask(op, now, r.readBytes("args"));
+                },
                 (w, t) -> {
                     w.writeInt("op", t.op);
                     w.writeLong("now", t.now);
+                    if (t.args != null) {
+                        w.writeBytes("args", t.args);
+                    }
                 }));
         ctx.registerMarshaller(marshaller(ManyEval.Apply.class, "satchel.ManyApply",
                 r -> new ManyEval.Apply(), // no state: the member it runs on is injected there

@@ -42,6 +42,11 @@ final class ClusterMetrics {
         FunctionCounter.builder("satchel.cluster.bounced.commands", stats, ClusterMember.Stats::bounced)
                 .description("writes a batch did not run because they would grow the data (a limit could refuse"
                         + " them): each was sent again alone, for its primary to decide").register(registry);
+        FunctionCounter.builder("satchel.cluster.save.chunks", stats, ClusterMember.Stats::saveChunks)
+                .description("answers this member received for the cluster saves (SH_SAVE) it ran, each a bounded"
+                        + " chunk of one member's sessions").register(registry);
+        Gauge.builder("satchel.cluster.save.chunk.max.bytes", stats, ClusterMember.Stats::saveChunkMaxBytes)
+                .description("the largest of those answers, in bytes").register(registry);
         Timer remote = Timer.builder("satchel.cluster.execution")
                 .description("time from sending a command to its session's owner until its answer arrived")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(50_000))

@@ -446,6 +446,264 @@ class ClusterModeTest {
         ask(clients.get(0), "{\"KV_CLEAR\":{}}");
     }
 
+    /** {@code n} new sessions, each created through one member and given {@code value} under "v" through another. */
+    static List<String> sessionsWith(int n, String value) throws Exception {
+        List<String> tokens = new ArrayList<>();
+        for (int from = 0; from < n; from += 100) {
+            int todo = Math.min(100, n - from);
+            SatchelClient c = clients.get((from / 100) % 3);
+            for (CompletableFuture<String> f : c.sendRawBatch(java.util.Collections.nCopies(todo, "{\"SH_NEW\":{}}"))) {
+                tokens.add(token(JSON.readTree(f.get(30, TimeUnit.SECONDS))));
+            }
+            List<String> sets = new ArrayList<>();
+            for (int i = from; i < from + todo; i++) {
+                sets.add("{\"SH_SET\":{\"tkn\":\"" + tokens.get(i) + "\",\"keys\":{\"v\":\"" + value + i + "\"}}}");
+            }
+            for (CompletableFuture<String> f : clients.get((from / 100 + 1) % 3).sendRawBatch(sets)) {
+                assertThat(f.get(30, TimeUnit.SECONDS)).isEqualTo("{\"SH_SET_RSP\":{\"st\":1}}");
+            }
+        }
+        return tokens;
+    }
+
+    static long[] tokenParts(String tkn) {
+        long[] t = new long[2];
+        byte[] b = tkn.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        assertThat(TokenFormat.parseBase64(b, 0, b.length, t)).isTrue();
+        return t;
+    }
+
+    /**
+     * The dataset {@code name} on member {@code m}'s disk, as the set of its tokens; fails if a token is in it
+     * twice.
+     */
+    static java.util.Set<SessionKey> savedTokens(TestServer m, String name) throws Exception {
+        dev.satchel.persist.Dataset d = new dev.satchel.persist.Persistence(m.config().persistPath(), false,
+                m.config().tokenFormat()).load(name, dev.satchel.persist.Format.KIND_SESSIONS).get(60, TimeUnit.SECONDS);
+        java.util.Set<SessionKey> tokens = new java.util.HashSet<>();
+        for (int i = 0; i < d.count(); i++) {
+            assertThat(tokens.add(new SessionKey(d.tokenHi(i), d.tokenLo(i)))).as("session %d saved once", i).isTrue();
+        }
+        return tokens;
+    }
+
+    /**
+     * A cluster save pulls each member's sessions in answers bounded by the chunk size (never one answer per
+     * member), while sessions are written and created, and the dataset holds every session once: loaded into a
+     * standalone server, each has its data.
+     */
+    @Test
+    void aClusterSaveIsPulledInBoundedChunksAndHoldsEverySessionOnce() throws Exception {
+        ask(clients.get(0), "{\"SH_END_ALL\":{}}");
+        String value = "x".repeat(1000);
+        List<String> tokens = sessionsWith(240, value);
+        ClusterOps ops = members.get(0).server().cluster().router().ops();
+        ClusterMember.Stats stats = members.get(0).server().cluster().statistics();
+        int bound = 16 * 1024;
+        ops.saveChunkBytes = bound;
+        long chunksBefore = stats.saveChunks();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        List<String> created = java.util.Collections.synchronizedList(new ArrayList<>());
+        Future<?> writer = Executors.newSingleThreadExecutor().submit(() -> {
+            for (int i = 0; !stop.get(); i++) { // overwrites and new sessions while the save runs
+                ask(clients.get(2), "{\"SH_SET\":{\"tkn\":\"" + tokens.get(i % tokens.size())
+                        + "\",\"keys\":{\"w\":" + i + "}}}");
+                created.add(token(ask(clients.get(1), "{\"SH_NEW\":{}}")));
+            }
+            return null;
+        });
+        JsonNode saved;
+        try {
+            saved = body(ask(clients.get(0), "{\"SH_SAVE\":{\"name\":\"chunked\"}}"));
+        } finally {
+            stop.set(true);
+            ops.saveChunkBytes = ClusterOps.SAVE_CHUNK_BYTES;
+        }
+        writer.get(60, TimeUnit.SECONDS);
+        assertThat(saved.get("st").asInt()).as(saved.toString()).isEqualTo(121);
+        long chunks = stats.saveChunks() - chunksBefore;
+        assertThat(chunks).as("answers of at most %d bytes (plus one session) each", bound)
+                .isGreaterThanOrEqualTo(240L * 1000 / bound);
+        assertThat(stats.saveChunkMaxBytes()).isLessThanOrEqualTo(bound + 2048L);
+
+        java.util.Set<SessionKey> inFile = savedTokens(members.get(0), "chunked");
+        for (String t : tokens) {
+            long[] k = tokenParts(t);
+            assertThat(inFile).as("every session of before the save").contains(new SessionKey(k[0], k[1]));
+        }
+        assertThat(inFile.size()).as("and no other than those created meanwhile")
+                .isLessThanOrEqualTo(tokens.size() + created.size());
+        try (TestServer standalone = TestServer.start("--persist-path",
+                members.get(0).config().persistPath().toString())) {
+            SatchelClient c = standalone.connect();
+            JsonNode loaded = body(ask(c, "{\"SH_LOAD\":{\"name\":\"chunked\"}}"));
+            assertThat(loaded.get("sessions").asLong()).as(loaded.toString()).isEqualTo(inFile.size());
+            for (int i = 0; i < tokens.size(); i++) {
+                assertThat(body(ask(c, "{\"SH_GET\":{\"tkn\":\"" + tokens.get(i) + "\",\"keys\":[\"v\"]}}"))
+                        .get("keys").get("v").asText()).isEqualTo(value + i);
+            }
+        }
+        ask(clients.get(0), "{\"SH_END_ALL\":{}}");
+    }
+
+    /**
+     * A member answers a save chunk only for segments it is the primary owner of (the others are "moved": asked
+     * again of their primary), and a key-save chunk only from a key space it froze for that save.
+     */
+    @Test
+    void aSaveChunkIsAnsweredOnlyByTheOwner() throws Exception {
+        ClusterMember m = members.get(1).server().cluster();
+        org.infinispan.distribution.LocalizedCacheTopology t = m.sessionsCache().getDistributionManager()
+                .getCacheTopology();
+        int mine = -1;
+        int other = -1;
+        for (int s = 0; s < ClusterMember.SEGMENTS; s++) {
+            if (t.getSegmentDistribution(s).isPrimary()) {
+                mine = mine < 0 ? s : mine;
+            } else {
+                other = other < 0 ? s : other;
+            }
+        }
+        byte[] answer = new MemberTask(MemberTask.SAVE_CHUNK, System.currentTimeMillis(), MemberTask.saveChunkArgs(
+                1024, new int[] {mine, other}, new SessionKey[2], 2)).apply(m.cacheManager());
+        java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(answer));
+        byte tag;
+        while ((tag = in.readByte()) == MemberTask.CHUNK_SESSION) { // the sessions of its own segment, if any
+            dev.satchel.engine.OwnerExecutor.read(in);
+        }
+        assertThat(tag).isEqualTo(MemberTask.CHUNK_DONE);
+        assertThat(in.readInt()).isEqualTo(mine);
+        assertThat(in.readByte()).isEqualTo(MemberTask.CHUNK_MOVED);
+        assertThat(in.readInt()).isEqualTo(other);
+        assertThat(in.readByte()).isEqualTo(MemberTask.CHUNK_END);
+
+        byte[] keys = new MemberTask(MemberTask.KEY_CHUNK, System.currentTimeMillis(),
+                MemberTask.keyChunkArgs(42, 10, 1024)).apply(m.cacheManager());
+        assertThat(keys).as("no key space frozen for save 42: start again").containsExactly(0);
+    }
+
+    /** KV_SAVE pulls the global key space in bounded chunks too, each key once, while keys are written. */
+    @Test
+    void aClusterKeySaveIsPulledInBoundedChunks() throws Exception {
+        ask(clients.get(0), "{\"KV_CLEAR\":{}}");
+        StringBuilder keys = new StringBuilder();
+        for (int i = 0; i < 200; i++) {
+            keys.append(i == 0 ? "" : ",").append("\"k").append(i).append("\":\"").append("z".repeat(100)).append(i)
+                    .append('"');
+        }
+        assertThat(body(ask(clients.get(1), "{\"KV_SET\":{\"keys\":{" + keys + "}}}")).get("st").asInt()).isEqualTo(1);
+        ClusterOps ops = members.get(2).server().cluster().router().ops();
+        ClusterMember.Stats stats = members.get(2).server().cluster().statistics();
+        long chunksBefore = stats.saveChunks();
+        int bound = 2048;
+        ops.saveChunkBytes = bound;
+        // overwrites, removals and new keys while it runs: the frozen key space is not disturbed by them
+        ops.beforeChunk = n -> n == 3 ? clients.get(0).sendRaw("{\"KV_SET\":{\"keys\":{\"k1\":0,\"new\":1}}}")
+                .thenCompose(r -> clients.get(0).sendRaw("{\"KV_RMV\":{\"keys\":[\"k2\"]}}"))
+                : CompletableFuture.completedFuture(null);
+        JsonNode saved;
+        try {
+            saved = body(ask(clients.get(2), "{\"KV_SAVE\":{\"name\":\"keys\"}}"));
+        } finally {
+            ops.beforeChunk = null;
+            ops.saveChunkBytes = ClusterOps.SAVE_CHUNK_BYTES;
+        }
+        assertThat(saved.get("st").asInt()).as(saved.toString()).isEqualTo(121);
+        assertThat(stats.saveChunks() - chunksBefore).isGreaterThanOrEqualTo(200L * 100 / bound);
+        try (TestServer standalone = TestServer.start("--persist-path",
+                members.get(2).config().persistPath().toString())) {
+            SatchelClient c = standalone.connect();
+            JsonNode loaded = body(ask(c, "{\"KV_LOAD\":{\"name\":\"keys\"}}"));
+            assertThat(loaded.get("keys").asLong()).as(loaded.toString()).isEqualTo(200);
+            JsonNode got = body(ask(c, "{\"KV_GET\":{\"keys\":[\"k1\",\"k2\",\"k199\",\"new\"]}}")).get("keys");
+            assertThat(got.get("k1").asText()).as("the key space as it was when the save began")
+                    .isEqualTo("z".repeat(100) + 1);
+            assertThat(got.get("k2").asText()).isEqualTo("z".repeat(100) + 2);
+            assertThat(got.get("k199").asText()).isEqualTo("z".repeat(100) + 199);
+            assertThat(got.has("new")).isFalse();
+        }
+        ask(clients.get(0), "{\"KV_CLEAR\":{}}");
+    }
+
+    /**
+     * A save during which a fourth member joins (between two chunks) and later leaves again (while the save goes
+     * on): segments move to it and back, and the dataset still holds every session once.
+     */
+    @Test
+    void aSaveWhileAMemberJoinsAndLeavesHoldsEverySessionOnce() throws Exception {
+        ask(clients.get(0), "{\"SH_END_ALL\":{}}");
+        List<String> tokens = sessionsWith(150, "y".repeat(200));
+        ClusterOps ops = members.get(0).server().cluster().router().ops();
+        ExecutorService side = Executors.newSingleThreadExecutor();
+        TestServer[] fourth = new TestServer[1];
+        CompletableFuture<Void> joined = new CompletableFuture<>();
+        CompletableFuture<Void> left = new CompletableFuture<>();
+        ops.saveChunkBytes = 2048;
+        ops.beforeChunk = n -> {
+            if (n == 2) { // the save has begun: a member joins, and the chunks go on once it holds its share
+                side.submit(() -> {
+                    try {
+                        fourth[0] = TestServer.start(memberFlags(freeClusterPort(), SECRET));
+                        awaitSettled(4);
+                        joined.complete(null);
+                    } catch (Throwable e) {
+                        joined.completeExceptionally(e);
+                    }
+                });
+                return joined;
+            }
+            if (n == 8) { // and leaves again, handing its segments back while the next chunks are asked for
+                side.submit(() -> {
+                    try {
+                        fourth[0].close();
+                        awaitSettled(3);
+                        left.complete(null);
+                    } catch (Throwable e) {
+                        left.completeExceptionally(e);
+                    }
+                });
+                return CompletableFuture.runAsync(() -> {
+                    ClusterMember m = members.get(0).server().cluster();
+                    while (!m.rebalancing() && m.members().size() == 4 && !left.isDone()) {
+                        Thread.onSpinWait();
+                    }
+                });
+            }
+            return CompletableFuture.completedFuture(null);
+        };
+        JsonNode saved;
+        try {
+            saved = body(JSON.readTree(clients.get(0).sendRaw("{\"SH_SAVE\":{\"name\":\"moving\"}}")
+                    .get(300, TimeUnit.SECONDS)));
+        } finally {
+            ops.beforeChunk = null;
+            ops.saveChunkBytes = ClusterOps.SAVE_CHUNK_BYTES;
+            side.shutdown();
+        }
+        assertThat(joined).as("a member joined during the save").isCompleted();
+        left.get(180, TimeUnit.SECONDS); // and left during it
+        assertThat(saved.get("st").asInt()).as(saved.toString()).isEqualTo(121);
+        java.util.Set<SessionKey> inFile = savedTokens(members.get(0), "moving");
+        assertThat(inFile).hasSize(tokens.size());
+        for (String t : tokens) {
+            long[] k = tokenParts(t);
+            assertThat(inFile).contains(new SessionKey(k[0], k[1]));
+        }
+        ask(clients.get(0), "{\"SH_END_ALL\":{}}");
+    }
+
+    /** Waits until member 0 sees {@code size} members and no rebalance. */
+    static void awaitSettled(int size) throws InterruptedException {
+        ClusterMember m = members.get(0).server().cluster();
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (m.members().size() != size || m.rebalancing()) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new IllegalStateException("the cluster did not settle at " + size + " members: " + m.members());
+            }
+            Thread.sleep(50);
+        }
+    }
+
     /** Whatever a stranger sends to the member port, it gets nothing it could read, and the cluster goes on. */
     @Test
     void aRawConnectionToTheMemberPortLearnsNothing() throws Exception {
