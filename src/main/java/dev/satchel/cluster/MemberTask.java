@@ -249,7 +249,8 @@ final class MemberTask implements Function<EmbeddedCacheManager, byte[]> {
         int maxBytes = in.readInt();
         int n = in.readInt();
         AdvancedCache<SessionKey, Box> c = m.sessionsCache();
-        Answer bytes = new Answer(Math.min(maxBytes, 1 << 16) + 64);
+        // sized for a full answer up front (plus a typical last session): no doubling copies per chunk
+        Answer bytes = new Answer(maxBytes + 16 * 1024);
         DataOutputStream out = new DataOutputStream(bytes);
         for (int i = 0; i < n; i++) {
             int segment = in.readInt();
