@@ -27,7 +27,11 @@ import org.infinispan.functional.EntryView.ReadWriteEntryView;
 final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Box>, byte[]>, InjectableComponent {
     /** A store or session command on a session (SH_*), by {@link #message}. */
     static final int RUN = 1;
-    /** A KV_* command on the global key space. */
+    /**
+     * A KV_* command on one bucket of the global key space (a whole request, or the part of one that falls in the
+     * bucket, {@code ClusterRouter}); keys it inserts are stamped {@link #stamp} + their index in the request
+     * ({@link #order}).
+     */
     static final int GLOBAL = 2;
     /** SH_NEW with the token in the key; answers nothing (empty) when a random token is taken. */
     static final int NEW = 3;
@@ -43,10 +47,14 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
     static final int LOAD = 8;
     /** Reads or sets the cluster's shared-session secret ({@link #message}: the candidate); answers the secret. */
     static final int SECRET = 9;
-    /** The global key space as {@code OwnerExecutor.writeStore} writes it (KV_SAVE). */
+    /**
+     * A bucket's entries with their stamps as {@code Box.writeStamped} writes them (KV_SAVE), or only its keys when
+     * {@link #message} is {@link #KEYS_ONLY} (KV_KEYS).
+     */
     static final int SNAPSHOT = 10;
-    /** KV_LOAD: stores every entry of {@link #message} (a store's binary form) in the global key space. */
+    /** KV_LOAD: stores every entry of {@link #message} ({@code Box.writeStamped}'s form) in the bucket. */
     static final int PUT_ALL = 11;
+    static final byte[] KEYS_ONLY = {1};
 
     static final byte[] YES = {1};
     static final byte[] NO = {0};
@@ -73,6 +81,13 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
      * may be the one a backup is sent).
      */
     byte verdict;
+    /**
+     * {@link #GLOBAL}: the stamp of the request's first key (chosen by the receiving member, rising with time), so
+     * that the buckets' keys can be merged back into insertion order (KV_KEYS, KV_SAVE).
+     */
+    final long stamp;
+    /** {@link #GLOBAL}: the index in the whole request of each key of {@link #message}; null when it is whole. */
+    final int[] order;
     private transient ClusterMember member;
 
     ClusterCommand(int op, long id, long now, byte[] message) {
@@ -80,11 +95,17 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
     }
 
     ClusterCommand(int op, long id, long now, byte[] message, byte verdict) {
+        this(op, id, now, message, verdict, 0, null);
+    }
+
+    ClusterCommand(int op, long id, long now, byte[] message, byte verdict, long stamp, int[] order) {
         this.op = op;
         this.id = id;
         this.now = now;
         this.message = message;
         this.verdict = verdict;
+        this.stamp = stamp;
+        this.order = order;
     }
 
     @Override
@@ -115,7 +136,7 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
             long bytes = box.heldBytes();
             byte[] response = applyLocked(m, view, found, box);
             if (box.global != null) {
-                m.budget().global(box.heldBytes());
+                m.budget().global(view.key(), box.heldBytes());
             } else if (box.heldSessions() != sessions || box.heldBytes() != bytes) {
                 m.budget().add(view.key(), box.heldSessions() - sessions, box.heldBytes() - bytes);
             }
@@ -180,8 +201,9 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
                     return out.toByteArray();
                 }
                 if (box.global == null) {
-                    box.global = new KeyValues();
+                    box.global = Box.bucketStore();
                 }
+                box.global.stampNext(stamp, order);
                 x.runGlobal(box.global, r, now, out);
                 changed = x.changed();
                 response = x.bounced() ? BOUNCED : out.toByteArray();
@@ -262,7 +284,9 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
             case SNAPSHOT -> {
                 java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
                 try {
-                    OwnerExecutor.writeStore(box.global, new java.io.DataOutputStream(bytes));
+                    java.io.DataOutputStream data = new java.io.DataOutputStream(bytes);
+                    Box.writeStamped(box.global, message != null, data);
+                    data.flush();
                 } catch (java.io.IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
@@ -270,16 +294,22 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
             }
             case PUT_ALL -> {
                 if (box.global == null) {
-                    box.global = new KeyValues();
+                    box.global = Box.bucketStore();
                 }
-                KeyValues loaded = t.loadStore(message);
-                for (int p = 0, end = loaded.end(); p < end; p++) {
-                    byte[] e = loaded.entryAt(p);
-                    if (e != null) {
-                        box.global.put(e);
+                int n;
+                try {
+                    java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(message));
+                    n = in.readInt();
+                    for (int i = 0; i < n; i++) {
+                        long st = in.readLong();
+                        byte[] e = new byte[in.readInt()];
+                        in.readFully(e);
+                        box.global.putStamped(e, st);
                     }
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
                 }
-                changed = loaded.size() > 0;
+                changed = n > 0;
                 response = YES;
             }
             case SECRET -> {

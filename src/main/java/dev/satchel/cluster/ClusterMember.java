@@ -646,15 +646,6 @@ public final class ClusterMember {
             return executor;
         }
 
-        /** A store from its binary form (KV_LOAD). */
-        KeyValues loadStore(byte[] blob) {
-            try {
-                return OwnerExecutor.readStore(new DataInputStream(new ByteArrayInputStream(blob)));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-
         /** A session from its binary form (SH_LOAD). */
         Session loadSession(byte[] blob) {
             try {

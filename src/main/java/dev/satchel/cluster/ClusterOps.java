@@ -18,6 +18,7 @@ import dev.satchel.persist.PersistException;
 import dev.satchel.persist.Persistence;
 import dev.satchel.persist.SessionSnapshot;
 import dev.satchel.spec.Status;
+import dev.satchel.store.Entry;
 import dev.satchel.store.KeyValues;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -252,33 +253,102 @@ final class ClusterOps {
                     "a save of dataset '" + name + "' is already in progress"));
         }
         long t0 = System.nanoTime();
-        return router.sendOne(SessionKey.GLOBAL, true, new ClusterCommand(ClusterCommand.SNAPSHOT, 0,
-                System.currentTimeMillis(), null), c).thenCompose(bytes -> {
-                    KeyValues kv;
-                    try {
-                        kv = OwnerExecutor.readStore(new DataInputStream(new ByteArrayInputStream(bytes)));
-                    } catch (IOException e) {
-                        // an error answer from the router (timeout, partition): pass it on
-                        return CompletableFuture.completedFuture(bytes);
+        return allBuckets(ClusterCommand.SNAPSHOT, null, c).thenCompose(answers -> {
+            List<GlobalParts.Stamped> all = new ArrayList<>();
+            for (byte[] a : answers) {
+                if (a.length > 0 && a[0] == '{') {
+                    return CompletableFuture.completedFuture(a); // an error answer (timeout, partition)
+                }
+                try {
+                    GlobalParts.readStamped(a, all);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+            all.sort(null); // insertion order across the buckets, as a standalone server saves it
+            KeyValues kv = new KeyValues();
+            for (GlobalParts.Stamped e : all) {
+                kv.put(e.bytes());
+            }
+            KeySnapshot snap = kv.size() == 0 ? new KeySnapshot(null, 0, 0)
+                    : new KeySnapshot(kv.freeze(), kv.end(), kv.size());
+            return p.saveKeys(name, snap, System.currentTimeMillis()).thenApply(saved -> {
+                long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+                LOG.info("saved dataset '{}' from the cluster: {} keys, {} bytes in {} ms to {}", name,
+                        snap.keyCount(), saved.bytes(), ms, saved.file());
+                ResponseWriter out = writer();
+                out.begin(c.responsePrefix(), Status.SAVE_COMPLETE).raw(F_NAME).string(name)
+                        .raw(F_DURATION).number(ms).end();
+                return out.toByteArray();
+            });
+        }).handle((bytes, err) -> {
+            if (err != null) {
+                p.cancelSave(name);
+                return failure(c, err);
+            }
+            if (bytes.length > 0 && GlobalParts.status(bytes) != Status.SAVE_COMPLETE.code()) {
+                p.cancelSave(name);
+            }
+            return bytes;
+        });
+    }
+
+    /**
+     * One command per bucket of the global key space ({@code messages}: per bucket, or null for none), queued and
+     * batched per primary owner by the router; completes with the answers in bucket order.
+     */
+    private CompletableFuture<List<byte[]>> allBuckets(int op, byte[][] messages, Command c) {
+        List<CompletableFuture<byte[]>> sent = new ArrayList<>(Buckets.COUNT);
+        for (int b = 0; b < Buckets.COUNT; b++) {
+            if (messages != null && messages[b] == null) {
+                continue;
+            }
+            sent.add(router.sendBucket(b, op, messages == null ? null : messages[b], c));
+        }
+        return CompletableFuture.allOf(sent.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
+            List<byte[]> answers = new ArrayList<>(sent.size());
+            for (CompletableFuture<byte[]> f : sent) {
+                answers.add(f.join());
+            }
+            return answers;
+        });
+    }
+
+    /**
+     * The up-front limit check of a KV_* write over several buckets ({@code ClusterRouter}): each member that would
+     * hold a copy of a part is checked, on its own limits.maxStoredBytes and holdings (its {@link MemberTask#BUDGET}
+     * answer), for the key and value bytes of the parts it would hold, every key counted as new (as for loads: a
+     * write that overwrites keys near the limit is refused where a standalone server, which looks the keys up,
+     * could admit it). Completes with the {@code m} of the 170 that refuses the whole write, or null.
+     */
+    CompletableFuture<String> writeProblem(GlobalParts parts) {
+        Map<String, Long> adds = new HashMap<>();
+        LocalizedCacheTopology t = member.globalsCache().getDistributionManager().getCacheTopology();
+        for (int p = 0; p < parts.buckets.length; p++) {
+            long bytes = parts.partBytes(p);
+            for (Address a : t.getDistribution(Buckets.key(parts.buckets[p])).writeOwners()) {
+                adds.merge(a.toString(), bytes, Long::sum);
+            }
+        }
+        return allMembers(MemberTask.BUDGET, 0).thenApply(held -> {
+            for (byte[] answer : held) {
+                DataInputStream in = new DataInputStream(new ByteArrayInputStream(answer));
+                try {
+                    Long add = adds.get(in.readUTF());
+                    in.readLong(); // sessions
+                    long storedNow = in.readLong();
+                    int maxSessions = (int) in.readLong();
+                    int maxKeys = (int) in.readLong();
+                    long maxStored = in.readLong();
+                    if (add != null && add > 0 && add > maxStored - storedNow) {
+                        return new Limits(maxSessions, maxKeys, maxStored, Integer.MAX_VALUE).storedBytes.message();
                     }
-                    KeySnapshot snap = kv.size() == 0 ? new KeySnapshot(null, 0, 0)
-                            : new KeySnapshot(kv.freeze(), kv.end(), kv.size());
-                    return p.saveKeys(name, snap, System.currentTimeMillis()).thenApply(saved -> {
-                        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-                        LOG.info("saved dataset '{}' from the cluster: {} keys, {} bytes in {} ms to {}", name,
-                                snap.keyCount(), saved.bytes(), ms, saved.file());
-                        ResponseWriter out = writer();
-                        out.begin(c.responsePrefix(), Status.SAVE_COMPLETE).raw(F_NAME).string(name)
-                                .raw(F_DURATION).number(ms).end();
-                        return out.toByteArray();
-                    });
-                }).handle((bytes, err) -> {
-                    if (err != null) {
-                        p.cancelSave(name);
-                        return failure(c, err);
-                    }
-                    return bytes;
-                });
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+            return null;
+        });
     }
 
     private CompletableFuture<byte[]> load(Request r, Command c, int kind) {
@@ -321,13 +391,19 @@ final class ClusterOps {
                 }
             }
         } else {
-            long bytes = 0;
+            long[] bytes = new long[Buckets.COUNT];
             for (int i = 0; i < d.count(); i++) {
-                bytes += d.entry(i).length;
+                byte[] e = d.entry(i);
+                bytes[Buckets.of(Entry.key(e))] += e.length;
             }
-            for (Address a : member.globalsCache().getDistributionManager()
-                    .getCacheTopology().getDistribution(SessionKey.GLOBAL).writeOwners()) {
-                adds.computeIfAbsent(a.toString(), k -> new long[3])[1] += bytes;
+            LocalizedCacheTopology globals = member.globalsCache().getDistributionManager().getCacheTopology();
+            for (int b = 0; b < Buckets.COUNT; b++) {
+                if (bytes[b] == 0) {
+                    continue;
+                }
+                for (Address a : globals.getDistribution(Buckets.key(b)).writeOwners()) {
+                    adds.computeIfAbsent(a.toString(), k -> new long[3])[1] += bytes[b];
+                }
             }
         }
         for (byte[] answer : held) {
@@ -409,30 +485,53 @@ final class ClusterOps {
         });
     }
 
+    /**
+     * KV_LOAD: the dataset's entries go to their buckets, one PUT_ALL per bucket (batched per primary owner), each
+     * entry stamped in file order so that the loaded keys keep the dataset's order (KV_KEYS, a later KV_SAVE).
+     */
     private CompletableFuture<byte[]> loadKeys(Dataset d, Command c, String name, long t0) {
-        KeyValues all = new KeyValues();
-        for (int i = 0; i < d.count(); i++) {
-            all.put(d.entry(i));
-        }
-        d.release(0, d.count());
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        int n = d.count();
+        long stamp = router.stamps(n);
+        ByteArrayOutputStream[] bytes = new ByteArrayOutputStream[Buckets.COUNT];
+        DataOutputStream[] outs = new DataOutputStream[Buckets.COUNT];
+        int[] counts = new int[Buckets.COUNT];
         try {
-            OwnerExecutor.writeStore(all, new DataOutputStream(bytes));
+            for (int i = 0; i < n; i++) {
+                byte[] e = d.entry(i);
+                int b = Buckets.of(Entry.key(e));
+                if (outs[b] == null) {
+                    bytes[b] = new ByteArrayOutputStream();
+                    outs[b] = new DataOutputStream(bytes[b]);
+                    outs[b].writeInt(0); // the count, set below
+                }
+                counts[b]++;
+                outs[b].writeLong(stamp + i);
+                outs[b].writeInt(e.length);
+                outs[b].write(e);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        int n = d.count();
-        return router.sendOne(SessionKey.GLOBAL, true, new ClusterCommand(ClusterCommand.PUT_ALL, member.nextId(),
-                System.currentTimeMillis(), bytes.toByteArray()), c).thenApply(b -> {
-                    if (b.length != 1) {
-                        return b;
-                    }
-                    long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-                    LOG.info("loaded dataset '{}' into the cluster: {} keys in {} ms", name, n, ms);
-                    ResponseWriter out = writer();
-                    out.begin(c.responsePrefix(), Status.LOAD_COMPLETE).raw(F_NAME).string(name)
-                            .raw(F_KEYS).number(n).raw(F_SESSIONS).number(0).raw(F_DURATION).number(ms).end();
-                    return out.toByteArray();
-                });
+        d.release(0, n);
+        byte[][] messages = new byte[Buckets.COUNT][];
+        for (int b = 0; b < Buckets.COUNT; b++) {
+            if (outs[b] != null) {
+                messages[b] = bytes[b].toByteArray();
+                java.nio.ByteBuffer.wrap(messages[b]).putInt(0, counts[b]);
+            }
+        }
+        return allBuckets(ClusterCommand.PUT_ALL, messages, c).thenApply(answers -> {
+            for (byte[] b : answers) {
+                if (b.length != 1) {
+                    return b; // an error answer (timeout, partition)
+                }
+            }
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            LOG.info("loaded dataset '{}' into the cluster: {} keys in {} ms", name, n, ms);
+            ResponseWriter out = writer();
+            out.begin(c.responsePrefix(), Status.LOAD_COMPLETE).raw(F_NAME).string(name)
+                    .raw(F_KEYS).number(n).raw(F_SESSIONS).number(0).raw(F_DURATION).number(ms).end();
+            return out.toByteArray();
+        });
     }
 }

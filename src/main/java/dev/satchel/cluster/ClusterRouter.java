@@ -79,6 +79,8 @@ public final class ClusterRouter implements CommandRouter {
     private final Tokens tokens;
     private final TokenFormat tokenFormat;
     private final ClusterOps ops;
+    /** This member's limits, for the response size of a GET or KEYS merged from several buckets. */
+    private final dev.satchel.engine.Limits limits;
     /** Keys with a command in flight from this member, and what waits behind it (guarded by itself). */
     private final HashMap<SessionKey, KeyQueue> inFlight = new HashMap<>();
     /** Loop only: a table-wide command is running; requests wait here until it is done. */
@@ -107,6 +109,9 @@ public final class ClusterRouter implements CommandRouter {
         this.tokens = tokens;
         this.tokenFormat = tokenFormat;
         this.ops = new ClusterOps(member, this);
+        var l = member.config().limits();
+        this.limits = new dev.satchel.engine.Limits(l.maxSessions(), l.maxKeysPerSession(), l.maxStoredBytes(),
+                l.maxResponseBytes());
     }
 
     @Override
@@ -136,7 +141,7 @@ public final class ClusterRouter implements CommandRouter {
                     send(new SessionKey(r.tokenHi(), r.tokenLo()), false, ClusterCommand.RUN, member.nextId(), r.rawMessage(), c,
                             promise::complete);
                 } else {
-                    send(SessionKey.GLOBAL, true, ClusterCommand.GLOBAL, member.nextId(), r.rawMessage(), c, promise::complete);
+                    global(r, c, promise);
                 }
             }
             case SESSION -> send(new SessionKey(r.tokenHi(), r.tokenLo()), false, ClusterCommand.RUN, member.nextId(),
@@ -221,6 +226,122 @@ public final class ClusterRouter implements CommandRouter {
         });
     }
 
+    // ---- the global key space, in buckets ----
+
+    /** The last stamp handed out (see {@link #stamps}). */
+    private long lastStamp;
+
+    /**
+     * Stamps for {@code n} keys inserted by one request: the first of {@code n} consecutive numbers, rising with
+     * the wall clock ({@code ms << 20}) and never below those this member handed out before. Stamps order the keys
+     * of the buckets into one insertion order (KV_KEYS, KV_SAVE): exact for the requests of one member, by the
+     * members' clocks across members.
+     */
+    synchronized long stamps(int n) {
+        long base = Math.max(lastStamp, System.currentTimeMillis() << 20);
+        lastStamp = base + Math.max(1, n);
+        return base;
+    }
+
+    /**
+     * Loop: a KV_* command. Keys all in one bucket (the common case): the request goes whole to that bucket, as
+     * one command of its queue, batched like a session's. Otherwise it is split per bucket ({@link GlobalParts}),
+     * each part queued on its bucket in this order (so later requests of this member queue behind them), and the
+     * answers merged once all are in. A write over several buckets is checked against the limits first.
+     */
+    private void global(Request r, Command c, CompletableFuture<byte[]> promise) {
+        int b = r instanceof Request.Refused ? 0 : GlobalParts.single(r);
+        if (b >= 0) {
+            Pending p = new Pending(ClusterCommand.GLOBAL, member.nextId(), r.rawMessage(), c, promise::complete);
+            p.stamp = stamps(r instanceof Request.Refused ? 0 : GlobalParts.itemCount(r));
+            send(Buckets.key(b), true, p);
+            return;
+        }
+        GlobalParts parts = GlobalParts.split(r);
+        if (parts.grows()) {
+            checkedWrite(parts, promise);
+        } else {
+            sendParts(parts, OwnerExecutor.UNDECIDED, promise);
+        }
+    }
+
+    /**
+     * Loop: a write over several buckets. A standalone server refuses such a write whole or applies it whole; here
+     * each bucket has its own primary, which could decide otherwise than the others, so the write is checked up
+     * front against every member that would hold a copy of a part (as loads are, {@code MemberTask.BUDGET}), and
+     * then runs {@code ADMITTED} on every copy of every part. Later requests wait (as behind a table-wide command)
+     * until the parts are queued, so none overtakes them.
+     */
+    private void checkedWrite(GlobalParts parts, CompletableFuture<byte[]> promise) {
+        barrier = true;
+        CompletableFuture<String> check;
+        try {
+            check = ops.writeProblem(parts);
+        } catch (RuntimeException e) {
+            check = CompletableFuture.failedFuture(e);
+        }
+        check.whenComplete((problem, err) -> {
+            try {
+                if (err != null) {
+                    promise.complete(failure(parts.command, unwrap(err)));
+                } else if (problem != null) {
+                    promise.complete(error(parts.command.responsePrefix(), Status.LIMIT_EXCEEDED, problem));
+                } else {
+                    sendParts(parts, OwnerExecutor.ADMITTED, promise);
+                }
+            } finally {
+                loop.submit((e, o) -> releaseBarrier());
+            }
+        });
+    }
+
+    /** Any thread: queues every part of a split request on its bucket; the merged answer completes {@code promise}. */
+    private void sendParts(GlobalParts parts, byte fixed, CompletableFuture<byte[]> promise) {
+        int n = parts.buckets.length;
+        byte[][] answers = new byte[n][];
+        java.util.concurrent.atomic.AtomicInteger left = new java.util.concurrent.atomic.AtomicInteger(n);
+        long stamp = parts.grows() ? stamps(GlobalParts.itemCount(parts.request)) : 0;
+        for (int k = 0; k < n; k++) {
+            int part = k;
+            java.util.function.Consumer<byte[]> done = bytes -> {
+                answers[part] = bytes;
+                if (left.decrementAndGet() == 0) {
+                    merged(parts, answers, promise);
+                }
+            };
+            Pending p;
+            if (parts.kind == GlobalParts.Kind.KEYS) {
+                p = new Pending(ClusterCommand.SNAPSHOT, member.nextId(), ClusterCommand.KEYS_ONLY, parts.command, done);
+            } else {
+                p = new Pending(ClusterCommand.GLOBAL, member.nextId(), parts.messages[k], parts.command, done);
+                p.stamp = stamp;
+                p.order = parts.items[k];
+            }
+            p.fixed = fixed;
+            send(Buckets.key(parts.buckets[k]), true, p);
+        }
+    }
+
+    private void merged(GlobalParts parts, byte[][] answers, CompletableFuture<byte[]> promise) {
+        try {
+            promise.complete(parts.merge(answers, limits, tokenFormat));
+        } catch (RuntimeException e) {
+            LOG.error("merging the buckets' answers to {} failed", parts.command.name(), e);
+            promise.complete(error(parts.command.responsePrefix(), Status.UNKNOWN,
+                    "internal error (logged by the server)"));
+        }
+    }
+
+    /**
+     * For table-wide commands run by {@link ClusterOps}: one command on bucket {@code bucket}, queued behind this
+     * member's commands on it and batched per owner with the others ready at the same time.
+     */
+    CompletableFuture<byte[]> sendBucket(int bucket, int op, byte[] message, Command client) {
+        CompletableFuture<byte[]> f = new CompletableFuture<>();
+        send(Buckets.key(bucket), true, new Pending(op, member.nextId(), message, client, f::complete));
+        return f;
+    }
+
     // ---- commands on one key, in order per key, sent in batches ----
 
     /** One command waiting for, or in, its owner. */
@@ -241,6 +362,14 @@ public final class ClusterRouter implements CommandRouter {
         /** The command sent for it by {@code eval}, and in a batch: made on first use, then the same (same id). */
         private ClusterCommand byEval;
         private ClusterCommand inBatch;
+        /** {@link ClusterCommand#GLOBAL}: the stamp of its first key and the indexes of its keys in the request. */
+        long stamp;
+        int[] order;
+        /**
+         * The verdict every copy applies, decided here beforehand ({@code OwnerExecutor.ADMITTED} for the parts of a
+         * write over several buckets, checked up front), or {@code UNDECIDED}: batched, or decided by its primary.
+         */
+        byte fixed = OwnerExecutor.UNDECIDED;
 
         Pending(int op, long id, byte[] message, Command client, java.util.function.Consumer<byte[]> done) {
             this.op = op;
@@ -259,19 +388,29 @@ public final class ClusterRouter implements CommandRouter {
          */
         boolean batchable() {
             return !alone
-                    && (op == ClusterCommand.RUN || op == ClusterCommand.GLOBAL || op == ClusterCommand.EXISTS);
+                    && (op == ClusterCommand.RUN || op == ClusterCommand.GLOBAL || op == ClusterCommand.EXISTS
+                            || op == ClusterCommand.SNAPSHOT || op == ClusterCommand.PUT_ALL);
         }
 
-        /** The command to send: in a batch (run {@code BATCHED}) or alone by eval (its primary decides). */
+        /**
+         * The command to send: in a batch (run {@code BATCHED}) or alone by eval (its primary decides); with its
+         * {@link #fixed} verdict either way when it has one (the same on every copy, so it may go in a batch).
+         */
         ClusterCommand command(boolean batched) {
+            if (fixed != OwnerExecutor.UNDECIDED) {
+                if (byEval == null) {
+                    byEval = new ClusterCommand(op, id, now, message, fixed, stamp, order);
+                }
+                return byEval;
+            }
             if (batched) {
                 if (inBatch == null) {
-                    inBatch = new ClusterCommand(op, id, now, message, OwnerExecutor.BATCHED);
+                    inBatch = new ClusterCommand(op, id, now, message, OwnerExecutor.BATCHED, stamp, order);
                 }
                 return inBatch;
             }
             if (byEval == null) {
-                byEval = new ClusterCommand(op, id, now, message);
+                byEval = new ClusterCommand(op, id, now, message, OwnerExecutor.UNDECIDED, stamp, order);
             }
             return byEval;
         }
@@ -326,7 +465,11 @@ public final class ClusterRouter implements CommandRouter {
     /** Sends {@code command} to the owner of {@code key}, after this member's earlier commands on that key. */
     private void send(SessionKey key, boolean global, int op, long id, byte[] message, Command client,
             java.util.function.Consumer<byte[]> done) {
-        Pending p = new Pending(op, id, message, client, done);
+        send(key, global, new Pending(op, id, message, client, done));
+    }
+
+    /** Any thread: queues {@code p} for the owner of {@code key}, after this member's earlier commands on it. */
+    private void send(SessionKey key, boolean global, Pending p) {
         KeyQueue q;
         synchronized (inFlight) {
             q = inFlight.get(key);
@@ -353,6 +496,7 @@ public final class ClusterRouter implements CommandRouter {
     private void flush(Engine engine, ResponseWriter unused) {
         flushScheduled.set(false); // what becomes ready from now on schedules another flush
         HashMap<Address, ArrayList<Unit>> byOwner = null;
+        HashMap<Address, ArrayList<Unit>> byOwnerGlobal = null;
         long now = System.currentTimeMillis();
         Unit u;
         while ((u = ready.poll()) != null) {
@@ -397,31 +541,30 @@ public final class ClusterRouter implements CommandRouter {
                 evalOne(u);
                 continue;
             }
-            if (u.queue.global) { // one key: never more than one unit per flush
-                if (u.commands.length == 1) {
-                    evalOne(u);
-                } else {
-                    evalBatch(List.of(u));
-                }
-                continue;
-            }
-            Address owner = primary(u.queue.key);
+            boolean global = u.queue.global;
+            Address owner = primary(u.queue.key, global);
             if (owner == null) {
                 evalAlone(u, 0);
                 continue;
             }
-            if (byOwner == null) {
-                byOwner = new HashMap<>();
+            HashMap<Address, ArrayList<Unit>> groups;
+            if (global) { // buckets of the global key space: batched per owner like sessions, in their own cache
+                groups = byOwnerGlobal == null ? byOwnerGlobal = new HashMap<>() : byOwnerGlobal;
+            } else {
+                groups = byOwner == null ? byOwner = new HashMap<>() : byOwner;
             }
-            ArrayList<Unit> group = byOwner.computeIfAbsent(owner, a -> new ArrayList<>());
+            ArrayList<Unit> group = groups.computeIfAbsent(owner, a -> new ArrayList<>());
             group.add(u);
             if (group.size() == MAX_BATCH) {
                 evalBatch(group);
-                byOwner.remove(owner);
+                groups.remove(owner);
             }
         }
-        if (byOwner != null) {
-            for (ArrayList<Unit> group : byOwner.values()) {
+        for (HashMap<Address, ArrayList<Unit>> groups : java.util.Arrays.asList(byOwner, byOwnerGlobal)) {
+            if (groups == null) {
+                continue;
+            }
+            for (ArrayList<Unit> group : groups.values()) {
                 if (group.size() == 1 && group.get(0).commands.length == 1) {
                     evalOne(group.get(0));
                 } else {
@@ -431,10 +574,10 @@ public final class ClusterRouter implements CommandRouter {
         }
     }
 
-    /** Loop: the primary owner of a session key, or null when unknown (then its commands go by {@code eval}). */
-    private Address primary(SessionKey key) {
+    /** Loop: the primary owner of a key, or null when unknown (then its commands go by {@code eval}). */
+    private Address primary(SessionKey key, boolean global) {
         try {
-            return many(false).primary(key);
+            return many(global).primary(key);
         } catch (RuntimeException e) { // not joined or stopping: eval reports that as it should
             return null;
         }

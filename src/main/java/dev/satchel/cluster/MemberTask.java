@@ -23,7 +23,7 @@ import org.infinispan.manager.EmbeddedCacheManager;
  * SH_SAVE); the receiving member merges the answers. Counting primaries only counts each session once.
  */
 final class MemberTask implements Function<EmbeddedCacheManager, byte[]> {
-    /** Live sessions, their keys, and the global keys if this member is the global space's primary. */
+    /** Live sessions, their keys, and the global keys of the buckets this member is the primary of. */
     static final int INFO = 1;
     /** Ends every live session held here as primary, each through the owner path; answers how many. */
     static final int END_ALL = 2;
@@ -100,11 +100,14 @@ final class MemberTask implements Function<EmbeddedCacheManager, byte[]> {
         }
         long kv = 0;
         AdvancedCache<SessionKey, Box> g = m.globalsCache();
-        if (g.getDistributionManager().getCacheTopology().getDistribution(SessionKey.GLOBAL).isPrimary()) {
-            Box b = g.withFlags(Flag.CACHE_MODE_LOCAL).get(SessionKey.GLOBAL);
-            if (b != null) {
-                synchronized (b) {
-                    kv = b.global == null ? 0 : b.global.size();
+        LocalizedCacheTopology gt = g.getDistributionManager().getCacheTopology();
+        for (int k = 0; k < Buckets.COUNT; k++) {
+            if (gt.getDistribution(Buckets.key(k)).isPrimary()) {
+                Box b = g.withFlags(Flag.CACHE_MODE_LOCAL).get(Buckets.key(k));
+                if (b != null) {
+                    synchronized (b) {
+                        kv += b.global == null ? 0 : b.global.size();
+                    }
                 }
             }
         }
