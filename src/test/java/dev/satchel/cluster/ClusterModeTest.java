@@ -414,6 +414,18 @@ class ClusterModeTest {
                     + ",\"s\":\"v" + i + "\"}}}");
         }
         ask(clients.get(2), "{\"KV_SET\":{\"keys\":{\"g1\":[1,2],\"g2\":{\"x\":true}}}}");
+        for (int i = 0; i < 6; i++) { // 60 more keys over many buckets, through every member, some removed
+            StringBuilder keys = new StringBuilder();
+            for (int k = 0; k < 10; k++) {
+                keys.append(k == 0 ? "" : ",").append("\"m").append(59 - i * 10 - k).append("\":").append(i);
+            }
+            ask(clients.get(i % 3), "{\"KV_SET\":{\"keys\":{" + keys + "}}}");
+        }
+        ask(clients.get(1), "{\"KV_RMV\":{\"keys\":[\"m3\",\"m33\",\"m58\"]}}");
+        ask(clients.get(0), "{\"KV_SET\":{\"keys\":{\"m33\":\"back\"}}}"); // re-added: now the last key
+        String keysBefore = clients.get(0).sendRaw("{\"KV_KEYS\":{}}").get(30, TimeUnit.SECONDS);
+        assertThat(JSON.readTree(keysBefore).elements().next().get("keys").size()).isEqualTo(60);
+        assertThat(keysBefore).endsWith("\"m33\"]}}").contains("[\"g1\",\"g2\",\"m59\",\"m57\",");
         JsonNode saved = body(ask(clients.get(1), "{\"SH_SAVE\":{\"name\":\"snap\"}}"));
         assertThat(saved.get("st").asInt()).as(saved.toString()).isEqualTo(121);
         assertThat(body(ask(clients.get(2), "{\"KV_SAVE\":{\"name\":\"globals\"}}")).get("st").asInt())
@@ -439,9 +451,11 @@ class ClusterModeTest {
 
         JsonNode kv = body(ask(clients.get(2), "{\"KV_LOAD\":{\"name\":\"globals\"}}"));
         assertThat(kv.get("st").asInt()).as(kv.toString()).isEqualTo(141);
-        assertThat(kv.get("keys").asLong()).isEqualTo(2);
+        assertThat(kv.get("keys").asLong()).isEqualTo(60);
         assertThat(body(ask(clients.get(0), "{\"KV_GET\":{\"keys\":[\"g1\",\"g2\"]}}")).get("keys").toString())
                 .isEqualTo("{\"g1\":[1,2],\"g2\":{\"x\":true}}");
+        assertThat(clients.get(1).sendRaw("{\"KV_KEYS\":{}}").get(30, TimeUnit.SECONDS))
+                .as("the saved keys, in their order, through another member").isEqualTo(keysBefore);
         ask(clients.get(0), "{\"SH_END_ALL\":{}}");
         ask(clients.get(0), "{\"KV_CLEAR\":{}}");
     }
