@@ -2,6 +2,7 @@ package dev.satchel.cluster;
 
 import dev.satchel.engine.OwnerExecutor;
 import dev.satchel.engine.Session;
+import dev.satchel.store.Entry;
 import dev.satchel.store.KeyValues;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -225,8 +226,8 @@ final class Box {
             }
             out.writeLong(kv.stampAt(p));
             if (keysOnly) {
-                int ko = dev.satchel.store.Entry.keyOffset(e);
-                int kl = dev.satchel.store.Entry.keyLength(e);
+                int ko = Entry.keyOffset(e);
+                int kl = Entry.keyLength(e);
                 out.writeInt(kl);
                 out.write(e, ko, kl);
             } else {

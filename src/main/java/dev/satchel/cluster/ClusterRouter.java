@@ -6,6 +6,7 @@ import dev.satchel.engine.Command;
 import dev.satchel.engine.CommandLoop;
 import dev.satchel.engine.CommandRouter;
 import dev.satchel.engine.Engine;
+import dev.satchel.engine.Limits;
 import dev.satchel.engine.OwnerExecutor;
 import dev.satchel.engine.Request;
 import dev.satchel.engine.StoreCommand;
@@ -80,7 +81,7 @@ public final class ClusterRouter implements CommandRouter {
     private final TokenFormat tokenFormat;
     private final ClusterOps ops;
     /** This member's limits, for the response size of a GET or KEYS merged from several buckets. */
-    private final dev.satchel.engine.Limits limits;
+    private final Limits limits;
     /** Keys with a command in flight from this member, and what waits behind it (guarded by itself). */
     private final HashMap<SessionKey, KeyQueue> inFlight = new HashMap<>();
     /** Loop only: a table-wide command is running; requests wait here until it is done. */
@@ -110,7 +111,7 @@ public final class ClusterRouter implements CommandRouter {
         this.tokenFormat = tokenFormat;
         this.ops = new ClusterOps(member, this);
         var l = member.config().limits();
-        this.limits = new dev.satchel.engine.Limits(l.maxSessions(), l.maxKeysPerSession(), l.maxStoredBytes(),
+        this.limits = new Limits(l.maxSessions(), l.maxKeysPerSession(), l.maxStoredBytes(),
                 l.maxResponseBytes());
     }
 
@@ -253,7 +254,9 @@ public final class ClusterRouter implements CommandRouter {
         int b = r instanceof Request.Refused ? 0 : GlobalParts.single(r);
         if (b >= 0) {
             Pending p = new Pending(ClusterCommand.GLOBAL, member.nextId(), r.rawMessage(), c, promise::complete);
-            p.stamp = stamps(r instanceof Request.Refused ? 0 : GlobalParts.itemCount(r));
+            if (c.mutates() && !(r instanceof Request.Refused)) {
+                p.stamp = stamps(GlobalParts.itemCount(r));
+            }
             send(Buckets.key(b), true, p);
             return;
         }
@@ -282,8 +285,9 @@ public final class ClusterRouter implements CommandRouter {
         }
         check.whenComplete((problem, err) -> {
             try {
-                if (err != null) {
-                    promise.complete(failure(parts.command, unwrap(err)));
+                if (err != null) { // as a table-wide command's failure: the check's cause, nothing done
+                    promise.complete(error(parts.command.responsePrefix(), Status.UNKNOWN, "cluster: "
+                            + ClusterMember.rootMessage(unwrap(err))));
                 } else if (problem != null) {
                     promise.complete(error(parts.command.responsePrefix(), Status.LIMIT_EXCEEDED, problem));
                 } else {
