@@ -456,8 +456,47 @@ class ClusterModeTest {
                 .isEqualTo("{\"g1\":[1,2],\"g2\":{\"x\":true}}");
         assertThat(clients.get(1).sendRaw("{\"KV_KEYS\":{}}").get(30, TimeUnit.SECONDS))
                 .as("the saved keys, in their order, through another member").isEqualTo(keysBefore);
+        // the same dataset loaded through another member (copied to its persist.path), and one a standalone
+        // server saved: the dataset format is the standalone one
+        ask(clients.get(1), "{\"KV_CLEAR\":{}}");
+        copyDataset(members.get(2), "globals", members.get(0), "globals");
+        assertThat(body(ask(clients.get(0), "{\"KV_LOAD\":{\"name\":\"globals\"}}")).get("keys").asLong())
+                .isEqualTo(60);
+        assertThat(clients.get(2).sendRaw("{\"KV_KEYS\":{}}").get(30, TimeUnit.SECONDS)).isEqualTo(keysBefore);
+        try (TestServer standalone = TestServer.start("--persist-path",
+                Files.createTempDirectory(dataRoot, "standalone").toString())) {
+            SatchelClient s = standalone.connect();
+            StringBuilder keys = new StringBuilder();
+            for (int k = 0; k < 40; k++) {
+                keys.append(k == 0 ? "" : ",").append("\"sa").append((k * 7) % 40).append("\":\"v").append(k)
+                        .append('"');
+            }
+            ask(s, "{\"KV_SET\":{\"keys\":{" + keys + "}}}");
+            assertThat(body(ask(s, "{\"KV_SAVE\":{\"name\":\"fromStandalone\"}}")).get("st").asInt())
+                    .isEqualTo(121);
+            String standaloneKeys = s.sendRaw("{\"KV_KEYS\":{}}").get(30, TimeUnit.SECONDS);
+            copyDataset(standalone, "fromStandalone", members.get(1), "fromStandalone");
+            ask(clients.get(1), "{\"KV_CLEAR\":{}}");
+            assertThat(body(ask(clients.get(1), "{\"KV_LOAD\":{\"name\":\"fromStandalone\"}}")).get("keys")
+                    .asLong()).isEqualTo(40);
+            assertThat(clients.get(0).sendRaw("{\"KV_KEYS\":{}}").get(30, TimeUnit.SECONDS))
+                    .isEqualTo(standaloneKeys);
+            s.close();
+        }
         ask(clients.get(0), "{\"SH_END_ALL\":{}}");
         ask(clients.get(0), "{\"KV_CLEAR\":{}}");
+    }
+
+    /** Copies the dataset {@code name} of {@code from} into {@code to}'s persist.path as {@code as}. */
+    static void copyDataset(TestServer from, String name, TestServer to, String as) throws IOException {
+        Path source = from.config().persistPath().resolve(name);
+        Path target = to.config().persistPath().resolve(as);
+        Files.createDirectories(target);
+        try (var files = Files.list(source)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Files.copy(f, target.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
     }
 
     /** Whatever a stranger sends to the member port, it gets nothing it could read, and the cluster goes on. */
