@@ -260,7 +260,8 @@ public final class ClusterMember {
                 nextLog = now + WAITING_LOG_MILLIS;
                 LOG.warn("not ready: waiting {} s for a cluster of at least {} members (cluster.minMembers); the view"
                         + " has {}: {}. If the others run, check cluster.name, cluster.secret (a member with another"
-                        + " secret is never answered) and cluster.members / cluster.dnsQuery",
+                        + " secret is never answered) and cluster.members, or cluster.dnsQuery / cluster.dnsServer"
+                        + " (does the DNS answer list the others, on cluster.port?)",
                         (now - start) / 1000, minMembers, viewSize(), members());
             }
         }

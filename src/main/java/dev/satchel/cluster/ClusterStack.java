@@ -106,6 +106,10 @@ public final class ClusterStack {
         if (!c.dnsQuery().isEmpty()) {
             DNS_PING dns = new DNS_PING();
             dns.setDNSQuery(c.dnsQuery());
+            if (c.dnsServer() != null) {
+                dns.setDNSAddress(c.dnsServer().toString());
+                dns.setDNSResolver(new DnsServerResolver(c.dnsServer()));
+            }
             dns.numDiscoveryRuns(DISCOVERY_RUNS);
             stack.add(dns);
         } else {

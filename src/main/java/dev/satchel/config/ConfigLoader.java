@@ -140,6 +140,10 @@ public final class ConfigLoader {
             new Setting("cluster.dnsQuery", "SATCHEL_CLUSTER_DNS_QUERY", "--cluster-dns-query", "",
                     "DNS discovery: a name whose A records are the members (a Kubernetes headless Service), all on"
                             + " cluster.port; set this or cluster.members"),
+            new Setting("cluster.dnsServer", "SATCHEL_CLUSTER_DNS_SERVER", "--cluster-dns-server", "",
+                    "the DNS server cluster.dnsQuery is sent to, host[:port] (port 53 unless given; IPv6 as"
+                            + " [addr]:port), e.g. a Consul agent's 127.0.0.1:8600; the name must then be fully"
+                            + " qualified; empty = the system resolver"),
             new Setting("cluster.secret", "SATCHEL_CLUSTER_SECRET", "--cluster-secret", "",
                     "required in cluster mode, at least 16 characters, the same on every member: members"
                             + " authenticate with it and every member message is encrypted with a key derived from"
@@ -441,12 +445,13 @@ public final class ConfigLoader {
         if (!dns.isEmpty() && !dns.matches("[A-Za-z0-9]([A-Za-z0-9.-]{0,252})")) {
             throw bad("cluster.dnsQuery", d, "expected a DNS name, e.g. satchel-headless.default.svc.cluster.local");
         }
+        ServerConfig.HostPort dnsServer = dnsServer(v.get("cluster.dnsServer"));
         Value sec = v.get("cluster.secret");
         String secret = sec.text();
         int owners = integer(v, "cluster.owners", 1, 8);
         int minMembers = integer(v, "cluster.minMembers", 0, 1024);
         ServerConfig.Cluster c = new ServerConfig.Cluster(enabled, name, bind, clusterPort, java.util.List.copyOf(members),
-                dns, secret, owners, minMembers);
+                dns, dnsServer, secret, owners, minMembers);
         if (!enabled) {
             return c;
         }
@@ -456,6 +461,10 @@ public final class ConfigLoader {
         }
         if (!members.isEmpty() && !dns.isEmpty()) {
             throw bad("cluster.dnsQuery", d, "set either cluster.members or cluster.dnsQuery, not both");
+        }
+        if (dnsServer != null && dns.isEmpty()) {
+            throw bad("cluster.dnsServer", v.get("cluster.dnsServer"), "is only used by DNS discovery: set"
+                    + " cluster.dnsQuery too, or leave cluster.dnsServer empty");
         }
         if (!members.isEmpty() && minMembers > members.size() + 1) {
             throw bad("cluster.minMembers", v.get("cluster.minMembers"), "at most the number of members in"
@@ -495,6 +504,45 @@ public final class ConfigLoader {
                     + " member that stops hands its data to the others (save with SH_SAVE / KV_SAVE)");
         }
         return c;
+    }
+
+    /**
+     * cluster.dnsServer: {@code host}, {@code host:port}, {@code [ipv6]}, {@code [ipv6]:port} or a bare IPv6
+     * address; port 53 unless given. Null when empty (the system resolver).
+     */
+    private static ServerConfig.HostPort dnsServer(Value x) {
+        String t = x.text().trim();
+        if (t.isEmpty()) {
+            return null;
+        }
+        String host = t;
+        String port = "53";
+        if (t.startsWith("[")) {
+            int close = t.indexOf(']');
+            String rest = close < 0 ? "" : t.substring(close + 1);
+            host = close < 0 ? "" : t.substring(1, close);
+            if (rest.startsWith(":")) {
+                port = rest.substring(1);
+            } else if (!rest.isEmpty()) {
+                host = "";
+            }
+        } else if (t.indexOf(':') == t.lastIndexOf(':') && t.indexOf(':') >= 0) {
+            host = t.substring(0, t.indexOf(':'));
+            port = t.substring(t.indexOf(':') + 1);
+        }
+        boolean v6 = host.indexOf(':') >= 0;
+        boolean hostOk = v6 ? host.matches("[0-9A-Fa-f:.]{2,45}") : host.matches("[A-Za-z0-9]([A-Za-z0-9.-]{0,252})");
+        int p = -1;
+        try {
+            p = Integer.parseInt(port);
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        if (!hostOk || p < 1 || p > 65535) {
+            throw bad("cluster.dnsServer", x, "expected host[:port] of a DNS server, e.g. 10.96.0.10,"
+                    + " 127.0.0.1:8600 or [fd00::a]:53");
+        }
+        return new ServerConfig.HostPort(host, p);
     }
 
     private static ConfigException bad(String key, Value value, String expected) {

@@ -188,18 +188,20 @@ public record ServerConfig(
      * @param port     member-to-member port (failure detection uses port + 100)
      * @param members  static discovery: the members' host:port (empty when {@code dnsQuery} is used)
      * @param dnsQuery DNS discovery: a name whose A records are the members; empty when {@code members} is used
+     * @param dnsServer the DNS server {@code dnsQuery} is asked (port 53 unless given); null = the system resolver
      * @param secret   shared by every member: authentication and the key of every member message
      * @param owners   copies of each session and global key
      * @param minMembers a starting member is ready only in a view of at least this many members; 0 = the default
      *                 (a majority of {@code members}, or 2 with {@code dnsQuery}: see {@code ClusterMember})
      */
     public record Cluster(boolean enabled, String name, String bind, int port, java.util.List<HostPort> members,
-            String dnsQuery, String secret, int owners, int minMembers) {
+            String dnsQuery, HostPort dnsServer, String secret, int owners, int minMembers) {
         @Override
         public String toString() {
             return "Cluster[enabled=" + enabled + ", name=" + name + ", bind=" + bind + ", port=" + port
-                    + ", members=" + members + ", dnsQuery=" + dnsQuery + ", secret=" + (secret.isEmpty() ? "" : "(set)")
-                    + ", owners=" + owners + ", minMembers=" + minMembers + "]";
+                    + ", members=" + members + ", dnsQuery=" + dnsQuery + ", dnsServer="
+                    + (dnsServer == null ? "(system resolver)" : dnsServer) + ", secret="
+                    + (secret.isEmpty() ? "" : "(set)") + ", owners=" + owners + ", minMembers=" + minMembers + "]";
         }
     }
 }

@@ -10,8 +10,8 @@ import org.junit.jupiter.api.Test;
 /** The default of cluster.minMembers: the view a starting member needs before it serves. */
 class MinMembersTest {
     private static ServerConfig.Cluster cluster(int port, List<HostPort> members, String dns, int minMembers) {
-        return new ServerConfig.Cluster(true, "satchel", "127.0.0.1", port, members, dns, "0123456789abcdef-x", 2,
-                minMembers);
+        return new ServerConfig.Cluster(true, "satchel", "127.0.0.1", port, members, dns, null, "0123456789abcdef-x",
+                2, minMembers);
     }
 
     private static HostPort local(int port) {

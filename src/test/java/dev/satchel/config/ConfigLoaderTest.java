@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -265,6 +266,7 @@ class ConfigLoaderTest {
         assertThat(c.port()).isEqualTo(7800);
         assertThat(c.members()).isEmpty();
         assertThat(c.dnsQuery()).isEmpty();
+        assertThat(c.dnsServer()).as("the system resolver").isNull();
         assertThat(c.secret()).isEmpty();
         assertThat(c.owners()).isEqualTo(2);
         assertThat(c.minMembers()).as("0: the default rule (a majority of cluster.members, 2 with DNS)").isZero();
@@ -327,6 +329,45 @@ class ConfigLoaderTest {
         ServerConfig.Cluster file = ConfigLoader.load(f, Map.of(), Map.of("--cluster-owners", "4")).cluster();
         assertThat(file.members()).extracting(ServerConfig.HostPort::toString).containsExactly("a:1", "b:2");
         assertThat(file.owners()).as("flag over file").isEqualTo(4);
+    }
+
+    @Test
+    void clusterDnsServerFromEveryOriginAndChecked() throws IOException {
+        Map<String, String> dns = Map.of("SATCHEL_CLUSTER_ENABLED", "true", "SATCHEL_CLUSTER_DNS_QUERY",
+                "satchel.service.consul", "SATCHEL_CLUSTER_SECRET", SECRET);
+        assertThat(ConfigLoader.load(null, dns, Map.of("--cluster-dns-server", "10.96.0.10")).cluster().dnsServer())
+                .as("port 53 unless given").isEqualTo(new ServerConfig.HostPort("10.96.0.10", 53));
+        Map<String, String> env = new java.util.HashMap<>(dns);
+        env.put("SATCHEL_CLUSTER_DNS_SERVER", " 127.0.0.1:8600 ");
+        assertThat(ConfigLoader.load(null, env, Map.of()).cluster().dnsServer())
+                .isEqualTo(new ServerConfig.HostPort("127.0.0.1", 8600));
+        ServerConfig.HostPort v6 = ConfigLoader.load(file("{\"cluster\":{\"dnsServer\":\"[fd00::a]:5353\"}}"), dns,
+                Map.of()).cluster().dnsServer();
+        assertThat(v6).isEqualTo(new ServerConfig.HostPort("fd00::a", 5353));
+        assertThat(v6.toString()).as("the form JNDI's dns:// URL takes").isEqualTo("[fd00::a]:5353");
+        assertThat(ConfigLoader.load(null, dns, Map.of("--cluster-dns-server", "::1")).cluster().dnsServer())
+                .isEqualTo(new ServerConfig.HostPort("::1", 53));
+        assertThat(ConfigLoader.load(null, dns, Map.of("--cluster-dns-server", "[::1]")).cluster().dnsServer())
+                .isEqualTo(new ServerConfig.HostPort("::1", 53));
+        assertThat(ConfigLoader.load(null, dns, Map.of("--cluster-dns-server", "dns.internal:53")).cluster()
+                .dnsServer()).isEqualTo(new ServerConfig.HostPort("dns.internal", 53));
+        assertThat(ConfigLoader.load(null, env, Map.of()).cluster().toString()).contains("dnsServer=127.0.0.1:8600");
+        assertThat(ConfigLoader.load(null, dns, Map.of()).cluster().toString())
+                .contains("dnsServer=(system resolver)");
+        for (String bad : List.of("h:0", "h:x", "h:", "h:70000", "[::1", "[::1]x", "[::1]:", "bad host", "-h", "[]:53",
+                "[zz::1]:53")) {
+            assertThat(failure(null, dns, Map.of("--cluster-dns-server", bad)).getMessage()).as(bad)
+                    .contains("invalid setting cluster.dnsServer = \"" + bad + "\" (from flag --cluster-dns-server)",
+                            "host[:port]");
+        }
+        // only DNS discovery asks it: with a members list it would be ignored, so it is refused
+        assertThat(failure(null, Map.of("SATCHEL_CLUSTER_ENABLED", "true", "SATCHEL_CLUSTER_MEMBERS", "a:1",
+                "SATCHEL_CLUSTER_SECRET", SECRET, "SATCHEL_CLUSTER_DNS_SERVER", "10.0.0.2"), Map.of()).getMessage())
+                .contains("invalid setting cluster.dnsServer = \"10.0.0.2\" (from env SATCHEL_CLUSTER_DNS_SERVER)",
+                        "set cluster.dnsQuery too");
+        // standalone: unused, like the other cluster settings
+        assertThat(ConfigLoader.load(null, Map.of(), Map.of("--cluster-dns-server", "10.0.0.2")).cluster().enabled())
+                .isFalse();
     }
 
     @Test

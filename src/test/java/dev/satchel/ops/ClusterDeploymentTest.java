@@ -285,6 +285,7 @@ class ClusterDeploymentTest {
         ServerConfig config = load(expanded);
         assertThat(config.cluster().enabled()).isTrue();
         assertThat(config.cluster().dnsQuery()).isEqualTo("satchel-cluster.prod.svc.cluster.local");
+        assertThat(config.cluster().dnsServer()).as("asked through the pod's resolver (the cluster DNS)").isNull();
         assertThat(config.cluster().bind()).isEqualTo("10.1.2.3");
 
         // ports: the container's agree with the settings, the headless Service carries the cluster ports

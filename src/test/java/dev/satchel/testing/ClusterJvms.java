@@ -39,6 +39,11 @@ import org.junit.jupiter.api.extension.TestWatcher;
  *
  * <p>Start-up is slow on a loaded 2-core machine (tens of seconds per member: JVM, Infinispan, join, state
  * transfer), hence the generous {@link #READY_TIMEOUT_MILLIS}.
+ *
+ * <p>DNS discovery ({@link Builder#dnsDiscovery}): instead of the members list, every member asks a DNS server
+ * (a {@link DnsStub}) for one name, like pods behind a Kubernetes headless Service. Then, as there, every member
+ * uses the same cluster port on an address of its own: member i binds {@code 127.0.0.<i+1>} (on Linux all of
+ * 127.0.0.0/8 is loopback), and the DNS name must list those addresses.
  */
 public final class ClusterJvms implements AutoCloseable {
     /** How long a member may take from process start to {@code /health/ready} 200. */
@@ -58,6 +63,9 @@ public final class ClusterJvms implements AutoCloseable {
     private final int owners;
     private final List<String> jvmArgs;
     private final List<String> extraArgs;
+    /** DNS discovery: the server (host:port) and the name every member asks; null = the static members list. */
+    private final String dnsServer;
+    private final String dnsQuery;
     private final Path logDir;
     private final List<Member> members = new ArrayList<>();
     private final List<Member> outsiders = new ArrayList<>();
@@ -69,11 +77,20 @@ public final class ClusterJvms implements AutoCloseable {
         this.owners = b.owners;
         this.jvmArgs = List.copyOf(b.jvmArgs);
         this.extraArgs = List.copyOf(b.extraArgs);
+        this.dnsServer = b.dnsServer;
+        this.dnsQuery = b.dnsQuery;
         this.logDir = LOG_ROOT.resolve(name);
         Files.createDirectories(logDir);
         Set<Integer> taken = new HashSet<>();
+        int sharedClusterPort = dnsServer == null ? 0 : freeClusterPort(taken); // free on every address
         for (int i = 0; i < b.size; i++) {
-            members.add(new Member(i, freePort(taken), freePort(taken), freeClusterPort(taken), secret, true));
+            if (dnsServer == null) {
+                members.add(new Member(i, freePort(taken), freePort(taken), freeClusterPort(taken), "127.0.0.1",
+                        secret, true));
+            } else {
+                members.add(new Member(i, freePort(taken), freePort(taken), sharedClusterPort, dnsBind(i), secret,
+                        true));
+            }
         }
         synchronized (STARTED) {
             STARTED.add(this);
@@ -92,6 +109,8 @@ public final class ClusterJvms implements AutoCloseable {
         private int owners = 2;
         private List<String> jvmArgs = TEST_JVM_ARGS;
         private final List<String> extraArgs = new ArrayList<>();
+        private String dnsServer;
+        private String dnsQuery;
 
         private Builder(int size) {
             if (size < 1) {
@@ -123,6 +142,17 @@ public final class ClusterJvms implements AutoCloseable {
         /** More {@code satchel server} flags for every member ({@code --token-format uint64}, say). */
         public Builder serverArgs(String... args) {
             extraArgs.addAll(List.of(args));
+            return this;
+        }
+
+        /**
+         * DNS discovery instead of the members list: every member runs with {@code --cluster-dns-query query
+         * --cluster-dns-server server}, binds its cluster address to {@code 127.0.0.<index+1>} and uses one cluster
+         * port shared by all (see the class comment).
+         */
+        public Builder dnsDiscovery(String server, String query) {
+            this.dnsServer = server;
+            this.dnsQuery = query;
             return this;
         }
 
@@ -194,9 +224,12 @@ public final class ClusterJvms implements AutoCloseable {
         return members.stream().filter(Member::isAlive).collect(Collectors.toList());
     }
 
-    /** {@code cluster.members}: every member's {@code 127.0.0.1:<cluster port>}, comma-separated. */
+    /**
+     * Every member's {@code <cluster address>:<cluster port>}, comma-separated: {@code cluster.members} with the
+     * static list, and what SV_INFO's {@code cluster.members} shows either way.
+     */
     public String membersList() {
-        return members.stream().map(m -> "127.0.0.1:" + m.clusterPort).collect(Collectors.joining(","));
+        return members.stream().map(m -> m.clusterBind + ":" + m.clusterPort).collect(Collectors.joining(","));
     }
 
     /** The WebSocket URLs of all members, comma-separated (for clients that fail over between them). */
@@ -216,10 +249,51 @@ public final class ClusterJvms implements AutoCloseable {
             taken.add(m.clusterPort);
         }
         Member m = new Member(members.size() + outsiders.size(), freePort(taken), freePort(taken),
-                freeClusterPort(taken), otherSecret, false);
+                freeClusterPort(taken), "127.0.0.1", otherSecret, false);
         outsiders.add(m);
         m.start();
         return m;
+    }
+
+    /**
+     * With {@link Builder#dnsDiscovery}: one more process with this cluster's name, secret and cluster port, bound
+     * to {@code clusterBind}, that asks {@code server} for {@code query} (another DNS view of the cluster than the
+     * members'). Not among {@link #members()}; not started.
+     */
+    public Member dnsOutsider(String clusterBind, String server, String query) throws IOException {
+        if (dnsServer == null) {
+            throw new IllegalStateException("not a DNS-discovery cluster");
+        }
+        Set<Integer> taken = new HashSet<>();
+        for (Member m : members) {
+            taken.add(m.port);
+            taken.add(m.adminPort);
+        }
+        for (Member m : outsiders) {
+            taken.add(m.port);
+            taken.add(m.adminPort);
+        }
+        Member m = new Member(members.size() + outsiders.size(), freePort(taken), freePort(taken),
+                members.get(0).clusterPort, clusterBind, secret, false);
+        m.dns = List.of("--cluster-dns-query", query, "--cluster-dns-server", server);
+        outsiders.add(m);
+        return m;
+    }
+
+    /** The cluster addresses {@link Builder#dnsDiscovery} gives {@code n} members: 127.0.0.1, 127.0.0.2, ... */
+    public static List<String> dnsBinds(int n) {
+        List<String> binds = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            binds.add(dnsBind(i));
+        }
+        return binds;
+    }
+
+    private static String dnsBind(int index) {
+        if (index > 250) {
+            throw new IllegalArgumentException("member " + index);
+        }
+        return "127.0.0." + (index + 1);
     }
 
     /** The last lines of every log of every member (all incarnations), for a failure message. */
@@ -282,18 +356,23 @@ public final class ClusterJvms implements AutoCloseable {
         private final int port;
         private final int adminPort;
         private final int clusterPort;
+        private final String clusterBind;
         private final String memberSecret;
         private final boolean listed;
+        /** The DNS discovery flags of this member; null = the cluster's (its DNS settings or the members list). */
+        private List<String> dns;
         private ServerJvm jvm;
         private int incarnation;
         /** HTTP statuses of /health/ready seen by {@link #awaitReady()} in this incarnation, in order, deduplicated. */
         private final List<Integer> readinessSeen = new ArrayList<>();
 
-        private Member(int index, int port, int adminPort, int clusterPort, String memberSecret, boolean listed) {
+        private Member(int index, int port, int adminPort, int clusterPort, String clusterBind, String memberSecret,
+                boolean listed) {
             this.index = index;
             this.port = port;
             this.adminPort = adminPort;
             this.clusterPort = clusterPort;
+            this.clusterBind = clusterBind;
             this.memberSecret = memberSecret;
             this.listed = listed;
         }
@@ -312,6 +391,11 @@ public final class ClusterJvms implements AutoCloseable {
 
         public int clusterPort() {
             return clusterPort;
+        }
+
+        /** {@code cluster.bind}: 127.0.0.1, or with DNS discovery an address of its own. */
+        public String clusterBind() {
+            return clusterBind;
         }
 
         public URI uri() {
@@ -333,14 +417,20 @@ public final class ClusterJvms implements AutoCloseable {
 
         /** The {@code satchel server} arguments of this member. */
         public List<String> serverArgs() {
-            String peers = listed ? membersList() : membersList() + ",127.0.0.1:" + clusterPort;
+            List<String> discovery = dns;
+            if (discovery == null && dnsServer != null) {
+                discovery = List.of("--cluster-dns-query", dnsQuery, "--cluster-dns-server", dnsServer);
+            } else if (discovery == null) {
+                discovery = List.of("--cluster-members",
+                        listed ? membersList() : membersList() + ",127.0.0.1:" + clusterPort);
+            }
             List<String> args = new ArrayList<>(List.of("server",
                     "--bind", "127.0.0.1", "--port", Integer.toString(port),
                     "--admin-bind", "127.0.0.1", "--admin-port", Integer.toString(adminPort),
                     "--cluster", "--cluster-name", name,
-                    "--cluster-bind", "127.0.0.1", "--cluster-port", Integer.toString(clusterPort),
-                    "--cluster-members", peers,
-                    "--cluster-owners", Integer.toString(owners)));
+                    "--cluster-bind", clusterBind, "--cluster-port", Integer.toString(clusterPort)));
+            args.addAll(discovery);
+            args.addAll(List.of("--cluster-owners", Integer.toString(owners)));
             args.addAll(extraArgs);
             return args;
         }
@@ -490,7 +580,8 @@ public final class ClusterJvms implements AutoCloseable {
 
         @Override
         public String toString() {
-            return "member " + index + " (ws " + port + ", admin " + adminPort + ", cluster " + clusterPort + ")";
+            return "member " + index + " (ws " + port + ", admin " + adminPort + ", cluster " + clusterBind + ":"
+                    + clusterPort + ")";
         }
     }
 
