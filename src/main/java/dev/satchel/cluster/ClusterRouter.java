@@ -262,11 +262,15 @@ public final class ClusterRouter implements CommandRouter {
                     && (op == ClusterCommand.RUN || op == ClusterCommand.GLOBAL || op == ClusterCommand.EXISTS);
         }
 
-        /** The command to send: in a batch (run {@code BATCHED}) or alone by eval (its primary decides). */
-        ClusterCommand command(boolean batched) {
+        /**
+         * The command to send: in a batch (run {@code BATCHED}, or {@code ROOMY} if {@code roomy}: see
+         * {@link Headroom}) or alone by eval (its primary decides). The first batch that sends it fixes which.
+         */
+        ClusterCommand command(boolean batched, boolean roomy) {
             if (batched) {
                 if (inBatch == null) {
-                    inBatch = new ClusterCommand(op, id, now, message, OwnerExecutor.BATCHED);
+                    inBatch = new ClusterCommand(op, id, now, message,
+                            roomy ? OwnerExecutor.ROOMY : OwnerExecutor.BATCHED);
                 }
                 return inBatch;
             }
@@ -461,7 +465,7 @@ public final class ClusterRouter implements CommandRouter {
         FunctionalMap.ReadWriteMap<SessionKey, Box> rw = u.queue.global ? member.globalsRw() : member.sessionsRw();
         CompletableFuture<byte[]> f;
         try {
-            f = rw.eval(u.queue.key, p.command(false));
+            f = rw.eval(u.queue.key, p.command(false, false));
         } catch (RuntimeException e) {
             f = CompletableFuture.failedFuture(e);
         }
@@ -480,12 +484,13 @@ public final class ClusterRouter implements CommandRouter {
         long started = System.nanoTime();
         Map<SessionKey, ManyEval.Train> trains = new HashMap<>(batch.size() * 2);
         int commands = 0;
+        boolean roomy = member.headroom().roomy();
         for (Unit u : batch) {
             u.attempts++;
             u.startedNanos = started;
             ClusterCommand[] train = new ClusterCommand[u.commands.length];
             for (int i = 0; i < train.length; i++) {
-                train[i] = u.commands[i].command(true);
+                train[i] = u.commands[i].command(true, roomy);
             }
             commands += train.length;
             trains.put(u.queue.key, new ManyEval.Train(train));
@@ -574,7 +579,7 @@ public final class ClusterRouter implements CommandRouter {
             Pending p, int attempt) {
         CompletableFuture<byte[]> f;
         try {
-            f = rw.eval(key, p.command(false));
+            f = rw.eval(key, p.command(false, false));
         } catch (RuntimeException e) {
             f = CompletableFuture.failedFuture(e);
         }

@@ -674,6 +674,52 @@ class ClusterModeTest {
         }
     }
 
+    /**
+     * With the default limits every member has room to spare (Headroom), so pipelined writes that ADD keys, the
+     * common write of a real workload, are batched like overwrites instead of each bouncing out of its batch and
+     * going alone: none bounces, every answer is right and in order, every key is on both copies.
+     */
+    @Test
+    void writesThatAddKeysAreBatchedWhileEveryMemberHasRoom() throws Exception {
+        TestServer m = members.get(1);
+        ClusterMember cluster = m.server().cluster();
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (!cluster.headroom().roomy() && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50); // the first poll of every member's budget
+        }
+        assertThat(cluster.headroom().roomy()).as("every member far below its limit").isTrue();
+        SatchelClient c = clients.get(1);
+        int sessions = 12;
+        int rounds = 5;
+        List<String> tokens = new ArrayList<>();
+        for (int i = 0; i < sessions; i++) {
+            tokens.add(token(ask(c, "{\"SH_NEW\":{}}")));
+        }
+        ClusterMember.Stats stats = cluster.statistics();
+        long batches = stats.batches();
+        long bounced = stats.bounced();
+        List<String> writes = new ArrayList<>();
+        for (int round = 0; round < rounds; round++) {
+            for (int i = 0; i < sessions; i++) {
+                writes.add("{\"SH_SET\":{\"tkn\":\"" + tokens.get(i) + "\",\"keys\":{\"k" + round + "\":" + (round * 100 + i)
+                        + "}}}");
+                writes.add("{\"SH_ADD\":{\"tkn\":\"" + tokens.get(i) + "\",\"keys\":{\"a" + round + "\":\"v\"}}}");
+            }
+        }
+        List<JsonNode> answers = ClusterBatchedWritesTest.pipeline(m.port(), writes);
+        for (int n = 0; n < writes.size(); n++) {
+            assertThat(body(answers.get(n)).get("st").asInt()).as("response %d: %s", n, answers.get(n)).isEqualTo(1);
+        }
+        assertThat(stats.batches()).as("batches sent").isGreaterThan(batches);
+        assertThat(stats.bounced()).as("writes that add keys bounced out of their batches").isEqualTo(bounced);
+        for (int i = 0; i < sessions; i++) {
+            assertCopiesEqual(members, tokens.get(i), 2 * rounds);
+            JsonNode got = body(ask(clients.get(2), "{\"SH_GET\":{\"tkn\":\"" + tokens.get(i) + "\",\"keys\":[\"k4\",\"a4\"]}}"));
+            assertThat(got.get("keys").toString()).isEqualTo("{\"k4\":" + (400 + i) + ",\"a4\":\"v\"}");
+            ask(c, "{\"SH_END\":{\"tkn\":\"" + tokens.get(i) + "\"}}");
+        }
+    }
+
     /** Every member's local copy of the session is byte-equal, there are 2 (owners), and it has {@code keys} keys. */
     static void assertCopiesEqual(List<TestServer> in, String tkn, int keys) throws Exception {
         long deadline = System.currentTimeMillis() + 60_000;
