@@ -199,7 +199,7 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
                 } else {
                     // the token is live: 103 for a shared session, nothing for a random one (drawn again); or
                     // 170 at limits.maxSessions (the session holding the token may have expired just now); or,
-                    // run batched (ClusterRouter never batches SH_NEW), not run: its primary decides it alone
+                    // run BATCHED (not ROOMY), not run: its primary decides it alone
                     if (box.session != null && box.session.ended()) {
                         box.session = null;
                     }

@@ -50,7 +50,8 @@ import org.slf4j.LoggerFactory;
  * <p>Batching: the commands a member sends go in units and batches, never more than one unit per key in
  * flight. A key's unit is formed when it is sent: every command then waiting on the key, reads and writes (at
  * most {@link #MAX_TRAIN}), run on the owner one after the other in their order, so a client pipelining on one
- * session gets one round trip per unit; SH_NEW, SH_OPEN and commands a batch bounced go alone, by {@code eval}.
+ * session gets one round trip per unit; SH_OPEN, commands a batch bounced, and SH_NEW unless every member has
+ * room ({@link Headroom}) go alone, by {@code eval}.
  * Limits in a batch: a batch reaches the backups before the primary runs it, so it cannot carry the primary's
  * limit verdict ({@code ClusterCommand#verdict}); its commands run {@code OwnerExecutor.BATCHED} on every copy
  * alike: a write that would grow the data (the only kind a limit can refuse) is not run, nor anything after it
@@ -255,11 +256,12 @@ public final class ClusterRouter implements CommandRouter {
          * writes, unless a batch sent it back. A many-entries command is marshalled to the backups before the
          * primary runs it, so it cannot carry the primary's limit verdict; its commands run
          * {@code OwnerExecutor.BATCHED} instead, where a write that could be refused is not run but bounced, and
-         * then goes alone ({@link #alone}). SH_NEW, SH_OPEN and the rest always go alone.
+         * then goes alone ({@link #alone}). SH_NEW goes in a batch while every member has room ({@code roomy},
+         * {@link Headroom}), else alone; SH_OPEN and the rest always go alone.
          */
-        boolean batchable() {
-            return !alone
-                    && (op == ClusterCommand.RUN || op == ClusterCommand.GLOBAL || op == ClusterCommand.EXISTS);
+        boolean batchable(boolean roomy) {
+            return !alone && (op == ClusterCommand.RUN || op == ClusterCommand.GLOBAL || op == ClusterCommand.EXISTS
+                    || op == ClusterCommand.NEW && roomy);
         }
 
         /**
@@ -358,6 +360,7 @@ public final class ClusterRouter implements CommandRouter {
         flushScheduled.set(false); // what becomes ready from now on schedules another flush
         HashMap<Address, ArrayList<Unit>> byOwner = null;
         long now = System.currentTimeMillis();
+        boolean roomy = member.headroom().roomy();
         Unit u;
         while ((u = ready.poll()) != null) {
             if (u.commands == null) {
@@ -371,12 +374,12 @@ public final class ClusterRouter implements CommandRouter {
                             first.alone = true;
                         }
                     }
-                    if (!first.batchable()) {
+                    if (!first.batchable(roomy)) {
                         u.commands = new Pending[] {first};
                     } else {
                         ArrayList<Pending> train = new ArrayList<>(Math.min(MAX_TRAIN, w.size() + 1));
                         train.add(first);
-                        while (train.size() < MAX_TRAIN && w.peek() != null && w.peek().batchable()
+                        while (train.size() < MAX_TRAIN && w.peek() != null && w.peek().batchable(roomy)
                                 && !(q.growing > 0 && w.peek().client.mutates())) {
                             train.add(w.poll());
                             if (q.growing > 0) {
@@ -397,7 +400,7 @@ public final class ClusterRouter implements CommandRouter {
                 evalAlone(u, 0);
                 continue;
             }
-            if (!u.commands[0].batchable()) { // by itself, so its backups get the primary's verdict
+            if (!u.commands[0].batchable(roomy)) { // by itself, so its backups get the primary's verdict
                 evalOne(u);
                 continue;
             }

@@ -13,8 +13,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Whether every member of the cluster has room to spare under its limits.maxStoredBytes, so that writes which
- * grow the data may run in a batch ({@code OwnerExecutor.ROOMY}) instead of each going alone to its primary.
+ * Whether every member of the cluster has room to spare under its limits.maxStoredBytes and limits.maxSessions,
+ * so that writes which grow the data and new sessions may run in a batch ({@code OwnerExecutor.ROOMY}) instead of
+ * each going alone to its primary.
  *
  * <p>Why: a batch reaches a key's backups before its primary runs it, so the primary cannot pass them its limit
  * verdict; a write that a member's byte budget could refuse therefore bounces out of a batch and goes alone by
@@ -24,8 +25,9 @@ import org.slf4j.LoggerFactory;
  * alike, and only limits.maxKeysPerSession (a function of the session and the command) can refuse one.
  *
  * <p>How: every {@link #PERIOD_MILLIS} a timer thread asks every member for its budget ({@link MemberTask#BUDGET}:
- * stored bytes of all its copies and its limit) and calls the cluster roomy until {@link #FRESH_MILLIS} after
- * that poll started if each member holds less than its limit less {@link #reserve}. A poll that fails, misses a
+ * stored bytes and live sessions of all its copies, and its limits) and calls the cluster roomy until
+ * {@link #FRESH_MILLIS} after that poll started if each member holds fewer bytes than its limit less
+ * {@link #reserve} and fewer sessions than its limit less {@link #sessionReserve}. A poll that fails, misses a
  * member or is late makes the cluster not roomy, and every growing write in a batch bounces as before: the
  * limits are then decided exactly. What this trades: between two polls, ROOMY batches can add at most what the
  * cluster writes in {@link #FRESH_MILLIS} to a member that was below its limit by the reserve; only a member
@@ -40,6 +42,8 @@ final class Headroom {
     static final long FRESH_MILLIS = 1_000;
     /** The smallest reserve: limits of this or less never batch growing writes. */
     static final long MIN_RESERVE_BYTES = 64L << 20;
+    /** The smallest reserve of sessions: limits.maxSessions of this or less never batch SH_NEW. */
+    static final long MIN_RESERVE_SESSIONS = 65_536;
 
     private final ClusterMember member;
     /** System.nanoTime() until which growing writes may be batched; stale = not roomy. */
@@ -64,6 +68,19 @@ final class Headroom {
     /** Whether a member holding {@code storedBytes} under {@code maxStoredBytes} leaves room for ROOMY batches. */
     static boolean hasRoom(long storedBytes, long maxStoredBytes) {
         return storedBytes < maxStoredBytes - reserve(maxStoredBytes);
+    }
+
+    /**
+     * The sessions a member must have left under its limits.maxSessions for new sessions to be batched: an
+     * eighth of the limit, at least {@link #MIN_RESERVE_SESSIONS}.
+     */
+    static long sessionReserve(long maxSessions) {
+        return Math.max(maxSessions / 8, MIN_RESERVE_SESSIONS);
+    }
+
+    /** Whether a member holding {@code sessions} under {@code maxSessions} leaves room for ROOMY batches. */
+    static boolean hasSessionRoom(long sessions, long maxSessions) {
+        return sessions < maxSessions - sessionReserve(maxSessions);
     }
 
     /** Any thread: whether a batch formed now may run growing writes ({@code OwnerExecutor.ROOMY}). */
@@ -131,11 +148,11 @@ final class Headroom {
         DataInputStream in = new DataInputStream(new ByteArrayInputStream(budget));
         try {
             in.readUTF(); // address
-            in.readLong(); // live sessions
+            long sessions = in.readLong();
             long stored = in.readLong();
-            in.readLong(); // limits.maxSessions
+            long maxSessions = in.readLong();
             in.readLong(); // limits.maxKeysPerSession
-            return hasRoom(stored, in.readLong());
+            return hasSessionRoom(sessions, maxSessions) && hasRoom(stored, in.readLong());
         } catch (IOException e) {
             return false;
         }

@@ -52,12 +52,11 @@ public final class OwnerExecutor implements CommandContext, Changes {
      */
     public static final byte BATCHED = 6;
     /**
-     * As {@link #BATCHED}, for a batch formed while every member of the cluster held less than its
-     * limits.maxStoredBytes less a reserve (cluster mode: {@code Headroom}): no copy would refuse a write for its
-     * bytes, so a write that grows the data runs admitted for bytes instead of bouncing, and only
-     * limits.maxKeysPerSession, which depends on the session and the command alone ({@link Limits#keysProblem}),
-     * may refuse it, alike on every copy. A new session still bounces (limits.maxSessions is the primary's to
-     * decide).
+     * As {@link #BATCHED}, for a batch formed while every member of the cluster held fewer sessions and bytes
+     * than its limits.maxSessions and limits.maxStoredBytes less a reserve (cluster mode: {@code Headroom}): no
+     * copy would refuse a new session or a write for its bytes, so a new session is made and a write that grows
+     * the data runs, admitted, instead of bouncing; only limits.maxKeysPerSession, which depends on the session
+     * and the command alone ({@link Limits#keysProblem}), may refuse a write, alike on every copy.
      */
     public static final byte ROOMY = 7;
 
@@ -243,7 +242,7 @@ public final class OwnerExecutor implements CommandContext, Changes {
             }
             return null;
         }
-        if (replaying == BATCHED || replaying == ROOMY) { // a new session: limits.maxSessions is the primary's
+        if (replaying == BATCHED) { // a new session grows what the member holds: its primary decides
             bounced = true;
             return null;
         }

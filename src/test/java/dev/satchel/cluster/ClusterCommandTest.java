@@ -239,8 +239,8 @@ class ClusterCommandTest {
     /**
      * A batch formed while every member had room (ROOMY): writes that grow the data run (on every copy alike)
      * instead of bouncing; limits.maxKeysPerSession, which depends on the session and the command alone, still
-     * refuses, alike on every copy, and the refusal is remembered; a new session still bounces (its primary
-     * decides limits.maxSessions).
+     * refuses, alike on every copy, and the refusal is remembered; a new session is made (it bounces only from a
+     * batch that is not ROOMY).
      */
     @Test
     void aRoomyBatchRunsWritesThatGrowAndOnlyTheKeyLimitRefusesAlikeOnEveryCopy() {
@@ -278,10 +278,24 @@ class ClusterCommandTest {
             assertThat(backup.value.toBlob()).isEqualTo(primary.value.toBlob());
             assertThat(runBatched(primary, train)).as("retried: answered from the ring").isEqualTo(answers);
             assertThat(primary.value.session.keyCount()).isEqualTo(3);
-            ClusterCommand again = new ClusterCommand(ClusterCommand.NEW, 66, NOW,
-                    "{\"SH_NEW\":{}}".getBytes(StandardCharsets.UTF_8), dev.satchel.engine.OwnerExecutor.ROOMY);
-            again.member(m);
-            assertThat(runBatched(new Entry(new SessionKey(7, 7)), again).get(66L)).as("a new session")
+            // a new session: made in a ROOMY batch, alike on both copies; on a live token nothing (drawn again)
+            byte[] json = "{\"SH_NEW\":{}}".getBytes(StandardCharsets.UTF_8);
+            ClusterCommand made = new ClusterCommand(ClusterCommand.NEW, 66, NOW, json,
+                    dev.satchel.engine.OwnerExecutor.ROOMY);
+            made.member(m);
+            Entry fresh = new Entry(KEY);
+            Entry freshBackup = new Entry(KEY);
+            assertThat(runBatched(fresh, made).get(66L)).contains("\"st\":1", "\"tkn\":\"" + t + "\"");
+            assertThat(runBatched(freshBackup, made)).isEqualTo(runBatched(fresh, made));
+            assertThat(freshBackup.value.toBlob()).isEqualTo(fresh.value.toBlob());
+            ClusterCommand taken = new ClusterCommand(ClusterCommand.NEW, 67, NOW, json,
+                    dev.satchel.engine.OwnerExecutor.ROOMY);
+            taken.member(m);
+            assertThat(runBatched(fresh, taken).get(67L)).as("the token is live").isEmpty();
+            ClusterCommand bounced = new ClusterCommand(ClusterCommand.NEW, 68, NOW, json,
+                    dev.satchel.engine.OwnerExecutor.BATCHED);
+            bounced.member(m);
+            assertThat(runBatched(new Entry(new SessionKey(7, 7)), bounced).get(68L)).as("not ROOMY: its primary decides")
                     .isEqualTo("BOUNCED");
         } finally {
             small.close();

@@ -675,9 +675,9 @@ class ClusterModeTest {
     }
 
     /**
-     * With the default limits every member has room to spare (Headroom), so pipelined writes that ADD keys, the
-     * common write of a real workload, are batched like overwrites instead of each bouncing out of its batch and
-     * going alone: none bounces, every answer is right and in order, every key is on both copies.
+     * With the default limits every member has room to spare (Headroom), so pipelined SH_NEWs and writes that ADD
+     * keys, the common write of a real workload, are batched like overwrites instead of each bouncing out of its
+     * batch or going alone: none bounces, every answer is right and in order, every key is on both copies.
      */
     @Test
     void writesThatAddKeysAreBatchedWhileEveryMemberHasRoom() throws Exception {
@@ -691,13 +691,25 @@ class ClusterModeTest {
         SatchelClient c = clients.get(1);
         int sessions = 12;
         int rounds = 5;
-        List<String> tokens = new ArrayList<>();
-        for (int i = 0; i < sessions; i++) {
-            tokens.add(token(ask(c, "{\"SH_NEW\":{}}")));
-        }
         ClusterMember.Stats stats = cluster.statistics();
         long batches = stats.batches();
         long bounced = stats.bounced();
+        List<String> news = new ArrayList<>();
+        for (int i = 0; i < 4 * sessions; i++) {
+            news.add("{\"SH_NEW\":{}}");
+        }
+        List<String> tokens = new ArrayList<>();
+        for (JsonNode r : ClusterBatchedWritesTest.pipeline(m.port(), news)) {
+            assertThat(body(r).get("st").asInt()).as("%s", r).isEqualTo(1);
+            tokens.add(body(r).get("tkn").asText());
+        }
+        assertThat(new java.util.HashSet<>(tokens)).as("distinct tokens").hasSize(tokens.size());
+        assertThat(stats.batches()).as("pipelined SH_NEWs batched").isGreaterThan(batches);
+        for (String t : tokens.subList(sessions, tokens.size())) {
+            ask(c, "{\"SH_END\":{\"tkn\":\"" + t + "\"}}");
+        }
+        tokens = new ArrayList<>(tokens.subList(0, sessions));
+        batches = stats.batches();
         List<String> writes = new ArrayList<>();
         for (int round = 0; round < rounds; round++) {
             for (int i = 0; i < sessions; i++) {

@@ -17,6 +17,16 @@ class HeadroomTest {
     }
 
     @Test
+    void sessionsNeedAnEighthOfTheLimitAndAtLeast65536Left() {
+        assertThat(Headroom.sessionReserve(1_000_000)).isEqualTo(125_000);
+        assertThat(Headroom.sessionReserve(100_000)).isEqualTo(65_536);
+        assertThat(Headroom.hasSessionRoom(874_999, 1_000_000)).isTrue();
+        assertThat(Headroom.hasSessionRoom(875_000, 1_000_000)).isFalse();
+        assertThat(Headroom.hasSessionRoom(0, 65_536)).as("small limits stay exact").isFalse();
+        assertThat(Headroom.hasSessionRoom(0, 10)).isFalse();
+    }
+
+    @Test
     void aMemberHasRoomUpToItsLimitLessTheReserve() {
         assertThat(Headroom.hasRoom(0, 1024 * MIB)).isTrue();
         assertThat(Headroom.hasRoom(896 * MIB - 1, 1024 * MIB)).isTrue();
