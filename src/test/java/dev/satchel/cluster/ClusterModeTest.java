@@ -654,10 +654,22 @@ class ClusterModeTest {
         holder.start();
         try (var raw = dev.satchel.testing.RawWebSocket.open(members.get(0).port(), 60_000, 0, "")) {
             assertThat(holding.await(30, TimeUnit.SECONDS)).isTrue();
+            // the loop waits while the three reads arrive, so that one flush sends them as one batch (on a busy
+            // machine the loop could otherwise take the first before the others were decoded)
+            java.util.concurrent.CountDownLatch arrived = new java.util.concurrent.CountDownLatch(1);
+            members.get(0).server().loop().submit((engine, out) -> {
+                try {
+                    arrived.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
             for (int i = 0; i < onOne.size(); i++) { // reads, batched
                 raw.queue("{\"SH_GET\":{\"tkn\":\"" + onOne.get(i) + "\",\"keys\":[\"k\"]}}");
             }
             raw.flush();
+            Thread.sleep(500);
+            arrived.countDown();
             for (int i = 0; i < onOne.size(); i++) {
                 assertThat(body(JSON.readTree(raw.readText())).get("keys").get("k").asInt()).as("answer %d", i)
                         .isEqualTo(i);
