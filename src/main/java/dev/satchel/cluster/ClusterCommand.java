@@ -78,7 +78,8 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
      * by their own holdings and limits, and every copy stays equal. {@code OwnerExecutor.BATCHED} for a command in
      * a batch ({@link ManyEval}), which reaches the backups before the primary runs it: no copy decides, what a
      * limit could refuse is answered {@link #BOUNCED}, and the field is never overwritten (the primary's instance
-     * may be the one a backup is sent).
+     * may be the one a backup is sent). {@code OwnerExecutor.ROOMY} likewise, for a batch formed while every
+     * member had room ({@link Headroom}): a write that grows the data runs, refused only by the key limit.
      */
     byte verdict;
     /**
@@ -148,7 +149,7 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
         ClusterMember.Tools t = m.tools();
         Request r = op == RUN || op == GLOBAL || op == NEW || op == OPEN ? t.decode(message) : null;
         boolean mutating = mutates(r);
-        boolean batched = verdict == OwnerExecutor.BATCHED;
+        boolean batched = verdict == OwnerExecutor.BATCHED || verdict == OwnerExecutor.ROOMY;
         if (mutating && found != null) {
             byte[] done = found.recall(id);
             if (done != null) {
@@ -165,7 +166,7 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
         OwnerExecutor x = t.executor();
         boolean deciding = verdict == OwnerExecutor.UNDECIDED;
         if (batched) {
-            x.batched();
+            x.batched(verdict == OwnerExecutor.ROOMY);
         } else if (deciding) {
             x.decide(m.budget());
         } else {
@@ -220,7 +221,7 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
                 } else {
                     // the token is live: 103 for a shared session, nothing for a random one (drawn again); or
                     // 170 at limits.maxSessions (the session holding the token may have expired just now); or,
-                    // run batched (ClusterRouter never batches SH_NEW), not run: its primary decides it alone
+                    // run BATCHED (not ROOMY), not run: its primary decides it alone
                     if (box.session != null && box.session.ended()) {
                         box.session = null;
                     }

@@ -89,6 +89,7 @@ public final class ClusterMember {
     private final ThreadLocal<Tools> tools;
     private final OwnerExpiry expiry;
     private final OwnerBudget budget = new OwnerBudget(this);
+    private final Headroom headroom = new Headroom(this);
     private final Stats stats = new Stats();
     private final ClusterRouter router;
     private volatile DefaultCacheManager cm;
@@ -238,6 +239,7 @@ public final class ClusterMember {
         }
         expiry.start();
         expiry.fileLocalSessions();
+        headroom.start();
         budget.topologyChanged();
         started = true;
         LOG.info("joined cluster '{}' as {}: {} member(s) {} (ready from {}), owners {}, {} sessions held here, in {}"
@@ -286,7 +288,7 @@ public final class ClusterMember {
     }
 
     /** Members in the current view; 0 before the channel is connected or after it closed. */
-    private int viewSize() {
+    int viewSize() {
         DefaultCacheManager m = cm;
         List<Address> view = m == null ? null : m.getMembers();
         return view == null ? 0 : view.size();
@@ -385,6 +387,7 @@ public final class ClusterMember {
         }
         stopping = true;
         expiry.stop();
+        headroom.stop();
         DefaultCacheManager m = cm;
         if (m == null) {
             return;
@@ -425,6 +428,7 @@ public final class ClusterMember {
     private void stopNow() {
         stopping = true;
         expiry.stop();
+        headroom.stop();
         DefaultCacheManager m = cm;
         if (m != null) {
             stopPlain(m);
@@ -485,6 +489,16 @@ public final class ClusterMember {
     }
 
     /** What this member holds, for the member-wide limits. */
+    /** Whether every member has room for batched writes that grow the data (see {@link Headroom}). */
+    Headroom headroom() {
+        return headroom;
+    }
+
+    /** Whether writes that grow the data run in batches now: every member had room at the last poll. */
+    public boolean writeHeadroom() {
+        return headroom.roomy();
+    }
+
     OwnerBudget budget() {
         return budget;
     }

@@ -51,7 +51,8 @@ import org.slf4j.LoggerFactory;
  * <p>Batching: the commands a member sends go in units and batches, never more than one unit per key in
  * flight. A key's unit is formed when it is sent: every command then waiting on the key, reads and writes (at
  * most {@link #MAX_TRAIN}), run on the owner one after the other in their order, so a client pipelining on one
- * session gets one round trip per unit; SH_NEW, SH_OPEN and commands a batch bounced go alone, by {@code eval}.
+ * session gets one round trip per unit; SH_OPEN, commands a batch bounced, and SH_NEW unless every member has
+ * room ({@link Headroom}) go alone, by {@code eval}.
  * Limits in a batch: a batch reaches the backups before the primary runs it, so it cannot carry the primary's
  * limit verdict ({@code ClusterCommand#verdict}); its commands run {@code OwnerExecutor.BATCHED} on every copy
  * alike: a write that would grow the data (the only kind a limit can refuse) is not run, nor anything after it
@@ -388,19 +389,22 @@ public final class ClusterRouter implements CommandRouter {
          * writes, unless a batch sent it back. A many-entries command is marshalled to the backups before the
          * primary runs it, so it cannot carry the primary's limit verdict; its commands run
          * {@code OwnerExecutor.BATCHED} instead, where a write that could be refused is not run but bounced, and
-         * then goes alone ({@link #alone}). SH_NEW, SH_OPEN and the rest always go alone.
+         * then goes alone ({@link #alone}). SH_NEW goes in a batch while every member has room ({@code roomy},
+         * {@link Headroom}), else alone; SH_OPEN and the rest always go alone.
          */
-        boolean batchable() {
+        boolean batchable(boolean roomy) {
             return !alone
                     && (op == ClusterCommand.RUN || op == ClusterCommand.GLOBAL || op == ClusterCommand.EXISTS
-                            || op == ClusterCommand.SNAPSHOT || op == ClusterCommand.PUT_ALL);
+                            || op == ClusterCommand.SNAPSHOT || op == ClusterCommand.PUT_ALL
+                            || op == ClusterCommand.NEW && roomy);
         }
 
         /**
-         * The command to send: in a batch (run {@code BATCHED}) or alone by eval (its primary decides); with its
-         * {@link #fixed} verdict either way when it has one (the same on every copy, so it may go in a batch).
+         * The command to send: in a batch (run {@code BATCHED}, or {@code ROOMY} if {@code roomy}: see
+         * {@link Headroom}) or alone by eval (its primary decides); with its {@link #fixed} verdict either way when
+         * it has one (the same on every copy, so it may go in a batch). The first send fixes which.
          */
-        ClusterCommand command(boolean batched) {
+        ClusterCommand command(boolean batched, boolean roomy) {
             if (fixed != OwnerExecutor.UNDECIDED) {
                 if (byEval == null) {
                     byEval = new ClusterCommand(op, id, now, message, fixed, stamp, order);
@@ -409,7 +413,8 @@ public final class ClusterRouter implements CommandRouter {
             }
             if (batched) {
                 if (inBatch == null) {
-                    inBatch = new ClusterCommand(op, id, now, message, OwnerExecutor.BATCHED, stamp, order);
+                    inBatch = new ClusterCommand(op, id, now, message,
+                            roomy ? OwnerExecutor.ROOMY : OwnerExecutor.BATCHED, stamp, order);
                 }
                 return inBatch;
             }
@@ -502,6 +507,7 @@ public final class ClusterRouter implements CommandRouter {
         HashMap<Address, ArrayList<Unit>> byOwner = null;
         HashMap<Address, ArrayList<Unit>> byOwnerGlobal = null;
         long now = System.currentTimeMillis();
+        boolean roomy = member.headroom().roomy();
         Unit u;
         while ((u = ready.poll()) != null) {
             if (u.commands == null) {
@@ -515,12 +521,12 @@ public final class ClusterRouter implements CommandRouter {
                             first.alone = true;
                         }
                     }
-                    if (!first.batchable()) {
+                    if (!first.batchable(roomy)) {
                         u.commands = new Pending[] {first};
                     } else {
                         ArrayList<Pending> train = new ArrayList<>(Math.min(MAX_TRAIN, w.size() + 1));
                         train.add(first);
-                        while (train.size() < MAX_TRAIN && w.peek() != null && w.peek().batchable()
+                        while (train.size() < MAX_TRAIN && w.peek() != null && w.peek().batchable(roomy)
                                 && !(q.growing > 0 && w.peek().client.mutates())) {
                             train.add(w.poll());
                             if (q.growing > 0) {
@@ -541,7 +547,7 @@ public final class ClusterRouter implements CommandRouter {
                 evalAlone(u, 0);
                 continue;
             }
-            if (!u.commands[0].batchable()) { // by itself, so its backups get the primary's verdict
+            if (!u.commands[0].batchable(roomy)) { // by itself, so its backups get the primary's verdict
                 evalOne(u);
                 continue;
             }
@@ -608,7 +614,7 @@ public final class ClusterRouter implements CommandRouter {
         FunctionalMap.ReadWriteMap<SessionKey, Box> rw = u.queue.global ? member.globalsRw() : member.sessionsRw();
         CompletableFuture<byte[]> f;
         try {
-            f = rw.eval(u.queue.key, p.command(false));
+            f = rw.eval(u.queue.key, p.command(false, false));
         } catch (RuntimeException e) {
             f = CompletableFuture.failedFuture(e);
         }
@@ -627,12 +633,13 @@ public final class ClusterRouter implements CommandRouter {
         long started = System.nanoTime();
         Map<SessionKey, ManyEval.Train> trains = new HashMap<>(batch.size() * 2);
         int commands = 0;
+        boolean roomy = member.headroom().roomy();
         for (Unit u : batch) {
             u.attempts++;
             u.startedNanos = started;
             ClusterCommand[] train = new ClusterCommand[u.commands.length];
             for (int i = 0; i < train.length; i++) {
-                train[i] = u.commands[i].command(true);
+                train[i] = u.commands[i].command(true, roomy);
             }
             commands += train.length;
             trains.put(u.queue.key, new ManyEval.Train(train));
@@ -721,7 +728,7 @@ public final class ClusterRouter implements CommandRouter {
             Pending p, int attempt) {
         CompletableFuture<byte[]> f;
         try {
-            f = rw.eval(key, p.command(false));
+            f = rw.eval(key, p.command(false, false));
         } catch (RuntimeException e) {
             f = CompletableFuture.failedFuture(e);
         }

@@ -707,10 +707,22 @@ class ClusterModeTest {
         holder.start();
         try (var raw = dev.satchel.testing.RawWebSocket.open(members.get(0).port(), 60_000, 0, "")) {
             assertThat(holding.await(30, TimeUnit.SECONDS)).isTrue();
+            // the loop waits while the three reads arrive, so that one flush sends them as one batch (on a busy
+            // machine the loop could otherwise take the first before the others were decoded)
+            java.util.concurrent.CountDownLatch arrived = new java.util.concurrent.CountDownLatch(1);
+            members.get(0).server().loop().submit((engine, out) -> {
+                try {
+                    arrived.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
             for (int i = 0; i < onOne.size(); i++) { // reads, batched
                 raw.queue("{\"SH_GET\":{\"tkn\":\"" + onOne.get(i) + "\",\"keys\":[\"k\"]}}");
             }
             raw.flush();
+            Thread.sleep(500);
+            arrived.countDown();
             for (int i = 0; i < onOne.size(); i++) {
                 assertThat(body(JSON.readTree(raw.readText())).get("keys").get("k").asInt()).as("answer %d", i)
                         .isEqualTo(i);
@@ -724,6 +736,64 @@ class ClusterModeTest {
         for (String t : onOne) {
             assertCopiesEqual(members, t, 1);
             ask(c, "{\"SH_END\":{\"tkn\":\"" + t + "\"}}");
+        }
+    }
+
+    /**
+     * With the default limits every member has room to spare (Headroom), so pipelined SH_NEWs and writes that ADD
+     * keys, the common write of a real workload, are batched like overwrites instead of each bouncing out of its
+     * batch or going alone: none bounces, every answer is right and in order, every key is on both copies.
+     */
+    @Test
+    void writesThatAddKeysAreBatchedWhileEveryMemberHasRoom() throws Exception {
+        TestServer m = members.get(1);
+        ClusterMember cluster = m.server().cluster();
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (!cluster.headroom().roomy() && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50); // the first poll of every member's budget
+        }
+        assertThat(cluster.headroom().roomy()).as("every member far below its limit").isTrue();
+        SatchelClient c = clients.get(1);
+        int sessions = 12;
+        int rounds = 5;
+        ClusterMember.Stats stats = cluster.statistics();
+        long batches = stats.batches();
+        long bounced = stats.bounced();
+        List<String> news = new ArrayList<>();
+        for (int i = 0; i < 4 * sessions; i++) {
+            news.add("{\"SH_NEW\":{}}");
+        }
+        List<String> tokens = new ArrayList<>();
+        for (JsonNode r : ClusterBatchedWritesTest.pipeline(m.port(), news)) {
+            assertThat(body(r).get("st").asInt()).as("%s", r).isEqualTo(1);
+            tokens.add(body(r).get("tkn").asText());
+        }
+        assertThat(new java.util.HashSet<>(tokens)).as("distinct tokens").hasSize(tokens.size());
+        assertThat(stats.batches()).as("pipelined SH_NEWs batched").isGreaterThan(batches);
+        for (String t : tokens.subList(sessions, tokens.size())) {
+            ask(c, "{\"SH_END\":{\"tkn\":\"" + t + "\"}}");
+        }
+        tokens = new ArrayList<>(tokens.subList(0, sessions));
+        batches = stats.batches();
+        List<String> writes = new ArrayList<>();
+        for (int round = 0; round < rounds; round++) {
+            for (int i = 0; i < sessions; i++) {
+                writes.add("{\"SH_SET\":{\"tkn\":\"" + tokens.get(i) + "\",\"keys\":{\"k" + round + "\":" + (round * 100 + i)
+                        + "}}}");
+                writes.add("{\"SH_ADD\":{\"tkn\":\"" + tokens.get(i) + "\",\"keys\":{\"a" + round + "\":\"v\"}}}");
+            }
+        }
+        List<JsonNode> answers = ClusterBatchedWritesTest.pipeline(m.port(), writes);
+        for (int n = 0; n < writes.size(); n++) {
+            assertThat(body(answers.get(n)).get("st").asInt()).as("response %d: %s", n, answers.get(n)).isEqualTo(1);
+        }
+        assertThat(stats.batches()).as("batches sent").isGreaterThan(batches);
+        assertThat(stats.bounced()).as("writes that add keys bounced out of their batches").isEqualTo(bounced);
+        for (int i = 0; i < sessions; i++) {
+            assertCopiesEqual(members, tokens.get(i), 2 * rounds);
+            JsonNode got = body(ask(clients.get(2), "{\"SH_GET\":{\"tkn\":\"" + tokens.get(i) + "\",\"keys\":[\"k4\",\"a4\"]}}"));
+            assertThat(got.get("keys").toString()).isEqualTo("{\"k4\":" + (400 + i) + ",\"a4\":\"v\"}");
+            ask(c, "{\"SH_END\":{\"tkn\":\"" + tokens.get(i) + "\"}}");
         }
     }
 
