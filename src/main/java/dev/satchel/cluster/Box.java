@@ -2,6 +2,7 @@ package dev.satchel.cluster;
 
 import dev.satchel.engine.OwnerExecutor;
 import dev.satchel.engine.Session;
+import dev.satchel.store.Entry;
 import dev.satchel.store.KeyValues;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -32,6 +33,8 @@ final class Box {
     private static final byte KIND_TOMBSTONE = 2;
     private static final byte KIND_GLOBAL = 3;
     private static final byte KIND_SECRET = 4;
+    /** A bucket of the global key space: its entries in position order, each with its insertion stamp. */
+    private static final byte KIND_BUCKET = 5;
     /**
      * Set in the kind byte of a blob whose ring is written as records (id, verdict, response). A blob without it
      * (written before verdicts existed) holds (id, response) pairs, read as admitted commands.
@@ -40,7 +43,7 @@ final class Box {
 
     /** The live session; null for a tombstone or a box of the globals cache. */
     Session session;
-    /** The global key space (globals cache, key {@link SessionKey#GLOBAL}); null otherwise. */
+    /** One bucket of the global key space (globals cache, a key of {@link Buckets}), stamped; null otherwise. */
     KeyValues global;
     /** The cluster's shared-session secret (globals cache, key {@link SessionKey#SHARED_SECRET}); null otherwise. */
     byte[] secret;
@@ -140,8 +143,8 @@ final class Box {
                 out.writeByte(KIND_SESSION | RING_RECORDS);
                 OwnerExecutor.write(session, out);
             } else if (global != null) {
-                out.writeByte(KIND_GLOBAL | RING_RECORDS);
-                OwnerExecutor.writeStore(global, out);
+                out.writeByte(KIND_BUCKET | RING_RECORDS);
+                writeStamped(global, false, out);
             } else if (secret != null) {
                 out.writeByte(KIND_SECRET | RING_RECORDS);
                 out.writeInt(secret.length);
@@ -170,7 +173,8 @@ final class Box {
             int kind = in.readByte();
             switch (kind & ~RING_RECORDS) {
                 case KIND_SESSION -> b.session = OwnerExecutor.read(in);
-                case KIND_GLOBAL -> b.global = OwnerExecutor.readStore(in);
+                case KIND_GLOBAL -> b.global = OwnerExecutor.readStore(in); // before buckets: read, never written
+                case KIND_BUCKET -> b.global = readStamped(in);
                 case KIND_SECRET -> {
                     b.secret = new byte[in.readInt()];
                     in.readFully(b.secret);
@@ -197,5 +201,52 @@ final class Box {
         } catch (IOException e) {
             throw new UncheckedIOException("corrupt cluster value", e);
         }
+    }
+
+    /** A new stamped store (a bucket of the global key space). */
+    static KeyValues bucketStore() {
+        KeyValues kv = new KeyValues();
+        kv.stamped();
+        return kv;
+    }
+
+    /**
+     * Writes a bucket's entries (or only their keys) in position order, each with its stamp: a count, then per
+     * entry its stamp, length and bytes. {@code kv} null: none.
+     */
+    static void writeStamped(KeyValues kv, boolean keysOnly, DataOutputStream out) throws IOException {
+        out.writeInt(kv == null ? 0 : kv.size());
+        if (kv == null) {
+            return;
+        }
+        for (int p = 0, end = kv.end(); p < end; p++) {
+            byte[] e = kv.entryAt(p);
+            if (e == null) {
+                continue;
+            }
+            out.writeLong(kv.stampAt(p));
+            if (keysOnly) {
+                int ko = Entry.keyOffset(e);
+                int kl = Entry.keyLength(e);
+                out.writeInt(kl);
+                out.write(e, ko, kl);
+            } else {
+                out.writeInt(e.length);
+                out.write(e);
+            }
+        }
+    }
+
+    /** Reads what {@link #writeStamped} wrote (whole entries) into a new stamped store. */
+    static KeyValues readStamped(DataInputStream in) throws IOException {
+        KeyValues kv = bucketStore();
+        int n = in.readInt();
+        for (int i = 0; i < n; i++) {
+            long stamp = in.readLong();
+            byte[] e = new byte[in.readInt()];
+            in.readFully(e);
+            kv.putStamped(e, stamp);
+        }
+        return kv;
     }
 }

@@ -5,7 +5,6 @@ import dev.satchel.engine.Request;
 import dev.satchel.engine.Session;
 import dev.satchel.json.ResponseWriter;
 import dev.satchel.spec.Status;
-import dev.satchel.store.KeyValues;
 import java.util.function.Function;
 import org.infinispan.commands.functional.functions.InjectableComponent;
 import org.infinispan.factories.ComponentRegistry;
@@ -27,7 +26,11 @@ import org.infinispan.functional.EntryView.ReadWriteEntryView;
 final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Box>, byte[]>, InjectableComponent {
     /** A store or session command on a session (SH_*), by {@link #message}. */
     static final int RUN = 1;
-    /** A KV_* command on the global key space. */
+    /**
+     * A KV_* command on one bucket of the global key space (a whole request, or the part of one that falls in the
+     * bucket, {@code ClusterRouter}); keys it inserts are stamped {@link #stamp} + their index in the request
+     * ({@link #order}).
+     */
     static final int GLOBAL = 2;
     /** SH_NEW with the token in the key; answers nothing (empty) when a random token is taken. */
     static final int NEW = 3;
@@ -43,9 +46,14 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
     static final int LOAD = 8;
     /** Reads or sets the cluster's shared-session secret ({@link #message}: the candidate); answers the secret. */
     static final int SECRET = 9;
-    // 10 was the global key space in one answer (KV_SAVE before MemberTask.KEY_CHUNK): not reused
-    /** KV_LOAD: stores every entry of {@link #message} (a store's binary form) in the global key space. */
+    /**
+     * A bucket's entries with their stamps as {@code Box.writeStamped} writes them (KV_SAVE), or only its keys when
+     * {@link #message} is {@link #KEYS_ONLY} (KV_KEYS).
+     */
+    static final int SNAPSHOT = 10;
+    /** KV_LOAD: stores every entry of {@link #message} ({@code Box.writeStamped}'s form) in the bucket. */
     static final int PUT_ALL = 11;
+    static final byte[] KEYS_ONLY = {1};
 
     static final byte[] YES = {1};
     static final byte[] NO = {0};
@@ -69,9 +77,17 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
      * by their own holdings and limits, and every copy stays equal. {@code OwnerExecutor.BATCHED} for a command in
      * a batch ({@link ManyEval}), which reaches the backups before the primary runs it: no copy decides, what a
      * limit could refuse is answered {@link #BOUNCED}, and the field is never overwritten (the primary's instance
-     * may be the one a backup is sent).
+     * may be the one a backup is sent). {@code OwnerExecutor.ROOMY} likewise, for a batch formed while every
+     * member had room ({@link Headroom}): a write that grows the data runs, refused only by the key limit.
      */
     byte verdict;
+    /**
+     * {@link #GLOBAL}: the stamp of the request's first key (chosen by the receiving member, rising with time), so
+     * that the buckets' keys can be merged back into insertion order (KV_KEYS, KV_SAVE).
+     */
+    final long stamp;
+    /** {@link #GLOBAL}: the index in the whole request of each key of {@link #message}; null when it is whole. */
+    final int[] order;
     private transient ClusterMember member;
 
     ClusterCommand(int op, long id, long now, byte[] message) {
@@ -79,11 +95,17 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
     }
 
     ClusterCommand(int op, long id, long now, byte[] message, byte verdict) {
+        this(op, id, now, message, verdict, 0, null);
+    }
+
+    ClusterCommand(int op, long id, long now, byte[] message, byte verdict, long stamp, int[] order) {
         this.op = op;
         this.id = id;
         this.now = now;
         this.message = message;
         this.verdict = verdict;
+        this.stamp = stamp;
+        this.order = order;
     }
 
     @Override
@@ -114,7 +136,7 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
             long bytes = box.heldBytes();
             byte[] response = applyLocked(m, view, found, box);
             if (box.global != null) {
-                m.budget().global(box.heldBytes());
+                m.budget().global(view.key(), box.heldBytes());
             } else if (box.heldSessions() != sessions || box.heldBytes() != bytes) {
                 m.budget().add(view.key(), box.heldSessions() - sessions, box.heldBytes() - bytes);
             }
@@ -126,7 +148,7 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
         ClusterMember.Tools t = m.tools();
         Request r = op == RUN || op == GLOBAL || op == NEW || op == OPEN ? t.decode(message) : null;
         boolean mutating = mutates(r);
-        boolean batched = verdict == OwnerExecutor.BATCHED;
+        boolean batched = verdict == OwnerExecutor.BATCHED || verdict == OwnerExecutor.ROOMY;
         if (mutating && found != null) {
             byte[] done = found.recall(id);
             if (done != null) {
@@ -143,7 +165,7 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
         OwnerExecutor x = t.executor();
         boolean deciding = verdict == OwnerExecutor.UNDECIDED;
         if (batched) {
-            x.batched();
+            x.batched(verdict == OwnerExecutor.ROOMY);
         } else if (deciding) {
             x.decide(m.budget());
         } else {
@@ -179,8 +201,9 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
                     return out.toByteArray();
                 }
                 if (box.global == null) {
-                    box.global = new KeyValues();
+                    box.global = Box.bucketStore();
                 }
+                box.global.stampNext(stamp, order);
                 x.runGlobal(box.global, r, now, out);
                 changed = x.changed();
                 response = x.bounced() ? BOUNCED : out.toByteArray();
@@ -197,7 +220,7 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
                 } else {
                     // the token is live: 103 for a shared session, nothing for a random one (drawn again); or
                     // 170 at limits.maxSessions (the session holding the token may have expired just now); or,
-                    // run batched (ClusterRouter never batches SH_NEW), not run: its primary decides it alone
+                    // run BATCHED (not ROOMY), not run: its primary decides it alone
                     if (box.session != null && box.session.ended()) {
                         box.session = null;
                     }
@@ -258,18 +281,35 @@ final class ClusterCommand implements Function<ReadWriteEntryView<SessionKey, Bo
                     response = YES;
                 }
             }
+            case SNAPSHOT -> {
+                java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+                try {
+                    java.io.DataOutputStream data = new java.io.DataOutputStream(bytes);
+                    Box.writeStamped(box.global, message != null, data);
+                    data.flush();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                return bytes.toByteArray();
+            }
             case PUT_ALL -> {
                 if (box.global == null) {
-                    box.global = new KeyValues();
+                    box.global = Box.bucketStore();
                 }
-                KeyValues loaded = t.loadStore(message);
-                for (int p = 0, end = loaded.end(); p < end; p++) {
-                    byte[] e = loaded.entryAt(p);
-                    if (e != null) {
-                        box.global.put(e);
+                int n;
+                try {
+                    java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(message));
+                    n = in.readInt();
+                    for (int i = 0; i < n; i++) {
+                        long st = in.readLong();
+                        byte[] e = new byte[in.readInt()];
+                        in.readFully(e);
+                        box.global.putStamped(e, st);
                     }
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
                 }
-                changed = loaded.size() > 0;
+                changed = n > 0;
                 response = YES;
             }
             case SECRET -> {

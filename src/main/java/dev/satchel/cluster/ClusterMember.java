@@ -11,7 +11,6 @@ import dev.satchel.engine.Tokens;
 import dev.satchel.json.ResponseWriter;
 import dev.satchel.net.StartupException;
 import dev.satchel.persist.Persistence;
-import dev.satchel.store.KeyValues;
 import dev.satchel.protocol.RequestDecoder;
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
@@ -89,8 +88,7 @@ public final class ClusterMember {
     private final ThreadLocal<Tools> tools;
     private final OwnerExpiry expiry;
     private final OwnerBudget budget = new OwnerBudget(this);
-    /** The global key space frozen for each KV_SAVE that reads it from this member, by save id. */
-    private final Map<Long, FrozenKeys> keySaves = new ConcurrentHashMap<>();
+    private final Headroom headroom = new Headroom(this);
     private final Stats stats = new Stats();
     private final ClusterRouter router;
     private volatile DefaultCacheManager cm;
@@ -240,6 +238,7 @@ public final class ClusterMember {
         }
         expiry.start();
         expiry.fileLocalSessions();
+        headroom.start();
         budget.topologyChanged();
         started = true;
         LOG.info("joined cluster '{}' as {}: {} member(s) {} (ready from {}), owners {}, {} sessions held here, in {}"
@@ -288,7 +287,7 @@ public final class ClusterMember {
     }
 
     /** Members in the current view; 0 before the channel is connected or after it closed. */
-    private int viewSize() {
+    int viewSize() {
         DefaultCacheManager m = cm;
         List<Address> view = m == null ? null : m.getMembers();
         return view == null ? 0 : view.size();
@@ -387,6 +386,7 @@ public final class ClusterMember {
         }
         stopping = true;
         expiry.stop();
+        headroom.stop();
         DefaultCacheManager m = cm;
         if (m == null) {
             return;
@@ -427,6 +427,7 @@ public final class ClusterMember {
     private void stopNow() {
         stopping = true;
         expiry.stop();
+        headroom.stop();
         DefaultCacheManager m = cm;
         if (m != null) {
             stopPlain(m);
@@ -486,13 +487,14 @@ public final class ClusterMember {
         return sessions != null;
     }
 
-    /** The frozen key spaces of the KV_SAVEs reading from this member ({@link MemberTask#KEY_CHUNK}). */
-    Map<Long, FrozenKeys> keySaves() {
-        return keySaves;
+    /** Whether every member has room for batched writes that grow the data (see {@link Headroom}). */
+    Headroom headroom() {
+        return headroom;
     }
 
-    /** A global key space at one instant: positions {@code [0, end)} of a frozen entry array (null at holes). */
-    record FrozenKeys(byte[][] entries, int end, long createdMillis) {
+    /** Whether writes that grow the data run in batches now: every member had room at the last poll. */
+    public boolean writeHeadroom() {
+        return headroom.roomy();
     }
 
     /** What this member holds, for the member-wide limits. */
@@ -674,15 +676,6 @@ public final class ClusterMember {
 
         OwnerExecutor executor() {
             return executor;
-        }
-
-        /** A store from its binary form (KV_LOAD). */
-        KeyValues loadStore(byte[] blob) {
-            try {
-                return OwnerExecutor.readStore(new DataInputStream(new ByteArrayInputStream(blob)));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
         }
 
         /** A session from its binary form (SH_LOAD). */

@@ -18,6 +18,7 @@ import dev.satchel.persist.PersistException;
 import dev.satchel.persist.Persistence;
 import dev.satchel.persist.SessionSnapshot;
 import dev.satchel.spec.Status;
+import dev.satchel.store.Entry;
 import dev.satchel.store.KeyValues;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -47,10 +48,12 @@ import org.slf4j.LoggerFactory;
  * own persist.path, and holds every session of the cluster (SH_SAVE) or the global key space (KV_SAVE). Each
  * session is copied whole under its owner's lock, so it is consistent by itself; the copies of different
  * sessions are taken one after the other, not at one instant across the cluster; every session that lives
- * through the save is in the file once, whatever moves between members meanwhile ({@link SessionSave}). The
- * global key space is saved as it was at one instant ({@link KeySave}). Both are pulled in chunks of at most
- * {@link #SAVE_CHUNK_BYTES}, never a member's whole share in one message. A load through any member inserts
- * each session at its owner (a session whose token is live is skipped, as standalone).
+ * through the save is in the file once, whatever moves between members meanwhile ({@link SessionSave}); the
+ * sessions are pulled in chunks of at most {@link #SAVE_CHUNK_BYTES}, never a member's whole share in one
+ * message. The global key space is saved bucket by bucket ({@code ClusterCommand.SNAPSHOT}, each bucket copied
+ * whole under its owner's lock, so one answer is one bucket: about 1/{@link Buckets#COUNT} of the key space), and
+ * the entries of all buckets are sorted back into insertion order by their stamps. A load through any member
+ * inserts each session at its owner (a session whose token is live is skipped, as standalone).
  */
 final class ClusterOps {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterOps.class);
@@ -68,7 +71,7 @@ final class ClusterOps {
     /** Sessions a load sends to their owners at once. */
     private static final int LOAD_WINDOW = 256;
     private static final long TASK_TIMEOUT_MILLIS = 120_000;
-    /** The bound of one answer of a cluster save: what a save holds besides its snapshot (one chunk at a time). */
+    /** The bound of one answer of a cluster SH_SAVE: what a save holds besides its snapshot (one chunk at a time). */
     static final int SAVE_CHUNK_BYTES = 512 * 1024;
     /** How long a save waits before it asks again for segments that moved (a rebalance is under way). */
     private static final long RETRY_MILLIS = 50;
@@ -412,118 +415,6 @@ final class ClusterOps {
         }
     }
 
-    /**
-     * Collects the global key space for a KV_SAVE in bounded chunks ({@link MemberTask#KEY_CHUNK}): the first
-     * freezes it on its primary owner (one instant, as a standalone save), the next ones read that frozen array
-     * from the same member, {@link #saveChunkBytes} at a time. If that member fails, leaves, or no longer holds
-     * the frozen array, the save starts again from the global space's current primary owner (what was collected
-     * is dropped), so every key is in the dataset once; it fails when no chunk arrived for
-     * {@link #TASK_TIMEOUT_MILLIS}.
-     */
-    private final class KeySave {
-        final CompletableFuture<KeySnapshot> done = new CompletableFuture<>();
-        byte[][] entries = new byte[16][];
-        int count;
-        long saveId;
-        int from;
-        Address holder;
-        long lastProgress = System.nanoTime();
-        int chunks;
-        int restarts;
-
-        CompletableFuture<KeySnapshot> run() {
-            saveId = member.nextId();
-            CompletableFuture.runAsync(this::next);
-            return done;
-        }
-
-        void next() {
-            Address target;
-            MemberTask task;
-            try {
-                target = holder != null ? holder : member.globalsCache().getDistributionManager().getCacheTopology()
-                        .getDistribution(SessionKey.GLOBAL).primary();
-                task = new MemberTask(MemberTask.KEY_CHUNK, System.currentTimeMillis(),
-                        MemberTask.keyChunkArgs(saveId, from, saveChunkBytes));
-            } catch (RuntimeException | Error e) {
-                done.completeExceptionally(e);
-                return;
-            }
-            CompletableFuture<byte[]> answer = new CompletableFuture<>();
-            member.cacheManager().executor().filterTargets(List.of(target))
-                    .timeout(ClusterMember.REMOTE_TIMEOUT_MILLIS * 4, TimeUnit.MILLISECONDS)
-                    .submitConsumer(task, (address, value, err) -> {
-                        if (err != null) {
-                            answer.completeExceptionally(err);
-                        } else {
-                            answer.complete(value);
-                        }
-                    }).whenComplete((v, err) -> {
-                        if (err != null) {
-                            answer.completeExceptionally(err);
-                        }
-                    });
-            answer.whenCompleteAsync((bytes, err) -> {
-                int next;
-                try {
-                    next = err == null && bytes != null ? take(bytes) : -2;
-                } catch (RuntimeException | Error e) {
-                    done.completeExceptionally(e);
-                    return;
-                }
-                if (next == -1) {
-                    done.complete(count == 0 ? new KeySnapshot(null, 0, 0) : new KeySnapshot(entries, count, count));
-                    return;
-                }
-                if (next >= 0) {
-                    holder = target;
-                    from = next;
-                    lastProgress = System.nanoTime();
-                    next();
-                    return;
-                }
-                long stalled = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastProgress);
-                if (stalled > TASK_TIMEOUT_MILLIS) {
-                    done.completeExceptionally(new IllegalStateException("the save made no progress for " + stalled
-                            + " ms" + (err != null ? ": " + ClusterMember.rootMessage(err) : "")));
-                    return;
-                }
-                // the member that froze the key space failed or lost it (or is not the primary owner yet): again
-                restarts++;
-                entries = new byte[16][];
-                count = 0;
-                from = 0;
-                holder = null;
-                saveId = member.nextId();
-                CompletableFuture.delayedExecutor(RETRY_MILLIS, TimeUnit.MILLISECONDS).execute(this::next);
-            });
-        }
-
-        /** Adds one answer's entries; returns the next position, -1 when done, -2 to start again. */
-        int take(byte[] bytes) {
-            member.stats().saveChunk(bytes.length);
-            chunks++;
-            DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
-            try {
-                if (!in.readBoolean()) {
-                    return -2;
-                }
-                int n = in.readInt();
-                if (count + n > entries.length) {
-                    entries = java.util.Arrays.copyOf(entries, Math.max(count + n, entries.length * 2));
-                }
-                for (int i = 0; i < n; i++) {
-                    byte[] e = new byte[in.readInt()];
-                    in.readFully(e);
-                    entries[count++] = e;
-                }
-                return in.readInt();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    }
-
     private CompletableFuture<byte[]> saveKeys(Request r, Command c) {
         Persistence p = persistence();
         String name = datasetName(r);
@@ -532,13 +423,29 @@ final class ClusterOps {
                     "a save of dataset '" + name + "' is already in progress"));
         }
         long t0 = System.nanoTime();
-        KeySave save = new KeySave();
-        return save.run().thenCompose(snap -> {
+        return allBuckets(ClusterCommand.SNAPSHOT, null, c).thenCompose(answers -> {
+            List<GlobalParts.Stamped> all = new ArrayList<>();
+            for (byte[] a : answers) {
+                if (a.length > 0 && a[0] == '{') {
+                    return CompletableFuture.completedFuture(a); // an error answer (timeout, partition)
+                }
+                try {
+                    GlobalParts.readStamped(a, all);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+            all.sort(null); // insertion order across the buckets, as a standalone server saves it
+            KeyValues kv = new KeyValues();
+            for (GlobalParts.Stamped e : all) {
+                kv.put(e.bytes());
+            }
+            KeySnapshot snap = kv.size() == 0 ? new KeySnapshot(null, 0, 0)
+                    : new KeySnapshot(kv.freeze(), kv.end(), kv.size());
             return p.saveKeys(name, snap, System.currentTimeMillis()).thenApply(saved -> {
                 long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-                LOG.info("saved dataset '{}' from the cluster: {} keys, {} bytes in {} ms to {} ({} chunks,"
-                        + " started again: {})", name, snap.keyCount(), saved.bytes(), ms, saved.file(),
-                        save.chunks, save.restarts);
+                LOG.info("saved dataset '{}' from the cluster: {} keys, {} bytes in {} ms to {}", name,
+                        snap.keyCount(), saved.bytes(), ms, saved.file());
                 ResponseWriter out = writer();
                 out.begin(c.responsePrefix(), Status.SAVE_COMPLETE).raw(F_NAME).string(name)
                         .raw(F_DURATION).number(ms).end();
@@ -549,7 +456,68 @@ final class ClusterOps {
                 p.cancelSave(name);
                 return failure(c, err);
             }
+            if (bytes.length > 0 && GlobalParts.status(bytes) != Status.SAVE_COMPLETE.code()) {
+                p.cancelSave(name);
+            }
             return bytes;
+        });
+    }
+
+    /**
+     * One command per bucket of the global key space ({@code messages}: per bucket, or null for none), queued and
+     * batched per primary owner by the router; completes with the answers in bucket order.
+     */
+    private CompletableFuture<List<byte[]>> allBuckets(int op, byte[][] messages, Command c) {
+        List<CompletableFuture<byte[]>> sent = new ArrayList<>(Buckets.COUNT);
+        for (int b = 0; b < Buckets.COUNT; b++) {
+            if (messages != null && messages[b] == null) {
+                continue;
+            }
+            sent.add(router.sendBucket(b, op, messages == null ? null : messages[b], c));
+        }
+        return CompletableFuture.allOf(sent.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
+            List<byte[]> answers = new ArrayList<>(sent.size());
+            for (CompletableFuture<byte[]> f : sent) {
+                answers.add(f.join());
+            }
+            return answers;
+        });
+    }
+
+    /**
+     * The up-front limit check of a KV_* write over several buckets ({@code ClusterRouter}): each member that would
+     * hold a copy of a part is checked, on its own limits.maxStoredBytes and holdings (its {@link MemberTask#BUDGET}
+     * answer), for the key and value bytes of the parts it would hold, every key counted as new (as for loads: a
+     * write that overwrites keys near the limit is refused where a standalone server, which looks the keys up,
+     * could admit it). Completes with the {@code m} of the 170 that refuses the whole write, or null.
+     */
+    CompletableFuture<String> writeProblem(GlobalParts parts) {
+        Map<String, Long> adds = new HashMap<>();
+        LocalizedCacheTopology t = member.globalsCache().getDistributionManager().getCacheTopology();
+        for (int p = 0; p < parts.buckets.length; p++) {
+            long bytes = parts.partBytes(p);
+            for (Address a : t.getDistribution(Buckets.key(parts.buckets[p])).writeOwners()) {
+                adds.merge(a.toString(), bytes, Long::sum);
+            }
+        }
+        return allMembers(MemberTask.BUDGET, 0).thenApply(held -> {
+            for (byte[] answer : held) {
+                DataInputStream in = new DataInputStream(new ByteArrayInputStream(answer));
+                try {
+                    Long add = adds.get(in.readUTF());
+                    in.readLong(); // sessions
+                    long storedNow = in.readLong();
+                    int maxSessions = (int) in.readLong();
+                    int maxKeys = (int) in.readLong();
+                    long maxStored = in.readLong();
+                    if (add != null && add > 0 && add > maxStored - storedNow) {
+                        return new Limits(maxSessions, maxKeys, maxStored, Integer.MAX_VALUE).storedBytes.message();
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+            return null;
         });
     }
 
@@ -593,13 +561,19 @@ final class ClusterOps {
                 }
             }
         } else {
-            long bytes = 0;
+            long[] bytes = new long[Buckets.COUNT];
             for (int i = 0; i < d.count(); i++) {
-                bytes += d.entry(i).length;
+                byte[] e = d.entry(i);
+                bytes[Buckets.of(Entry.key(e))] += e.length;
             }
-            for (Address a : member.globalsCache().getDistributionManager()
-                    .getCacheTopology().getDistribution(SessionKey.GLOBAL).writeOwners()) {
-                adds.computeIfAbsent(a.toString(), k -> new long[3])[1] += bytes;
+            LocalizedCacheTopology globals = member.globalsCache().getDistributionManager().getCacheTopology();
+            for (int b = 0; b < Buckets.COUNT; b++) {
+                if (bytes[b] == 0) {
+                    continue;
+                }
+                for (Address a : globals.getDistribution(Buckets.key(b)).writeOwners()) {
+                    adds.computeIfAbsent(a.toString(), k -> new long[3])[1] += bytes[b];
+                }
             }
         }
         for (byte[] answer : held) {
@@ -681,30 +655,53 @@ final class ClusterOps {
         });
     }
 
+    /**
+     * KV_LOAD: the dataset's entries go to their buckets, one PUT_ALL per bucket (batched per primary owner), each
+     * entry stamped in file order so that the loaded keys keep the dataset's order (KV_KEYS, a later KV_SAVE).
+     */
     private CompletableFuture<byte[]> loadKeys(Dataset d, Command c, String name, long t0) {
-        KeyValues all = new KeyValues();
-        for (int i = 0; i < d.count(); i++) {
-            all.put(d.entry(i));
-        }
-        d.release(0, d.count());
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        int n = d.count();
+        long stamp = router.stamps(n);
+        ByteArrayOutputStream[] bytes = new ByteArrayOutputStream[Buckets.COUNT];
+        DataOutputStream[] outs = new DataOutputStream[Buckets.COUNT];
+        int[] counts = new int[Buckets.COUNT];
         try {
-            OwnerExecutor.writeStore(all, new DataOutputStream(bytes));
+            for (int i = 0; i < n; i++) {
+                byte[] e = d.entry(i);
+                int b = Buckets.of(Entry.key(e));
+                if (outs[b] == null) {
+                    bytes[b] = new ByteArrayOutputStream();
+                    outs[b] = new DataOutputStream(bytes[b]);
+                    outs[b].writeInt(0); // the count, set below
+                }
+                counts[b]++;
+                outs[b].writeLong(stamp + i);
+                outs[b].writeInt(e.length);
+                outs[b].write(e);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        int n = d.count();
-        return router.sendOne(SessionKey.GLOBAL, true, new ClusterCommand(ClusterCommand.PUT_ALL, member.nextId(),
-                System.currentTimeMillis(), bytes.toByteArray()), c).thenApply(b -> {
-                    if (b.length != 1) {
-                        return b;
-                    }
-                    long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-                    LOG.info("loaded dataset '{}' into the cluster: {} keys in {} ms", name, n, ms);
-                    ResponseWriter out = writer();
-                    out.begin(c.responsePrefix(), Status.LOAD_COMPLETE).raw(F_NAME).string(name)
-                            .raw(F_KEYS).number(n).raw(F_SESSIONS).number(0).raw(F_DURATION).number(ms).end();
-                    return out.toByteArray();
-                });
+        d.release(0, n);
+        byte[][] messages = new byte[Buckets.COUNT][];
+        for (int b = 0; b < Buckets.COUNT; b++) {
+            if (outs[b] != null) {
+                messages[b] = bytes[b].toByteArray();
+                java.nio.ByteBuffer.wrap(messages[b]).putInt(0, counts[b]);
+            }
+        }
+        return allBuckets(ClusterCommand.PUT_ALL, messages, c).thenApply(answers -> {
+            for (byte[] b : answers) {
+                if (b.length != 1) {
+                    return b; // an error answer (timeout, partition)
+                }
+            }
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            LOG.info("loaded dataset '{}' into the cluster: {} keys in {} ms", name, n, ms);
+            ResponseWriter out = writer();
+            out.begin(c.responsePrefix(), Status.LOAD_COMPLETE).raw(F_NAME).string(name)
+                    .raw(F_KEYS).number(n).raw(F_SESSIONS).number(0).raw(F_DURATION).number(ms).end();
+            return out.toByteArray();
+        });
     }
 }

@@ -6,6 +6,7 @@ import dev.satchel.engine.Command;
 import dev.satchel.engine.CommandLoop;
 import dev.satchel.engine.CommandRouter;
 import dev.satchel.engine.Engine;
+import dev.satchel.engine.Limits;
 import dev.satchel.engine.OwnerExecutor;
 import dev.satchel.engine.Request;
 import dev.satchel.engine.StoreCommand;
@@ -50,7 +51,8 @@ import org.slf4j.LoggerFactory;
  * <p>Batching: the commands a member sends go in units and batches, never more than one unit per key in
  * flight. A key's unit is formed when it is sent: every command then waiting on the key, reads and writes (at
  * most {@link #MAX_TRAIN}), run on the owner one after the other in their order, so a client pipelining on one
- * session gets one round trip per unit; SH_NEW, SH_OPEN and commands a batch bounced go alone, by {@code eval}.
+ * session gets one round trip per unit; SH_OPEN, commands a batch bounced, and SH_NEW unless every member has
+ * room ({@link Headroom}) go alone, by {@code eval}.
  * Limits in a batch: a batch reaches the backups before the primary runs it, so it cannot carry the primary's
  * limit verdict ({@code ClusterCommand#verdict}); its commands run {@code OwnerExecutor.BATCHED} on every copy
  * alike: a write that would grow the data (the only kind a limit can refuse) is not run, nor anything after it
@@ -79,6 +81,8 @@ public final class ClusterRouter implements CommandRouter {
     private final Tokens tokens;
     private final TokenFormat tokenFormat;
     private final ClusterOps ops;
+    /** This member's limits, for the response size of a GET or KEYS merged from several buckets. */
+    private final Limits limits;
     /** Keys with a command in flight from this member, and what waits behind it (guarded by itself). */
     private final HashMap<SessionKey, KeyQueue> inFlight = new HashMap<>();
     /** Loop only: a table-wide command is running; requests wait here until it is done. */
@@ -107,6 +111,9 @@ public final class ClusterRouter implements CommandRouter {
         this.tokens = tokens;
         this.tokenFormat = tokenFormat;
         this.ops = new ClusterOps(member, this);
+        var l = member.config().limits();
+        this.limits = new Limits(l.maxSessions(), l.maxKeysPerSession(), l.maxStoredBytes(),
+                l.maxResponseBytes());
     }
 
     @Override
@@ -136,7 +143,7 @@ public final class ClusterRouter implements CommandRouter {
                     send(new SessionKey(r.tokenHi(), r.tokenLo()), false, ClusterCommand.RUN, member.nextId(), r.rawMessage(), c,
                             promise::complete);
                 } else {
-                    send(SessionKey.GLOBAL, true, ClusterCommand.GLOBAL, member.nextId(), r.rawMessage(), c, promise::complete);
+                    global(r, c, promise);
                 }
             }
             case SESSION -> send(new SessionKey(r.tokenHi(), r.tokenLo()), false, ClusterCommand.RUN, member.nextId(),
@@ -221,6 +228,125 @@ public final class ClusterRouter implements CommandRouter {
         });
     }
 
+    // ---- the global key space, in buckets ----
+
+    /** The last stamp handed out (see {@link #stamps}). */
+    private long lastStamp;
+
+    /**
+     * Stamps for {@code n} keys inserted by one request: the first of {@code n} consecutive numbers, rising with
+     * the wall clock ({@code ms << 20}) and never below those this member handed out before. Stamps order the keys
+     * of the buckets into one insertion order (KV_KEYS, KV_SAVE): exact for the requests of one member, by the
+     * members' clocks across members.
+     */
+    synchronized long stamps(int n) {
+        long base = Math.max(lastStamp, System.currentTimeMillis() << 20);
+        lastStamp = base + Math.max(1, n);
+        return base;
+    }
+
+    /**
+     * Loop: a KV_* command. Keys all in one bucket (the common case): the request goes whole to that bucket, as
+     * one command of its queue, batched like a session's. Otherwise it is split per bucket ({@link GlobalParts}),
+     * each part queued on its bucket in this order (so later requests of this member queue behind them), and the
+     * answers merged once all are in. A write over several buckets is checked against the limits first.
+     */
+    private void global(Request r, Command c, CompletableFuture<byte[]> promise) {
+        int b = r instanceof Request.Refused ? 0 : GlobalParts.single(r);
+        if (b >= 0) {
+            Pending p = new Pending(ClusterCommand.GLOBAL, member.nextId(), r.rawMessage(), c, promise::complete);
+            if (c.mutates() && !(r instanceof Request.Refused)) {
+                p.stamp = stamps(GlobalParts.itemCount(r));
+            }
+            send(Buckets.key(b), true, p);
+            return;
+        }
+        GlobalParts parts = GlobalParts.split(r);
+        if (parts.grows()) {
+            checkedWrite(parts, promise);
+        } else {
+            sendParts(parts, OwnerExecutor.UNDECIDED, promise);
+        }
+    }
+
+    /**
+     * Loop: a write over several buckets. A standalone server refuses such a write whole or applies it whole; here
+     * each bucket has its own primary, which could decide otherwise than the others, so the write is checked up
+     * front against every member that would hold a copy of a part (as loads are, {@code MemberTask.BUDGET}), and
+     * then runs {@code ADMITTED} on every copy of every part. Later requests wait (as behind a table-wide command)
+     * until the parts are queued, so none overtakes them.
+     */
+    private void checkedWrite(GlobalParts parts, CompletableFuture<byte[]> promise) {
+        barrier = true;
+        CompletableFuture<String> check;
+        try {
+            check = ops.writeProblem(parts);
+        } catch (RuntimeException e) {
+            check = CompletableFuture.failedFuture(e);
+        }
+        check.whenComplete((problem, err) -> {
+            try {
+                if (err != null) { // as a table-wide command's failure: the check's cause, nothing done
+                    promise.complete(error(parts.command.responsePrefix(), Status.UNKNOWN, "cluster: "
+                            + ClusterMember.rootMessage(unwrap(err))));
+                } else if (problem != null) {
+                    promise.complete(error(parts.command.responsePrefix(), Status.LIMIT_EXCEEDED, problem));
+                } else {
+                    sendParts(parts, OwnerExecutor.ADMITTED, promise);
+                }
+            } finally {
+                loop.submit((e, o) -> releaseBarrier());
+            }
+        });
+    }
+
+    /** Any thread: queues every part of a split request on its bucket; the merged answer completes {@code promise}. */
+    private void sendParts(GlobalParts parts, byte fixed, CompletableFuture<byte[]> promise) {
+        int n = parts.buckets.length;
+        byte[][] answers = new byte[n][];
+        java.util.concurrent.atomic.AtomicInteger left = new java.util.concurrent.atomic.AtomicInteger(n);
+        long stamp = parts.grows() ? stamps(GlobalParts.itemCount(parts.request)) : 0;
+        for (int k = 0; k < n; k++) {
+            int part = k;
+            java.util.function.Consumer<byte[]> done = bytes -> {
+                answers[part] = bytes;
+                if (left.decrementAndGet() == 0) {
+                    merged(parts, answers, promise);
+                }
+            };
+            Pending p;
+            if (parts.kind == GlobalParts.Kind.KEYS) {
+                p = new Pending(ClusterCommand.SNAPSHOT, member.nextId(), ClusterCommand.KEYS_ONLY, parts.command, done);
+            } else {
+                p = new Pending(ClusterCommand.GLOBAL, member.nextId(), parts.messages[k], parts.command, done);
+                p.stamp = stamp;
+                p.order = parts.items[k];
+            }
+            p.fixed = fixed;
+            send(Buckets.key(parts.buckets[k]), true, p);
+        }
+    }
+
+    private void merged(GlobalParts parts, byte[][] answers, CompletableFuture<byte[]> promise) {
+        try {
+            promise.complete(parts.merge(answers, limits, tokenFormat));
+        } catch (RuntimeException e) {
+            LOG.error("merging the buckets' answers to {} failed", parts.command.name(), e);
+            promise.complete(error(parts.command.responsePrefix(), Status.UNKNOWN,
+                    "internal error (logged by the server)"));
+        }
+    }
+
+    /**
+     * For table-wide commands run by {@link ClusterOps}: one command on bucket {@code bucket}, queued behind this
+     * member's commands on it and batched per owner with the others ready at the same time.
+     */
+    CompletableFuture<byte[]> sendBucket(int bucket, int op, byte[] message, Command client) {
+        CompletableFuture<byte[]> f = new CompletableFuture<>();
+        send(Buckets.key(bucket), true, new Pending(op, member.nextId(), message, client, f::complete));
+        return f;
+    }
+
     // ---- commands on one key, in order per key, sent in batches ----
 
     /** One command waiting for, or in, its owner. */
@@ -241,6 +367,14 @@ public final class ClusterRouter implements CommandRouter {
         /** The command sent for it by {@code eval}, and in a batch: made on first use, then the same (same id). */
         private ClusterCommand byEval;
         private ClusterCommand inBatch;
+        /** {@link ClusterCommand#GLOBAL}: the stamp of its first key and the indexes of its keys in the request. */
+        long stamp;
+        int[] order;
+        /**
+         * The verdict every copy applies, decided here beforehand ({@code OwnerExecutor.ADMITTED} for the parts of a
+         * write over several buckets, checked up front), or {@code UNDECIDED}: batched, or decided by its primary.
+         */
+        byte fixed = OwnerExecutor.UNDECIDED;
 
         Pending(int op, long id, byte[] message, Command client, java.util.function.Consumer<byte[]> done) {
             this.op = op;
@@ -255,23 +389,37 @@ public final class ClusterRouter implements CommandRouter {
          * writes, unless a batch sent it back. A many-entries command is marshalled to the backups before the
          * primary runs it, so it cannot carry the primary's limit verdict; its commands run
          * {@code OwnerExecutor.BATCHED} instead, where a write that could be refused is not run but bounced, and
-         * then goes alone ({@link #alone}). SH_NEW, SH_OPEN and the rest always go alone.
+         * then goes alone ({@link #alone}). SH_NEW goes in a batch while every member has room ({@code roomy},
+         * {@link Headroom}), else alone; SH_OPEN and the rest always go alone.
          */
-        boolean batchable() {
+        boolean batchable(boolean roomy) {
             return !alone
-                    && (op == ClusterCommand.RUN || op == ClusterCommand.GLOBAL || op == ClusterCommand.EXISTS);
+                    && (op == ClusterCommand.RUN || op == ClusterCommand.GLOBAL || op == ClusterCommand.EXISTS
+                            || op == ClusterCommand.SNAPSHOT || op == ClusterCommand.PUT_ALL
+                            || op == ClusterCommand.NEW && roomy);
         }
 
-        /** The command to send: in a batch (run {@code BATCHED}) or alone by eval (its primary decides). */
-        ClusterCommand command(boolean batched) {
+        /**
+         * The command to send: in a batch (run {@code BATCHED}, or {@code ROOMY} if {@code roomy}: see
+         * {@link Headroom}) or alone by eval (its primary decides); with its {@link #fixed} verdict either way when
+         * it has one (the same on every copy, so it may go in a batch). The first send fixes which.
+         */
+        ClusterCommand command(boolean batched, boolean roomy) {
+            if (fixed != OwnerExecutor.UNDECIDED) {
+                if (byEval == null) {
+                    byEval = new ClusterCommand(op, id, now, message, fixed, stamp, order);
+                }
+                return byEval;
+            }
             if (batched) {
                 if (inBatch == null) {
-                    inBatch = new ClusterCommand(op, id, now, message, OwnerExecutor.BATCHED);
+                    inBatch = new ClusterCommand(op, id, now, message,
+                            roomy ? OwnerExecutor.ROOMY : OwnerExecutor.BATCHED, stamp, order);
                 }
                 return inBatch;
             }
             if (byEval == null) {
-                byEval = new ClusterCommand(op, id, now, message);
+                byEval = new ClusterCommand(op, id, now, message, OwnerExecutor.UNDECIDED, stamp, order);
             }
             return byEval;
         }
@@ -326,7 +474,11 @@ public final class ClusterRouter implements CommandRouter {
     /** Sends {@code command} to the owner of {@code key}, after this member's earlier commands on that key. */
     private void send(SessionKey key, boolean global, int op, long id, byte[] message, Command client,
             java.util.function.Consumer<byte[]> done) {
-        Pending p = new Pending(op, id, message, client, done);
+        send(key, global, new Pending(op, id, message, client, done));
+    }
+
+    /** Any thread: queues {@code p} for the owner of {@code key}, after this member's earlier commands on it. */
+    private void send(SessionKey key, boolean global, Pending p) {
         KeyQueue q;
         synchronized (inFlight) {
             q = inFlight.get(key);
@@ -353,7 +505,9 @@ public final class ClusterRouter implements CommandRouter {
     private void flush(Engine engine, ResponseWriter unused) {
         flushScheduled.set(false); // what becomes ready from now on schedules another flush
         HashMap<Address, ArrayList<Unit>> byOwner = null;
+        HashMap<Address, ArrayList<Unit>> byOwnerGlobal = null;
         long now = System.currentTimeMillis();
+        boolean roomy = member.headroom().roomy();
         Unit u;
         while ((u = ready.poll()) != null) {
             if (u.commands == null) {
@@ -367,12 +521,12 @@ public final class ClusterRouter implements CommandRouter {
                             first.alone = true;
                         }
                     }
-                    if (!first.batchable()) {
+                    if (!first.batchable(roomy)) {
                         u.commands = new Pending[] {first};
                     } else {
                         ArrayList<Pending> train = new ArrayList<>(Math.min(MAX_TRAIN, w.size() + 1));
                         train.add(first);
-                        while (train.size() < MAX_TRAIN && w.peek() != null && w.peek().batchable()
+                        while (train.size() < MAX_TRAIN && w.peek() != null && w.peek().batchable(roomy)
                                 && !(q.growing > 0 && w.peek().client.mutates())) {
                             train.add(w.poll());
                             if (q.growing > 0) {
@@ -393,35 +547,34 @@ public final class ClusterRouter implements CommandRouter {
                 evalAlone(u, 0);
                 continue;
             }
-            if (!u.commands[0].batchable()) { // by itself, so its backups get the primary's verdict
+            if (!u.commands[0].batchable(roomy)) { // by itself, so its backups get the primary's verdict
                 evalOne(u);
                 continue;
             }
-            if (u.queue.global) { // one key: never more than one unit per flush
-                if (u.commands.length == 1) {
-                    evalOne(u);
-                } else {
-                    evalBatch(List.of(u));
-                }
-                continue;
-            }
-            Address owner = primary(u.queue.key);
+            boolean global = u.queue.global;
+            Address owner = primary(u.queue.key, global);
             if (owner == null) {
                 evalAlone(u, 0);
                 continue;
             }
-            if (byOwner == null) {
-                byOwner = new HashMap<>();
+            HashMap<Address, ArrayList<Unit>> groups;
+            if (global) { // buckets of the global key space: batched per owner like sessions, in their own cache
+                groups = byOwnerGlobal == null ? byOwnerGlobal = new HashMap<>() : byOwnerGlobal;
+            } else {
+                groups = byOwner == null ? byOwner = new HashMap<>() : byOwner;
             }
-            ArrayList<Unit> group = byOwner.computeIfAbsent(owner, a -> new ArrayList<>());
+            ArrayList<Unit> group = groups.computeIfAbsent(owner, a -> new ArrayList<>());
             group.add(u);
             if (group.size() == MAX_BATCH) {
                 evalBatch(group);
-                byOwner.remove(owner);
+                groups.remove(owner);
             }
         }
-        if (byOwner != null) {
-            for (ArrayList<Unit> group : byOwner.values()) {
+        for (HashMap<Address, ArrayList<Unit>> groups : java.util.Arrays.asList(byOwner, byOwnerGlobal)) {
+            if (groups == null) {
+                continue;
+            }
+            for (ArrayList<Unit> group : groups.values()) {
                 if (group.size() == 1 && group.get(0).commands.length == 1) {
                     evalOne(group.get(0));
                 } else {
@@ -431,10 +584,10 @@ public final class ClusterRouter implements CommandRouter {
         }
     }
 
-    /** Loop: the primary owner of a session key, or null when unknown (then its commands go by {@code eval}). */
-    private Address primary(SessionKey key) {
+    /** Loop: the primary owner of a key, or null when unknown (then its commands go by {@code eval}). */
+    private Address primary(SessionKey key, boolean global) {
         try {
-            return many(false).primary(key);
+            return many(global).primary(key);
         } catch (RuntimeException e) { // not joined or stopping: eval reports that as it should
             return null;
         }
@@ -461,7 +614,7 @@ public final class ClusterRouter implements CommandRouter {
         FunctionalMap.ReadWriteMap<SessionKey, Box> rw = u.queue.global ? member.globalsRw() : member.sessionsRw();
         CompletableFuture<byte[]> f;
         try {
-            f = rw.eval(u.queue.key, p.command(false));
+            f = rw.eval(u.queue.key, p.command(false, false));
         } catch (RuntimeException e) {
             f = CompletableFuture.failedFuture(e);
         }
@@ -480,12 +633,13 @@ public final class ClusterRouter implements CommandRouter {
         long started = System.nanoTime();
         Map<SessionKey, ManyEval.Train> trains = new HashMap<>(batch.size() * 2);
         int commands = 0;
+        boolean roomy = member.headroom().roomy();
         for (Unit u : batch) {
             u.attempts++;
             u.startedNanos = started;
             ClusterCommand[] train = new ClusterCommand[u.commands.length];
             for (int i = 0; i < train.length; i++) {
-                train[i] = u.commands[i].command(true);
+                train[i] = u.commands[i].command(true, roomy);
             }
             commands += train.length;
             trains.put(u.queue.key, new ManyEval.Train(train));
@@ -574,7 +728,7 @@ public final class ClusterRouter implements CommandRouter {
             Pending p, int attempt) {
         CompletableFuture<byte[]> f;
         try {
-            f = rw.eval(key, p.command(false));
+            f = rw.eval(key, p.command(false, false));
         } catch (RuntimeException e) {
             f = CompletableFuture.failedFuture(e);
         }

@@ -28,7 +28,7 @@ final class ClusterSchema implements SerializationContextInitializer {
             /**
              * @TypeId(7103)
              */
-            message ClusterCommand { optional int32 op = 1; optional int64 id = 2; optional int64 now = 3; optional bytes message = 4; optional int32 verdict = 5; }
+            message ClusterCommand { optional int32 op = 1; optional int64 id = 2; optional int64 now = 3; optional bytes message = 4; optional int32 verdict = 5; optional int64 stamp = 6; optional bytes order = 7; }
             /**
              * @TypeId(7104)
              */
@@ -66,7 +66,10 @@ final class ClusterSchema implements SerializationContextInitializer {
                     long now = r.readLong("now");
                     byte[] message = r.readBytes("message");
                     Integer verdict = r.readInt("verdict");
-                    return new ClusterCommand(op, id, now, message, verdict == null ? 0 : verdict.byteValue());
+                    Long stamp = r.readLong("stamp");
+                    byte[] order = r.readBytes("order");
+                    return new ClusterCommand(op, id, now, message, verdict == null ? 0 : verdict.byteValue(),
+                            stamp == null ? 0 : stamp, order == null ? null : ints(order));
                 },
                 (w, c) -> {
                     w.writeInt("op", c.op);
@@ -76,6 +79,10 @@ final class ClusterSchema implements SerializationContextInitializer {
                         w.writeBytes("message", c.message);
                     }
                     w.writeInt("verdict", c.verdict);
+                    w.writeLong("stamp", c.stamp);
+                    if (c.order != null) {
+                        w.writeBytes("order", bytes(c.order));
+                    }
                 }));
         ctx.registerMarshaller(marshaller(MemberTask.class, "satchel.MemberTask",
                 r -> {
@@ -96,6 +103,21 @@ final class ClusterSchema implements SerializationContextInitializer {
         ctx.registerMarshaller(marshaller(ManyEval.Train.class, "satchel.Train",
                 r -> new ManyEval.Train(r.readArray("commands", ClusterCommand.class)),
                 (w, t) -> w.writeArray("commands", t.commands, ClusterCommand.class)));
+    }
+
+    /** The ints of {@link #bytes}. */
+    static int[] ints(byte[] b) {
+        java.nio.IntBuffer in = java.nio.ByteBuffer.wrap(b).asIntBuffer();
+        int[] out = new int[in.remaining()];
+        in.get(out);
+        return out;
+    }
+
+    /** {@code ints} packed big-endian, 4 bytes each. */
+    static byte[] bytes(int[] ints) {
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(ints.length * 4);
+        out.asIntBuffer().put(ints);
+        return out.array();
     }
 
     /** Reads one message's fields, in declaration order. */

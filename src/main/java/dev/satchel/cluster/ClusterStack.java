@@ -70,6 +70,20 @@ public final class ClusterStack {
     private ClusterStack() {
     }
 
+    /**
+     * Where each message's IV comes from: the JDK's DRBG (SHA-256 Hash_DRBG, seeded from the system's entropy),
+     * a CSPRNG as AES-CBC needs. Not JGroups' default {@code new SecureRandom()}, which is NativePRNG on Linux:
+     * it reads /dev/urandom 32 bytes at a time under one lock, so every other message paid a read system call
+     * (2.4% of a 3-member cluster's CPU under setget, JFR).
+     */
+    static java.security.SecureRandom ivRandom() {
+        try {
+            return java.security.SecureRandom.getInstance("DRBG");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            return new java.security.SecureRandom();
+        }
+    }
+
     /** AES-256 key from the shared secret: PBKDF2-HMAC-SHA256, salt bound to the cluster name. */
     static SecretKey deriveKey(String secret, String clusterName) {
         byte[] salt = ("satchel-cluster-v1:" + clusterName).getBytes(StandardCharsets.UTF_8);
@@ -101,6 +115,7 @@ public final class ClusterStack {
         SYM_ENCRYPT enc = new SYM_ENCRYPT();
         enc.symAlgorithm("AES/CBC/PKCS5Padding"); // the default "AES" would be ECB
         enc.symIvLength(16);
+        enc.secureRandom(ivRandom());
         enc.setSecretKey(deriveKey(c.secret(), c.name()));
         stack.add(enc);
         if (!c.dnsQuery().isEmpty()) {

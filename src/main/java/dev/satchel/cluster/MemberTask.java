@@ -2,7 +2,6 @@ package dev.satchel.cluster;
 
 import dev.satchel.engine.OwnerExecutor;
 import dev.satchel.engine.Session;
-import dev.satchel.store.KeyValues;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -31,7 +30,7 @@ import org.infinispan.manager.EmbeddedCacheManager;
  * Counting primaries only counts each session once.
  */
 final class MemberTask implements Function<EmbeddedCacheManager, byte[]> {
-    /** Live sessions, their keys, and the global keys if this member is the global space's primary. */
+    /** Live sessions, their keys, and the global keys of the buckets this member is the primary of. */
     static final int INFO = 1;
     /** Ends every live session held here as primary, each through the owner path; answers how many. */
     static final int END_ALL = 2;
@@ -41,15 +40,7 @@ final class MemberTask implements Function<EmbeddedCacheManager, byte[]> {
      * the answer holds {@code maxBytes} (at least one session); see {@link #saveChunk} for the answer.
      */
     static final int SAVE_CHUNK = 5;
-    /**
-     * One bounded chunk of a KV_SAVE ({@link #args}: save id, first position, maxBytes): the first chunk (position
-     * 0) freezes the global key space on its primary owner (copy on write, as a standalone save does) and keeps
-     * that frozen array for the save's id; each chunk answers the entries from its position on, until the answer
-     * holds {@code maxBytes} (at least one entry). See {@link #keyChunk}.
-     */
-    static final int KEY_CHUNK = 6;
-    /** How long a member keeps a KV_SAVE's frozen key space whose last chunk was never asked for. */
-    static final long KEY_SAVE_KEEP_MILLIS = 600_000;
+    // 6 was one chunk of a KV_SAVE from the single global entry (before the buckets): not reused
 
     /** Answer record of {@link #SAVE_CHUNK}: a session in {@link OwnerExecutor#write} form follows. */
     static final byte CHUNK_SESSION = 1;
@@ -100,7 +91,6 @@ final class MemberTask implements Function<EmbeddedCacheManager, byte[]> {
                 case INFO -> info(m);
                 case END_ALL -> endAll(m);
                 case SAVE_CHUNK -> saveChunk(m);
-                case KEY_CHUNK -> keyChunk(m);
                 case BUDGET -> budget(m, cm);
                 default -> throw new IllegalArgumentException("unknown member task " + op);
             };
@@ -146,11 +136,14 @@ final class MemberTask implements Function<EmbeddedCacheManager, byte[]> {
         }
         long kv = 0;
         AdvancedCache<SessionKey, Box> g = m.globalsCache();
-        if (g.getDistributionManager().getCacheTopology().getDistribution(SessionKey.GLOBAL).isPrimary()) {
-            Box b = g.withFlags(Flag.CACHE_MODE_LOCAL).get(SessionKey.GLOBAL);
-            if (b != null) {
-                synchronized (b) {
-                    kv = b.global == null ? 0 : b.global.size();
+        LocalizedCacheTopology gt = g.getDistributionManager().getCacheTopology();
+        for (int k = 0; k < Buckets.COUNT; k++) {
+            if (gt.getDistribution(Buckets.key(k)).isPrimary()) {
+                Box b = g.withFlags(Flag.CACHE_MODE_LOCAL).get(Buckets.key(k));
+                if (b != null) {
+                    synchronized (b) {
+                        kv += b.global == null ? 0 : b.global.size();
+                    }
                 }
             }
         }
@@ -309,95 +302,6 @@ final class MemberTask implements Function<EmbeddedCacheManager, byte[]> {
         out.writeByte(CHUNK_END);
         out.flush();
         return bytes.toByteArray();
-    }
-
-    /** The arguments of {@link #KEY_CHUNK}. */
-    static byte[] keyChunkArgs(long saveId, int from, int maxBytes) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(16);
-        DataOutputStream out = new DataOutputStream(bytes);
-        try {
-            out.writeLong(saveId);
-            out.writeInt(from);
-            out.writeInt(maxBytes);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return bytes.toByteArray();
-    }
-
-    /**
-     * One chunk of a KV_SAVE. The answer: a boolean, false if this member holds no frozen key space for the save
-     * (it is not the global space's primary owner, or it lost it: the save starts again); else the entries
-     * (int count, then each as int length and bytes) and the position the next chunk starts at (-1: done, and
-     * the frozen array is let go). The frozen array is the key space at one instant, so each key is in the
-     * dataset once whatever changes meanwhile.
-     */
-    private byte[] keyChunk(ClusterMember m) throws IOException {
-        DataInputStream in = new DataInputStream(new ByteArrayInputStream(args));
-        long saveId = in.readLong();
-        int from = in.readInt();
-        int maxBytes = in.readInt();
-        ClusterMember.FrozenKeys frozen;
-        if (from == 0) {
-            frozen = freezeGlobals(m);
-            if (frozen != null) {
-                m.keySaves().put(saveId, frozen);
-            }
-        } else {
-            frozen = m.keySaves().get(saveId);
-        }
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(Math.min(maxBytes, 1 << 16) + 16);
-        DataOutputStream out = new DataOutputStream(bytes);
-        if (frozen == null) {
-            out.writeBoolean(false);
-            return bytes.toByteArray();
-        }
-        out.writeBoolean(true);
-        int n = 0;
-        int size = 0;
-        int p = from;
-        for (; p < frozen.end() && (n == 0 || size < maxBytes); p++) {
-            byte[] e = frozen.entries()[p];
-            if (e != null) {
-                n++;
-                size += 4 + e.length;
-            }
-        }
-        out.writeInt(n);
-        for (int q = from; q < p; q++) {
-            byte[] e = frozen.entries()[q];
-            if (e != null) {
-                out.writeInt(e.length);
-                out.write(e);
-            }
-        }
-        int next = p < frozen.end() ? p : -1;
-        if (next < 0) {
-            m.keySaves().remove(saveId);
-        }
-        out.writeInt(next);
-        return bytes.toByteArray();
-    }
-
-    /**
-     * The global key space frozen under its box's lock, if this member is its primary owner; null otherwise.
-     * Drops the frozen key spaces of saves that never asked for their last chunk.
-     */
-    private ClusterMember.FrozenKeys freezeGlobals(ClusterMember m) {
-        m.keySaves().values().removeIf(f -> now - f.createdMillis() > KEY_SAVE_KEEP_MILLIS);
-        AdvancedCache<SessionKey, Box> g = m.globalsCache();
-        if (!g.getDistributionManager().getCacheTopology().getDistribution(SessionKey.GLOBAL).isPrimary()) {
-            return null;
-        }
-        Box b = g.withFlags(Flag.CACHE_MODE_LOCAL).get(SessionKey.GLOBAL);
-        if (b == null) {
-            return new ClusterMember.FrozenKeys(new byte[0][], 0, now);
-        }
-        synchronized (b) {
-            KeyValues kv = b.global;
-            return kv == null || kv.size() == 0 ? new ClusterMember.FrozenKeys(new byte[0][], 0, now)
-                    : new ClusterMember.FrozenKeys(kv.freeze(), kv.end(), now);
-        }
     }
 
     /** This member's entries of one segment (from the segmented data container; a scan if it is not one). */

@@ -36,8 +36,8 @@ final class OwnerBudget implements OwnerExecutor.Holdings {
     private volatile int[] owned = new int[0];
     /** Owned segments whose counts are complete (guarded by this). */
     private final BitSet counted = new BitSet(ClusterMember.SEGMENTS);
-    /** Key and value bytes of this member's copy of the global key space (0 when it holds none). */
-    private volatile long globalBytes;
+    /** Key and value bytes of this member's copy of each bucket of the global key space (0 when it holds none). */
+    private final AtomicLongArray bucketBytes = new AtomicLongArray(Buckets.COUNT);
 
     OwnerBudget(ClusterMember member) {
         this.member = member;
@@ -52,7 +52,11 @@ final class OwnerBudget implements OwnerExecutor.Holdings {
     /** Key and value bytes held here: session copies and the copy of the global key space. */
     @Override
     public long storedBytes() {
-        return sum(bytes) + globalBytes;
+        long total = sum(bytes);
+        for (int b = 0; b < Buckets.COUNT; b++) {
+            total += bucketBytes.get(b);
+        }
+        return total;
     }
 
     private long sum(AtomicLongArray perSegment) {
@@ -75,9 +79,12 @@ final class OwnerBudget implements OwnerExecutor.Holdings {
         }
     }
 
-    /** A command left this member's copy of the global key space holding {@code bytes}. */
-    void global(long bytes) {
-        globalBytes = bytes;
+    /** A command left this member's copy of the bucket {@code key} of the global key space holding {@code bytes}. */
+    void global(SessionKey key, long bytes) {
+        int b = Buckets.index(key);
+        if (b >= 0) {
+            bucketBytes.set(b, bytes);
+        }
     }
 
     /**
@@ -130,14 +137,17 @@ final class OwnerBudget implements OwnerExecutor.Holdings {
                     bytes.set(i, 0);
                 }
             }
-            Box g = member.globalsCache().withFlags(Flag.CACHE_MODE_LOCAL).get(SessionKey.GLOBAL);
-            long gb = 0;
-            if (g != null) {
-                synchronized (g) {
-                    gb = g.heldBytes();
+            AdvancedCache<SessionKey, Box> globals = member.globalsCache().withFlags(Flag.CACHE_MODE_LOCAL);
+            for (int k = 0; k < Buckets.COUNT; k++) {
+                Box g = globals.get(Buckets.key(k));
+                long gb = 0;
+                if (g != null) {
+                    synchronized (g) {
+                        gb = g.heldBytes();
+                    }
                 }
+                bucketBytes.set(k, gb);
             }
-            globalBytes = gb;
         } catch (RuntimeException e) {
             LOG.warn("counting the data this member holds failed (limits use the last count): {}", e.toString());
         }

@@ -3,11 +3,10 @@ package dev.satchel.cluster;
 /**
  * The key of a session in the distributed cache: its token (two longs). Its hash code is a pure function of the
  * token, so every member puts a session in the same segment (Infinispan hashes {@link #hashCode()} of object
- * keys). In the globals cache, {@link #GLOBAL} holds the global key space and {@link #SHARED_SECRET} the
- * cluster's shared-session secret; no session token is ever all-zero, so they never clash with a session.
+ * keys). In the globals cache, {@link #SHARED_SECRET} holds the cluster's shared-session secret and the keys of
+ * {@link Buckets} the global key space, one bucket each; sessions live in another cache.
  */
 final class SessionKey {
-    static final SessionKey GLOBAL = new SessionKey(0, 0);
     static final SessionKey SHARED_SECRET = new SessionKey(0, 1);
 
     final long hi;

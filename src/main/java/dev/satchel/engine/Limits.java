@@ -70,6 +70,19 @@ public final class Limits {
     }
 
     /**
+     * limits.maxKeysPerSession alone, exactly as {@link #writeProblem} decides it (before the byte limit): null, or
+     * {@link #keysPerSession}. Depends on nothing but the session, {@code kv}, {@code r} and this setting, never on
+     * what a member holds, so every copy of a session decides it alike (cluster mode, {@code OwnerExecutor#ROOMY}).
+     */
+    public Problem keysProblem(Session s, KeyValues kv, Request.Entries r, boolean clearFirst, boolean overwrite) {
+        if (s == null || (clearFirst ? 0 : kv.size()) + r.count() <= maxKeysPerSession) {
+            return null;
+        }
+        Growth g = Growth.of(kv, r, clearFirst, overwrite);
+        return g.keys > maxKeysPerSession && g.keys > kv.size() ? keysPerSession : null;
+    }
+
+    /**
      * Whether writing {@code r}'s entries into {@code kv} (as {@link #writeProblem} takes them) would add a key or
      * stored bytes. A write that does neither is never refused by {@link #writeProblem}, whatever the limits and
      * the bytes stored: the key limit refuses only a write that adds keys, the byte limit only one that adds bytes.

@@ -23,7 +23,8 @@ import java.io.IOException;
  * ({@link #decide}, with the member's holdings; then {@link #verdict()} says what it decided) or makes it replay
  * a verdict taken elsewhere ({@link #replay}): every limit check then answers as it did on the deciding copy,
  * whatever this member's own limits and holdings are. A command no copy can decide for the others (in a batch)
- * runs {@link #batched}: what a limit could refuse is not run at all and goes again alone ({@link #BATCHED}).
+ * runs {@link #batched}: what a limit could refuse is not run at all and goes again alone ({@link #BATCHED}),
+ * unless every member had room to spare when the batch was formed ({@link #ROOMY}).
  *
  * <p>Not thread-safe: one instance per thread; callers serialise access to a session (Infinispan's key lock).
  */
@@ -50,6 +51,14 @@ public final class OwnerExecutor implements CommandContext, Changes {
      * limits.maxResponseBytes (reads) is checked against this member's setting, as when deciding.
      */
     public static final byte BATCHED = 6;
+    /**
+     * As {@link #BATCHED}, for a batch formed while every member of the cluster held fewer sessions and bytes
+     * than its limits.maxSessions and limits.maxStoredBytes less a reserve (cluster mode: {@code Headroom}): no
+     * copy would refuse a new session or a write for its bytes, so a new session is made and a write that grows
+     * the data runs, admitted, instead of bouncing; only limits.maxKeysPerSession, which depends on the session
+     * and the command alone ({@link Limits#keysProblem}), may refuse a write, alike on every copy.
+     */
+    public static final byte ROOMY = 7;
 
     private final Limits limits;
     private long now;
@@ -105,11 +114,11 @@ public final class OwnerExecutor implements CommandContext, Changes {
     }
 
     /**
-     * The next command runs in a batch ({@link #BATCHED}): admitted unless it would grow the data, and then not
-     * run ({@link #bounced()}).
+     * The next command runs in a batch: {@link #BATCHED}, admitted unless it would grow the data, and then not run
+     * ({@link #bounced()}); or, {@code roomy}, {@link #ROOMY}.
      */
-    public void batched() {
-        this.replaying = BATCHED;
+    public void batched(boolean roomy) {
+        this.replaying = roomy ? ROOMY : BATCHED;
         this.held = Holdings.NOTHING;
         this.verdict = ADMITTED;
         this.bounced = false;
@@ -321,6 +330,13 @@ public final class OwnerExecutor implements CommandContext, Changes {
 
     @Override
     public Problem writeProblem(Session s, KeyValues kv, Request.Entries r, boolean clearFirst, boolean overwrite) {
+        if (replaying == ROOMY) {
+            Problem p = limits.keysProblem(s, kv, r, clearFirst, overwrite);
+            if (p != null) {
+                verdict = REFUSED_KEYS;
+            }
+            return p;
+        }
         if (replaying == BATCHED) {
             if (Limits.grows(kv, r, clearFirst, overwrite)) {
                 bounced = true;
@@ -341,7 +357,7 @@ public final class OwnerExecutor implements CommandContext, Changes {
 
     @Override
     public int maxResponseBytes() {
-        if (replaying != UNDECIDED && replaying != BATCHED) {
+        if (replaying != UNDECIDED && replaying != BATCHED && replaying != ROOMY) {
             return replaying == REFUSED_RESPONSE ? 0 : Integer.MAX_VALUE;
         }
         return limits.maxResponseBytes;

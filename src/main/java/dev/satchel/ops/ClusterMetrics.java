@@ -21,6 +21,11 @@ final class ClusterMetrics {
         Gauge.builder("satchel.cluster.ready", () -> cluster.ready() ? 1 : 0)
                 .description("1 while this member serves (joined, data received, not in a minority partition)")
                 .register(registry);
+        Gauge.builder("satchel.cluster.write.headroom", () -> cluster.writeHeadroom() ? 1 : 0)
+                .description("1 while every member holds less than limits.maxStoredBytes and limits.maxSessions less"
+                        + " a reserve (an eighth, at least 64 MiB and 65,536 sessions): writes that add keys and"
+                        + " SH_NEW then run in batches instead of alone")
+                .register(registry);
         Gauge.builder("satchel.cluster.local.entries", cluster::localEntries)
                 .description("session copies held by this member (primary and backup), tombstones included")
                 .register(registry);

@@ -36,6 +36,54 @@ public final class KeyValues {
      * copies the array first instead of changing it in place.
      */
     private boolean frozen;
+    /**
+     * Cluster mode's buckets of the global key space only (null everywhere else, so a session's store costs no
+     * more): an insertion stamp per position, by which the buckets' keys are merged back into one insertion order.
+     */
+    private Stamps stamps;
+
+    /** The stamps of a stamped store and the stamps its next insertions take ({@link #stampNext}). */
+    private static final class Stamps {
+        long[] at = NO_LONGS;
+        long base;
+        int[] order;
+        int calls;
+    }
+
+    private static final long[] NO_LONGS = new long[0];
+
+    /**
+     * Makes this store keep an insertion stamp per key (cluster mode's buckets of the global key space). Stamps
+     * are chosen by {@link #stampNext} or {@link #putStamped}; a key inserted otherwise gets 0.
+     */
+    public void stamped() {
+        if (stamps == null) {
+            stamps = new Stamps();
+            stamps.at = new long[entries.length];
+        }
+    }
+
+    /**
+     * The stamps of the following calls of {@link #put} and {@link #add} (stamped stores only): call {@code i}
+     * (counted from 0, whether it inserts or not) stamps a key it inserts with {@code base + order[i]}, or
+     * {@code base + i} when {@code order} is null. A key already present keeps its stamp, as it keeps its position.
+     */
+    public void stampNext(long base, int[] order) {
+        stamps.base = base;
+        stamps.order = order;
+        stamps.calls = 0;
+    }
+
+    /** The stamp of the entry at {@code position} (stamped stores only). */
+    public long stampAt(int position) {
+        return stamps.at[position];
+    }
+
+    /** Inserts or overwrites, stamping a new key with {@code stamp} (stamped stores only). */
+    public boolean putStamped(byte[] entry, long stamp) {
+        stampNext(stamp, null);
+        return insert(entry, true);
+    }
 
     /** Number of keys. */
     public int size() {
@@ -122,6 +170,12 @@ public final class KeyValues {
     }
 
     private boolean insert(byte[] entry, boolean overwrite) {
+        long stamp = 0;
+        if (stamps != null) {
+            Stamps st = stamps;
+            int call = st.calls++;
+            stamp = st.base + (st.order == null ? call : st.order[Math.min(call, st.order.length - 1)]);
+        }
         int ko = Entry.keyOffset(entry);
         int kl = Entry.keyLength(entry);
         int h = hash(entry, ko, kl);
@@ -146,6 +200,9 @@ public final class KeyValues {
         }
         entries[end] = entry;
         hashes[end] = h;
+        if (stamps != null) {
+            stamps.at[end] = stamp;
+        }
         index[-slot - 1] = ++end;
         live++;
         bytes += entry.length;
@@ -157,6 +214,9 @@ public final class KeyValues {
         entries = new byte[capacity][];
         hashes = new int[capacity];
         index = new int[capacity * 2];
+        if (stamps != null) {
+            stamps.at = new long[capacity];
+        }
     }
 
     /** Called when the entry arrays are full: squeezes out holes, growing if they are mostly live. */
@@ -164,6 +224,7 @@ public final class KeyValues {
         int capacity = live >= end - end / 4 ? entries.length * 2 : entries.length;
         byte[][] oldEntries = entries;
         int[] oldHashes = hashes;
+        long[] oldStamps = stamps != null ? stamps.at : null;
         int oldEnd = end;
         allocate(capacity);
         int n = 0;
@@ -174,6 +235,9 @@ public final class KeyValues {
                 int h = oldHashes[p];
                 entries[n] = e;
                 hashes[n] = h;
+                if (oldStamps != null) {
+                    stamps.at[n] = oldStamps[p];
+                }
                 int slot = h & mask;
                 while (index[slot] != 0) {
                     slot = (slot + 1) & mask;
@@ -256,6 +320,9 @@ public final class KeyValues {
         end = 0;
         live = 0;
         bytes = 0;
+        if (stamps != null) {
+            stamps.at = NO_LONGS;
+        }
         return n;
     }
 }

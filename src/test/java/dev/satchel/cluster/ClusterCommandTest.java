@@ -236,6 +236,72 @@ class ClusterCommandTest {
         return c;
     }
 
+    /**
+     * A batch formed while every member had room (ROOMY): writes that grow the data run (on every copy alike)
+     * instead of bouncing; limits.maxKeysPerSession, which depends on the session and the command alone, still
+     * refuses, alike on every copy, and the refusal is remembered; a new session is made (it bounces only from a
+     * batch that is not ROOMY).
+     */
+    @Test
+    void aRoomyBatchRunsWritesThatGrowAndOnlyTheKeyLimitRefusesAlikeOnEveryCopy() {
+        SatchelNode small = new SatchelNode(TestServer.config("--cluster", "true", "--cluster-members",
+                "127.0.0.1:7800", "--cluster-secret", "unit-test-secret-0123456789", "--max-keys-per-session", "3",
+                "--max-stored-bytes", "1000000000"), Clock.system());
+        try {
+            ClusterMember m = small.cluster();
+            Entry primary = new Entry(KEY);
+            ClusterCommand create = command(ClusterCommand.NEW, 60, "{\"SH_NEW\":{}}");
+            create.member(m);
+            run(primary, create);
+            Entry backup = primary.copy();
+            String t = tkn();
+            java.util.function.BiFunction<Long, String, ClusterCommand> roomy = (id, json) -> {
+                ClusterCommand c = new ClusterCommand(ClusterCommand.RUN, id, NOW,
+                        json.getBytes(StandardCharsets.UTF_8), dev.satchel.engine.OwnerExecutor.ROOMY);
+                c.member(m);
+                return c;
+            };
+            ClusterCommand[] train = {
+                roomy.apply(61L, "{\"SH_SET\":{\"tkn\":\"" + t + "\",\"keys\":{\"a\":1,\"b\":2}}}"), // new keys
+                roomy.apply(62L, "{\"SH_SET\":{\"tkn\":\"" + t + "\",\"keys\":{\"a\":\"longer\"}}}"), // larger
+                roomy.apply(63L, "{\"SH_SET\":{\"tkn\":\"" + t + "\",\"keys\":{\"c\":3,\"d\":4}}}"), // 4 keys > 3
+                roomy.apply(64L, "{\"SH_ADD\":{\"tkn\":\"" + t + "\",\"keys\":{\"c\":3}}}"), // 3 keys: fits
+                roomy.apply(65L, "{\"SH_GET\":{\"tkn\":\"" + t + "\",\"keys\":[\"a\",\"c\",\"d\"]}}"),
+            };
+            java.util.Map<Long, String> answers = runBatched(primary, train);
+            assertThat(answers.get(61L)).isEqualTo("{\"SH_SET_RSP\":{\"st\":1}}");
+            assertThat(answers.get(62L)).isEqualTo("{\"SH_SET_RSP\":{\"st\":1}}");
+            assertThat(answers.get(63L)).as("the key limit refuses").contains("\"st\":170");
+            assertThat(answers.get(64L)).isEqualTo("{\"SH_ADD_RSP\":{\"st\":1}}");
+            assertThat(answers.get(65L)).contains("\"a\":\"longer\"", "\"c\":3").doesNotContain("\"d\"");
+            assertThat(runBatched(backup, train)).as("the backup answers alike").isEqualTo(answers);
+            assertThat(backup.value.toBlob()).isEqualTo(primary.value.toBlob());
+            assertThat(runBatched(primary, train)).as("retried: answered from the ring").isEqualTo(answers);
+            assertThat(primary.value.session.keyCount()).isEqualTo(3);
+            // a new session: made in a ROOMY batch, alike on both copies; on a live token nothing (drawn again)
+            byte[] json = "{\"SH_NEW\":{}}".getBytes(StandardCharsets.UTF_8);
+            ClusterCommand made = new ClusterCommand(ClusterCommand.NEW, 66, NOW, json,
+                    dev.satchel.engine.OwnerExecutor.ROOMY);
+            made.member(m);
+            Entry fresh = new Entry(KEY);
+            Entry freshBackup = new Entry(KEY);
+            assertThat(runBatched(fresh, made).get(66L)).contains("\"st\":1", "\"tkn\":\"" + t + "\"");
+            assertThat(runBatched(freshBackup, made)).isEqualTo(runBatched(fresh, made));
+            assertThat(freshBackup.value.toBlob()).isEqualTo(fresh.value.toBlob());
+            ClusterCommand taken = new ClusterCommand(ClusterCommand.NEW, 67, NOW, json,
+                    dev.satchel.engine.OwnerExecutor.ROOMY);
+            taken.member(m);
+            assertThat(runBatched(fresh, taken).get(67L)).as("the token is live").isEmpty();
+            ClusterCommand bounced = new ClusterCommand(ClusterCommand.NEW, 68, NOW, json,
+                    dev.satchel.engine.OwnerExecutor.BATCHED);
+            bounced.member(m);
+            assertThat(runBatched(new Entry(new SessionKey(7, 7)), bounced).get(68L)).as("not ROOMY: its primary decides")
+                    .isEqualTo("BOUNCED");
+        } finally {
+            small.close();
+        }
+    }
+
     /** Runs a train as a batch's function does; a command not run answers "BOUNCED". */
     static java.util.Map<Long, String> runBatched(Entry e, ClusterCommand... commands) {
         byte[] answer = new ManyEval.Apply().apply(new ManyEval.Train(commands), e);

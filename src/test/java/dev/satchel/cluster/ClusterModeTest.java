@@ -414,6 +414,18 @@ class ClusterModeTest {
                     + ",\"s\":\"v" + i + "\"}}}");
         }
         ask(clients.get(2), "{\"KV_SET\":{\"keys\":{\"g1\":[1,2],\"g2\":{\"x\":true}}}}");
+        for (int i = 0; i < 6; i++) { // 60 more keys over many buckets, through every member, some removed
+            StringBuilder keys = new StringBuilder();
+            for (int k = 0; k < 10; k++) {
+                keys.append(k == 0 ? "" : ",").append("\"m").append(59 - i * 10 - k).append("\":").append(i);
+            }
+            ask(clients.get(i % 3), "{\"KV_SET\":{\"keys\":{" + keys + "}}}");
+        }
+        ask(clients.get(1), "{\"KV_RMV\":{\"keys\":[\"m3\",\"m33\",\"m58\"]}}");
+        ask(clients.get(0), "{\"KV_SET\":{\"keys\":{\"m33\":\"back\"}}}"); // re-added: now the last key
+        String keysBefore = clients.get(0).sendRaw("{\"KV_KEYS\":{}}").get(30, TimeUnit.SECONDS);
+        assertThat(JSON.readTree(keysBefore).elements().next().get("keys").size()).isEqualTo(60);
+        assertThat(keysBefore).endsWith("\"m33\"]}}").contains("[\"g1\",\"g2\",\"m59\",\"m57\",");
         JsonNode saved = body(ask(clients.get(1), "{\"SH_SAVE\":{\"name\":\"snap\"}}"));
         assertThat(saved.get("st").asInt()).as(saved.toString()).isEqualTo(121);
         assertThat(body(ask(clients.get(2), "{\"KV_SAVE\":{\"name\":\"globals\"}}")).get("st").asInt())
@@ -439,9 +451,38 @@ class ClusterModeTest {
 
         JsonNode kv = body(ask(clients.get(2), "{\"KV_LOAD\":{\"name\":\"globals\"}}"));
         assertThat(kv.get("st").asInt()).as(kv.toString()).isEqualTo(141);
-        assertThat(kv.get("keys").asLong()).isEqualTo(2);
+        assertThat(kv.get("keys").asLong()).isEqualTo(60);
         assertThat(body(ask(clients.get(0), "{\"KV_GET\":{\"keys\":[\"g1\",\"g2\"]}}")).get("keys").toString())
                 .isEqualTo("{\"g1\":[1,2],\"g2\":{\"x\":true}}");
+        assertThat(clients.get(1).sendRaw("{\"KV_KEYS\":{}}").get(30, TimeUnit.SECONDS))
+                .as("the saved keys, in their order, through another member").isEqualTo(keysBefore);
+        // the same dataset loaded through another member (copied to its persist.path), and one a standalone
+        // server saved: the dataset format is the standalone one
+        ask(clients.get(1), "{\"KV_CLEAR\":{}}");
+        copyDataset(members.get(2), "globals", members.get(0), "globals");
+        assertThat(body(ask(clients.get(0), "{\"KV_LOAD\":{\"name\":\"globals\"}}")).get("keys").asLong())
+                .isEqualTo(60);
+        assertThat(clients.get(2).sendRaw("{\"KV_KEYS\":{}}").get(30, TimeUnit.SECONDS)).isEqualTo(keysBefore);
+        try (TestServer standalone = TestServer.start("--persist-path",
+                Files.createTempDirectory(dataRoot, "standalone").toString())) {
+            SatchelClient s = standalone.connect();
+            StringBuilder keys = new StringBuilder();
+            for (int k = 0; k < 40; k++) {
+                keys.append(k == 0 ? "" : ",").append("\"sa").append((k * 7) % 40).append("\":\"v").append(k)
+                        .append('"');
+            }
+            ask(s, "{\"KV_SET\":{\"keys\":{" + keys + "}}}");
+            assertThat(body(ask(s, "{\"KV_SAVE\":{\"name\":\"fromStandalone\"}}")).get("st").asInt())
+                    .isEqualTo(121);
+            String standaloneKeys = s.sendRaw("{\"KV_KEYS\":{}}").get(30, TimeUnit.SECONDS);
+            copyDataset(standalone, "fromStandalone", members.get(1), "fromStandalone");
+            ask(clients.get(1), "{\"KV_CLEAR\":{}}");
+            assertThat(body(ask(clients.get(1), "{\"KV_LOAD\":{\"name\":\"fromStandalone\"}}")).get("keys")
+                    .asLong()).isEqualTo(40);
+            assertThat(clients.get(0).sendRaw("{\"KV_KEYS\":{}}").get(30, TimeUnit.SECONDS))
+                    .isEqualTo(standaloneKeys);
+            s.close();
+        }
         ask(clients.get(0), "{\"SH_END_ALL\":{}}");
         ask(clients.get(0), "{\"KV_CLEAR\":{}}");
     }
@@ -548,7 +589,7 @@ class ClusterModeTest {
 
     /**
      * A member answers a save chunk only for segments it is the primary owner of (the others are "moved": asked
-     * again of their primary), and a key-save chunk only from a key space it froze for that save.
+     * again of their primary).
      */
     @Test
     void aSaveChunkIsAnsweredOnlyByTheOwner() throws Exception {
@@ -577,50 +618,40 @@ class ClusterModeTest {
         assertThat(in.readInt()).isEqualTo(other);
         assertThat(in.readByte()).isEqualTo(MemberTask.CHUNK_END);
 
-        byte[] keys = new MemberTask(MemberTask.KEY_CHUNK, System.currentTimeMillis(),
-                MemberTask.keyChunkArgs(42, 10, 1024)).apply(m.cacheManager());
-        assertThat(keys).as("no key space frozen for save 42: start again").containsExactly(0);
     }
 
-    /** KV_SAVE pulls the global key space in bounded chunks too, each key once, while keys are written. */
+    /**
+     * A cluster KV_SAVE (one answer per bucket, merged by stamp) loads into a standalone server: every key with its
+     * value, in the cluster's insertion order, whichever members held the buckets.
+     */
     @Test
-    void aClusterKeySaveIsPulledInBoundedChunks() throws Exception {
+    void aClusterKeySaveLoadsIntoAStandaloneServer() throws Exception {
         ask(clients.get(0), "{\"KV_CLEAR\":{}}");
         StringBuilder keys = new StringBuilder();
         for (int i = 0; i < 200; i++) {
-            keys.append(i == 0 ? "" : ",").append("\"k").append(i).append("\":\"").append("z".repeat(100)).append(i)
-                    .append('"');
+            keys.append(i == 0 ? "" : ",").append("\"k").append((i * 37) % 200).append("\":\"")
+                    .append("z".repeat(100)).append(i).append('"');
         }
         assertThat(body(ask(clients.get(1), "{\"KV_SET\":{\"keys\":{" + keys + "}}}")).get("st").asInt()).isEqualTo(1);
-        ClusterOps ops = members.get(2).server().cluster().router().ops();
-        ClusterMember.Stats stats = members.get(2).server().cluster().statistics();
-        long chunksBefore = stats.saveChunks();
-        int bound = 2048;
-        ops.saveChunkBytes = bound;
-        // overwrites, removals and new keys while it runs: the frozen key space is not disturbed by them
-        ops.beforeChunk = n -> n == 3 ? clients.get(0).sendRaw("{\"KV_SET\":{\"keys\":{\"k1\":0,\"new\":1}}}")
-                .thenCompose(r -> clients.get(0).sendRaw("{\"KV_RMV\":{\"keys\":[\"k2\"]}}"))
-                : CompletableFuture.completedFuture(null);
-        JsonNode saved;
-        try {
-            saved = body(ask(clients.get(2), "{\"KV_SAVE\":{\"name\":\"keys\"}}"));
-        } finally {
-            ops.beforeChunk = null;
-            ops.saveChunkBytes = ClusterOps.SAVE_CHUNK_BYTES;
-        }
+        ask(clients.get(0), "{\"KV_SET\":{\"keys\":{\"k1\":0,\"late\":1}}}");
+        ask(clients.get(2), "{\"KV_RMV\":{\"keys\":[\"k2\"]}}");
+        String clusterKeys = clients.get(0).sendRaw("{\"KV_KEYS\":{}}").get(30, TimeUnit.SECONDS);
+        JsonNode saved = body(ask(clients.get(2), "{\"KV_SAVE\":{\"name\":\"keys\"}}"));
         assertThat(saved.get("st").asInt()).as(saved.toString()).isEqualTo(121);
-        assertThat(stats.saveChunks() - chunksBefore).isGreaterThanOrEqualTo(200L * 100 / bound);
         try (TestServer standalone = TestServer.start("--persist-path",
                 members.get(2).config().persistPath().toString())) {
             SatchelClient c = standalone.connect();
             JsonNode loaded = body(ask(c, "{\"KV_LOAD\":{\"name\":\"keys\"}}"));
             assertThat(loaded.get("keys").asLong()).as(loaded.toString()).isEqualTo(200);
-            JsonNode got = body(ask(c, "{\"KV_GET\":{\"keys\":[\"k1\",\"k2\",\"k199\",\"new\"]}}")).get("keys");
-            assertThat(got.get("k1").asText()).as("the key space as it was when the save began")
-                    .isEqualTo("z".repeat(100) + 1);
-            assertThat(got.get("k2").asText()).isEqualTo("z".repeat(100) + 2);
-            assertThat(got.get("k199").asText()).isEqualTo("z".repeat(100) + 199);
-            assertThat(got.has("new")).isFalse();
+            JsonNode got = body(ask(c, "{\"KV_GET\":{\"keys\":[\"k0\",\"k1\",\"k2\",\"k199\",\"late\"]}}"))
+                    .get("keys");
+            assertThat(got.get("k0").asText()).isEqualTo("z".repeat(100) + 0);
+            assertThat(got.get("k1").asInt()).isZero();
+            assertThat(got.has("k2")).isFalse();
+            assertThat(got.get("k199").asText()).isEqualTo("z".repeat(100) + (199 * 173) % 200);
+            assertThat(got.get("late").asInt()).isEqualTo(1);
+            assertThat(c.sendRaw("{\"KV_KEYS\":{}}").get(30, TimeUnit.SECONDS)).as("insertion order")
+                    .isEqualTo(clusterKeys);
         }
         ask(clients.get(0), "{\"KV_CLEAR\":{}}");
     }
@@ -701,6 +732,18 @@ class ClusterModeTest {
                 throw new IllegalStateException("the cluster did not settle at " + size + " members: " + m.members());
             }
             Thread.sleep(50);
+        }
+    }
+
+    /** Copies the dataset {@code name} of {@code from} into {@code to}'s persist.path as {@code as}. */
+    static void copyDataset(TestServer from, String name, TestServer to, String as) throws IOException {
+        Path source = from.config().persistPath().resolve(name);
+        Path target = to.config().persistPath().resolve(as);
+        Files.createDirectories(target);
+        try (var files = Files.list(source)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Files.copy(f, target.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
         }
     }
 
@@ -912,10 +955,22 @@ class ClusterModeTest {
         holder.start();
         try (var raw = dev.satchel.testing.RawWebSocket.open(members.get(0).port(), 60_000, 0, "")) {
             assertThat(holding.await(30, TimeUnit.SECONDS)).isTrue();
+            // the loop waits while the three reads arrive, so that one flush sends them as one batch (on a busy
+            // machine the loop could otherwise take the first before the others were decoded)
+            java.util.concurrent.CountDownLatch arrived = new java.util.concurrent.CountDownLatch(1);
+            members.get(0).server().loop().submit((engine, out) -> {
+                try {
+                    arrived.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
             for (int i = 0; i < onOne.size(); i++) { // reads, batched
                 raw.queue("{\"SH_GET\":{\"tkn\":\"" + onOne.get(i) + "\",\"keys\":[\"k\"]}}");
             }
             raw.flush();
+            Thread.sleep(500);
+            arrived.countDown();
             for (int i = 0; i < onOne.size(); i++) {
                 assertThat(body(JSON.readTree(raw.readText())).get("keys").get("k").asInt()).as("answer %d", i)
                         .isEqualTo(i);
@@ -929,6 +984,64 @@ class ClusterModeTest {
         for (String t : onOne) {
             assertCopiesEqual(members, t, 1);
             ask(c, "{\"SH_END\":{\"tkn\":\"" + t + "\"}}");
+        }
+    }
+
+    /**
+     * With the default limits every member has room to spare (Headroom), so pipelined SH_NEWs and writes that ADD
+     * keys, the common write of a real workload, are batched like overwrites instead of each bouncing out of its
+     * batch or going alone: none bounces, every answer is right and in order, every key is on both copies.
+     */
+    @Test
+    void writesThatAddKeysAreBatchedWhileEveryMemberHasRoom() throws Exception {
+        TestServer m = members.get(1);
+        ClusterMember cluster = m.server().cluster();
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (!cluster.headroom().roomy() && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50); // the first poll of every member's budget
+        }
+        assertThat(cluster.headroom().roomy()).as("every member far below its limit").isTrue();
+        SatchelClient c = clients.get(1);
+        int sessions = 12;
+        int rounds = 5;
+        ClusterMember.Stats stats = cluster.statistics();
+        long batches = stats.batches();
+        long bounced = stats.bounced();
+        List<String> news = new ArrayList<>();
+        for (int i = 0; i < 4 * sessions; i++) {
+            news.add("{\"SH_NEW\":{}}");
+        }
+        List<String> tokens = new ArrayList<>();
+        for (JsonNode r : ClusterBatchedWritesTest.pipeline(m.port(), news)) {
+            assertThat(body(r).get("st").asInt()).as("%s", r).isEqualTo(1);
+            tokens.add(body(r).get("tkn").asText());
+        }
+        assertThat(new java.util.HashSet<>(tokens)).as("distinct tokens").hasSize(tokens.size());
+        assertThat(stats.batches()).as("pipelined SH_NEWs batched").isGreaterThan(batches);
+        for (String t : tokens.subList(sessions, tokens.size())) {
+            ask(c, "{\"SH_END\":{\"tkn\":\"" + t + "\"}}");
+        }
+        tokens = new ArrayList<>(tokens.subList(0, sessions));
+        batches = stats.batches();
+        List<String> writes = new ArrayList<>();
+        for (int round = 0; round < rounds; round++) {
+            for (int i = 0; i < sessions; i++) {
+                writes.add("{\"SH_SET\":{\"tkn\":\"" + tokens.get(i) + "\",\"keys\":{\"k" + round + "\":" + (round * 100 + i)
+                        + "}}}");
+                writes.add("{\"SH_ADD\":{\"tkn\":\"" + tokens.get(i) + "\",\"keys\":{\"a" + round + "\":\"v\"}}}");
+            }
+        }
+        List<JsonNode> answers = ClusterBatchedWritesTest.pipeline(m.port(), writes);
+        for (int n = 0; n < writes.size(); n++) {
+            assertThat(body(answers.get(n)).get("st").asInt()).as("response %d: %s", n, answers.get(n)).isEqualTo(1);
+        }
+        assertThat(stats.batches()).as("batches sent").isGreaterThan(batches);
+        assertThat(stats.bounced()).as("writes that add keys bounced out of their batches").isEqualTo(bounced);
+        for (int i = 0; i < sessions; i++) {
+            assertCopiesEqual(members, tokens.get(i), 2 * rounds);
+            JsonNode got = body(ask(clients.get(2), "{\"SH_GET\":{\"tkn\":\"" + tokens.get(i) + "\",\"keys\":[\"k4\",\"a4\"]}}"));
+            assertThat(got.get("keys").toString()).isEqualTo("{\"k4\":" + (400 + i) + ",\"a4\":\"v\"}");
+            ask(c, "{\"SH_END\":{\"tkn\":\"" + tokens.get(i) + "\"}}");
         }
     }
 

@@ -296,4 +296,52 @@ class KeyValuesTest {
         }
         assertThat(kv.storedBytes()).isEqualTo(bytes);
     }
+
+    /**
+     * A stamped store (cluster mode's buckets): a key keeps the stamp it was inserted with through overwrites and
+     * compactions; call {@code i} after {@code stampNext(base, order)} stamps {@code base + order[i]}; a removed and
+     * re-added key takes the new stamp; clearing keeps the store stamped.
+     */
+    @Test
+    void aStampedStoreKeepsEachKeysInsertionStampThroughOverwritesAndCompaction() {
+        KeyValues kv = new KeyValues();
+        kv.stamped();
+        Map<String, Long> model = new LinkedHashMap<>();
+        Random rnd = new Random(5);
+        long base = 1000;
+        for (int round = 0; round < 400; round++) {
+            int n = 1 + rnd.nextInt(4);
+            int[] order = new int[n];
+            for (int i = 0; i < n; i++) {
+                order[i] = i * 3;
+            }
+            kv.stampNext(base, order);
+            for (int i = 0; i < n; i++) {
+                String key = "k" + rnd.nextInt(60);
+                boolean overwrite = rnd.nextBoolean();
+                boolean inserted = overwrite ? kv.put(entry(key, "v" + round)) : kv.add(entry(key, "v" + round));
+                if (inserted) {
+                    model.put(key, base + order[i]);
+                }
+            }
+            base += 100;
+            String gone = "k" + rnd.nextInt(60);
+            if (kv.remove(b(gone))) {
+                model.remove(gone);
+            }
+        }
+        List<String> keys = new ArrayList<>();
+        for (int p = 0; p < kv.end(); p++) {
+            byte[] e = kv.entryAt(p);
+            if (e != null) {
+                String key = new String(Entry.key(e), StandardCharsets.UTF_8);
+                keys.add(key);
+                assertThat(kv.stampAt(p)).as(key).isEqualTo(model.get(key));
+            }
+        }
+        assertThat(keys).containsExactlyElementsOf(model.keySet());
+        kv.clear();
+        assertThat(kv.putStamped(entry("x", "1"), 77)).isTrue();
+        assertThat(kv.stampAt(kv.find(b("x")))).isEqualTo(77);
+    }
 }
