@@ -94,6 +94,13 @@ final class ClusterOps {
     /** On the loop: starts the command; the future completes with its response. */
     CompletableFuture<byte[]> run(Engine engine, Request r, Command c) {
         long now = System.currentTimeMillis();
+        if (!member.ready()) {
+            // e.g. the minority side of a partition (degraded caches): its members would count, end, save or load
+            // only the sessions whose primaries they still are, a partial answer given as a whole; refuse it as
+            // a command on one session is refused there
+            return CompletableFuture.completedFuture(router.error(c.responsePrefix(), Status.UNKNOWN,
+                    "cluster unavailable: " + member.notReadyReason() + "; try another member"));
+        }
         return switch (c.name()) {
             case "SH_INFO_ALL" -> allMembers(MemberTask.INFO, now).thenApply(answers -> {
                 long[] t = sum(answers, 3);

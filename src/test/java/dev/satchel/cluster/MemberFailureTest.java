@@ -63,7 +63,7 @@ class MemberFailureTest {
     }
 
     @Test
-    @Order(2) // last: the cluster is left with two members, and a restart costs tens of seconds
+    @Order(2) // last: the cluster is left with one member, and a restart costs tens of seconds
     void killNineOfOneMemberUnderWriteLoadLosesNoAcknowledgedWrite() throws Exception {
         try (CounterLoad load = CounterLoad.open(cluster, CONNECTIONS_PER_MEMBER, LANES_PER_CONNECTION)) {
             load.addIdleSessions(IDLE_SESSIONS);
@@ -88,6 +88,35 @@ class MemberFailureTest {
             assertThat(load.minAckedPerLane()).as("every session was written").isPositive();
         }
         CounterLoad.assertSameTotalsOnEveryMember(cluster);
+        // then a second member dies: the last one is a minority (1 of 3) and must refuse, not answer from the part
+        // of the data it still holds: commands on sessions and the table-wide ones alike answer 1000, not ready
+        String tkn;
+        ClusterJvms.Member last = cluster.member(2);
+        try (SatchelClient c = SatchelClient.connect(last.uri())) {
+            tkn = tokenOf(c.sendRaw("{\"SH_NEW\":{}}").get(30, TimeUnit.SECONDS));
+        }
+        cluster.member(1).kill();
+        ClientOptions once = ClientOptions.builder().requestTimeout(Duration.ofSeconds(30)).build();
+        try (SatchelClient c = SatchelClient.connect(last.uri(), once)) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            JsonNode get = JSON.readTree(c.sendRaw("{\"SH_GET\":{\"tkn\":" + tkn + ",\"keys\":[\"a\"]}}")
+                    .get(30, TimeUnit.SECONDS)).elements().next();
+            while (get.get("st").asInt() != 1000 && System.nanoTime() < deadline) { // until failure detection
+                Thread.sleep(200);
+                get = JSON.readTree(c.sendRaw("{\"SH_GET\":{\"tkn\":" + tkn + ",\"keys\":[\"a\"]}}")
+                        .get(30, TimeUnit.SECONDS)).elements().next();
+            }
+            assertThat(get.get("m").asText()).as("%s", get).startsWith("cluster unavailable: this member is in a"
+                    + " partition");
+            JsonNode all = JSON.readTree(c.sendRaw("{\"SH_INFO_ALL\":{}}").get(30, TimeUnit.SECONDS))
+                    .elements().next();
+            assertThat(all.get("st").asInt()).as("SH_INFO_ALL on the minority: %s", all).isEqualTo(1000);
+            assertThat(all.get("m").asText()).startsWith("cluster unavailable: cluster partitioned");
+            JsonNode ended = JSON.readTree(c.sendRaw("{\"SH_END_ALL\":{}}").get(30, TimeUnit.SECONDS))
+                    .elements().next();
+            assertThat(ended.get("st").asInt()).as("SH_END_ALL on the minority: %s", ended).isEqualTo(1000);
+        }
+        assertThat(last.readyStatus()).as("/health/ready of the minority").isEqualTo(503);
     }
 
     @Test

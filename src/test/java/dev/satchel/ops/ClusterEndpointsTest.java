@@ -3,10 +3,8 @@ package dev.satchel.ops;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.satchel.engine.Clock;
+import dev.satchel.testing.ServerJvm;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
@@ -18,17 +16,7 @@ import org.junit.jupiter.api.Test;
 @Tag("cluster")
 class ClusterEndpointsTest {
     static int freeClusterPort() throws IOException {
-        for (int attempt = 0; attempt < 200; attempt++) {
-            int p = ThreadLocalRandom.current().nextInt(20_000, 60_000);
-            try (ServerSocket a = new ServerSocket(); ServerSocket b = new ServerSocket()) {
-                a.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), p));
-                b.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), p + 100));
-                return p;
-            } catch (IOException e) {
-                // taken: try another
-            }
-        }
-        throw new IOException("no free cluster port pair");
+        return ServerJvm.freePort(100); // and the failure-detection port, +100
     }
 
     @Test

@@ -599,7 +599,7 @@ public final class ClusterJvms implements AutoCloseable {
     /** A cluster port: itself and the failure-detection port above it free, neither in {@code taken}. */
     private static int freeClusterPort(Set<Integer> taken) throws IOException {
         for (int attempt = 0; attempt < 100; attempt++) {
-            int p = ServerJvm.freePort();
+            int p = ServerJvm.freePort(FAILURE_DETECTION_PORT_OFFSET);
             int fd = p + FAILURE_DETECTION_PORT_OFFSET;
             if (fd > 65535 || taken.contains(p) || taken.contains(fd) || !isFree(fd)) {
                 continue;

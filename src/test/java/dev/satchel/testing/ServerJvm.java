@@ -130,8 +130,49 @@ public final class ServerJvm implements AutoCloseable {
 
     /** A port nothing listens on right now. */
     public static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
+        return freePort(0);
+    }
+
+    /**
+     * A port that is free now, with {@code port + offset} free too (0: just the one), for a server that binds it
+     * later. Chosen below the kernel's ephemeral range (ip_local_port_range), so no outgoing connection (of this
+     * JVM, a member, anything) can take it between this check and the bind, as an ephemeral port from
+     * {@code new ServerSocket(0)} could ("Address already in use", seen in CI). Random, so concurrent tests
+     * rarely pick the same one; checked by binding.
+     */
+    public static synchronized int freePort(int offset) throws IOException {
+        int low = ephemeralLow();
+        int from = 10_000;
+        int to = Math.max(from + 1000, low - 1 - offset);
+        for (int attempt = 0; attempt < 500; attempt++) {
+            int p = java.util.concurrent.ThreadLocalRandom.current().nextInt(from, to);
+            if (RECENT.contains(p) || offset > 0 && RECENT.contains(p + offset)) {
+                continue;
+            }
+            try (ServerSocket a = new ServerSocket(p); ServerSocket b = offset > 0 ? new ServerSocket(p + offset) : null) {
+                RECENT.add(p);
+                if (offset > 0) {
+                    RECENT.add(p + offset);
+                }
+                return p;
+            } catch (IOException e) {
+                // taken: try another
+            }
+        }
+        throw new IOException("no free port below " + low + (offset > 0 ? " with its +" + offset : ""));
+    }
+
+    /** Ports handed out by this JVM: not handed out twice. */
+    private static final java.util.Set<Integer> RECENT = new java.util.HashSet<>();
+
+    /** The first port of the kernel's ephemeral range (32768 if it cannot be read). */
+    private static int ephemeralLow() {
+        try {
+            String r = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
+                    .trim();
+            return Integer.parseInt(r.split("\\s+")[0]);
+        } catch (IOException | RuntimeException e) {
+            return 32_768;
         }
     }
 
