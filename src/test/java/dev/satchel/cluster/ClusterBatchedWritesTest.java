@@ -85,14 +85,8 @@ class ClusterBatchedWritesTest {
     /** Sends every request pipelined on one new connection to {@code port}; returns the responses in order. */
     static List<JsonNode> pipeline(int port, List<String> requests) throws Exception {
         List<JsonNode> answers = new ArrayList<>();
-        try (RawWebSocket raw = RawWebSocket.open(port, 60_000, 0, "")) {
-            for (String r : requests) {
-                raw.queue(r);
-            }
-            raw.flush();
-            for (int i = 0; i < requests.size(); i++) {
-                answers.add(JSON.readTree(raw.readText()));
-            }
+        for (String text : pipelineText(port, requests)) {
+            answers.add(JSON.readTree(text));
         }
         return answers;
     }
