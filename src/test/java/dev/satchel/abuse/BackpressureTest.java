@@ -118,9 +118,12 @@ class BackpressureTest {
                 AtomicReference<Throwable> failure = new AtomicReference<>();
                 Thread writer = pipeline(hog, count, written, failure);
 
-                // the server stops reading it: the client's writes block well before all 200,000 are out
+                // the server stops reading it: the client's writes block, or all 200,000 (~8 MB) sit unread in the
+                // kernel's socket buffers (tcp_rmem's maximum is 32 MiB on some machines: then nothing blocks, seen
+                // in CI); either way the server's memory stays bounded, which is what the peak below proves (2 GB of
+                // responses are due)
                 long stuckAt = awaitQuiet(written, 500, 30_000);
-                assertThat(stuckAt).as("requests written before the server stopped reading").isLessThan(count);
+                System.out.println("[backpressure] requests written before the client's writes stopped: " + stuckAt);
                 long peak = 0;
                 for (int i = 0; i < 20; i++) {
                     peak = Math.max(peak, ServerProbe.largestUnsentBytes(s.server().network()));
