@@ -250,48 +250,52 @@ final class GlobalParts {
      * key's part the next pair when it is that key's gives the standalone order.
      */
     private byte[] mergeGet(byte[][] answers, Limits limits, ResponseWriter out, byte[] prefix) {
-        int[] pos = new int[answers.length];
-        for (int p = 0; p < answers.length; p++) {
-            pos[p] = indexOf(answers[p], F_KEYS, 0) + F_KEYS.length + 1; // after {
-        }
-        Request.Keys r = (Request.Keys) request;
-        out.begin(prefix, Status.OK).raw(F_KEYS).rawByte('{');
-        boolean first = true;
-        for (int i = 0; i < r.count(); i++) {
-            int p = partOf(bucketOf[i]);
-            byte[] a = answers[p];
-            int at = pos[p];
-            byte[] key = r.key(i);
-            if (a[at] != '"' || !keyAt(a, at, key)) {
-                continue;
-            }
+        return mergeInRequestOrder(answers, F_KEYS, '{', '}', out, prefix, (a, at, key, first) -> {
             int valueStart = at + key.length + 3; // "key":
             int valueEnd = skipValue(a, valueStart);
             int entryLength = Entry.varintSize(key.length) + key.length + valueEnd - valueStart;
             if ((long) out.length() + entryLength + 8 > limits.maxResponseBytes) {
                 out.reset();
                 out.error(prefix, limits.response.status(), limits.response.message());
-                return out.toByteArray();
+                return -1;
             }
             if (!first) {
                 out.rawByte(',');
             }
-            first = false;
             out.raw(a, at, valueEnd - at);
-            pos[p] = a[valueEnd] == ',' ? valueEnd + 1 : valueEnd;
-        }
-        out.rawByte('}').end();
-        return out.toByteArray();
+            return valueEnd;
+        });
     }
 
     /** CONTAINS: each part lists its keys that exist, in request order, repeats included. */
     private byte[] mergeContains(byte[][] answers, ResponseWriter out, byte[] prefix) {
+        return mergeInRequestOrder(answers, F_CONTAINS, '[', ']', out, prefix, (a, at, key, first) -> {
+            if (!first) {
+                out.rawByte(',');
+            }
+            out.quoted(key);
+            return at + key.length + 2; // "key"
+        });
+    }
+
+    /** Writes one element of a part's answer that starts at {@code at} with {@code key}. */
+    private interface Element {
+        /** Where the element ends in {@code a} (before any ','), or -1: the request fails with what it wrote. */
+        int write(byte[] a, int at, byte[] key, boolean first);
+    }
+
+    /**
+     * The parts' lists under {@code field} (each in request order) merged into one in the request's key order:
+     * for each request key, the next element of its part's list when that element is the key's.
+     */
+    private byte[] mergeInRequestOrder(byte[][] answers, byte[] field, char open, char close, ResponseWriter out,
+            byte[] prefix, Element element) {
         int[] pos = new int[answers.length];
         for (int p = 0; p < answers.length; p++) {
-            pos[p] = indexOf(answers[p], F_CONTAINS, 0) + F_CONTAINS.length + 1; // after [
+            pos[p] = indexOf(answers[p], field, 0) + field.length + 1; // after the opening bracket
         }
         Request.Keys r = (Request.Keys) request;
-        out.begin(prefix, Status.OK).raw(F_CONTAINS).rawByte('[');
+        out.begin(prefix, Status.OK).raw(field).rawByte(open);
         boolean first = true;
         for (int i = 0; i < r.count(); i++) {
             int p = partOf(bucketOf[i]);
@@ -301,15 +305,14 @@ final class GlobalParts {
             if (a[at] != '"' || !keyAt(a, at, key)) {
                 continue;
             }
-            if (!first) {
-                out.rawByte(',');
+            int end = element.write(a, at, key, first);
+            if (end < 0) {
+                return out.toByteArray();
             }
             first = false;
-            out.quoted(key);
-            int after = at + key.length + 2;
-            pos[p] = a[after] == ',' ? after + 1 : after;
+            pos[p] = a[end] == ',' ? end + 1 : end;
         }
-        out.rawByte(']').end();
+        out.rawByte(close).end();
         return out.toByteArray();
     }
 
