@@ -566,7 +566,7 @@ public final class ClusterRouter implements CommandRouter {
             ArrayList<Unit> group = groups.computeIfAbsent(owner, a -> new ArrayList<>());
             group.add(u);
             if (group.size() == MAX_BATCH) {
-                evalBatch(group);
+                evalBatch(group, roomy);
                 groups.remove(owner);
             }
         }
@@ -578,7 +578,7 @@ public final class ClusterRouter implements CommandRouter {
                 if (group.size() == 1 && group.get(0).commands.length == 1) {
                     evalOne(group.get(0));
                 } else {
-                    evalBatch(group);
+                    evalBatch(group, roomy);
                 }
             }
         }
@@ -628,12 +628,14 @@ public final class ClusterRouter implements CommandRouter {
         });
     }
 
-    /** Loop: sends units on different keys of one cache with the same primary owner as one Infinispan command. */
-    private void evalBatch(List<Unit> batch) {
+    /**
+     * Loop: sends units on different keys of one cache with the same primary owner as one Infinispan command, run
+     * ROOMY if {@code roomy} (the flush's one look at {@link Headroom}, by which it also chose what to batch).
+     */
+    private void evalBatch(List<Unit> batch, boolean roomy) {
         long started = System.nanoTime();
         Map<SessionKey, ManyEval.Train> trains = new HashMap<>(batch.size() * 2);
         int commands = 0;
-        boolean roomy = member.headroom().roomy();
         for (Unit u : batch) {
             u.attempts++;
             u.startedNanos = started;
