@@ -16,6 +16,12 @@
 #   scripts/cluster-bench.sh                                  (everything; ~5 minutes)
 #   CONFIGS="standalone 3" WORKLOADS=setget scripts/cluster-bench.sh
 #   SECONDS_PER_RUN=20 WARMUP=5 CONNECTIONS=48 PIPELINE=4 scripts/cluster-bench.sh
+#   SHAPES="24x16 16x16 48x4"         several measured runs on the same warmed-up servers, one per shape
+#                                     (CONNECTIONSxPIPELINE; the warm-up run uses the first): compares load
+#                                     shapes in one run, with the JIT in the same state (default: one run,
+#                                     CONNECTIONS x PIPELINE)
+#   CONFIGS=3 WORKLOADS=setget WARMUP_RUN=300 SERVER_CPUS=0,1 BENCH_CPUS=0,1 SHAPES="16x16 16x16 16x16" \
+#     SECONDS_PER_RUN=20 HEAP=0 BENCH_MODE=multi-url scripts/cluster-bench.sh     (issue 11's throughput goal)
 #   WARMUP_RUN=90                     seconds of unmeasured load before each measured run (0: none)
 #   THREADS=1                         CPU per request by thread group, below each row
 #   SERVER_CPUS=0 BENCH_CPUS=1 ...    taskset CPU lists (default: servers on core 0, the bench on core 1, as in
@@ -39,6 +45,15 @@ warmup_run="${WARMUP_RUN:-90}"
 threads="${THREADS:-0}"
 conns="${CONNECTIONS:-48}"
 pipeline="${PIPELINE:-4}"
+read -r -a shapes <<<"${SHAPES:-${conns}x${pipeline}}"
+for shape in "${shapes[@]}"; do
+  if ! [[ "$shape" =~ ^[1-9][0-9]*x[1-9][0-9]*$ ]]; then
+    echo "cluster-bench: SHAPES: '$shape' is not CONNECTIONSxPIPELINE" >&2
+    exit 2
+  fi
+done
+conns="${shapes[0]%x*}"
+pipeline="${shapes[0]#*x}"
 read -r -a configs <<<"${CONFIGS:-standalone 1 2 3}"
 read -r -a workloads <<<"${WORKLOADS:-setget newend}"
 server_cpus="${SERVER_CPUS:-0}"
@@ -193,10 +208,11 @@ run_bench() {
 }
 
 [ "$throughput" = 1 ] || configs=()
-echo "# cluster-bench $(date -u +%FT%TZ): ${secs}s measured after ${warmup}s warm-up, $conns connections x $pipeline" \
-  "in flight in total, servers on CPUs $server_cpus, bench on CPUs $bench_cpus, mode $mode; load average" \
+echo "# cluster-bench $(date -u +%FT%TZ): ${secs}s measured after ${warmup}s warm-up, shapes ${shapes[*]}" \
+  "(connections x requests in flight per connection, in total), servers on CPUs $server_cpus, bench on CPUs" \
+  "$bench_cpus, mode $mode; load average" \
   "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-10s %-8s %12s %9s %9s %14s %8s\n' config workload "req/s" "p50 ms" "p99 ms" "CPU us/req" errors
+printf '%-10s %-8s %-7s %12s %9s %9s %14s %8s\n' config workload shape "req/s" "p50 ms" "p99 ms" "CPU us/req" errors
 for cfg in ${configs[@]+"${configs[@]}"}; do
   for w in "${workloads[@]}"; do
     start_servers "$cfg"
@@ -205,21 +221,27 @@ for cfg in ${configs[@]+"${configs[@]}"}; do
       IFS=$'\t' read -r wrps _ < <(run_bench "$n" "$w" "$warmup_run")
       echo "# $cfg $w: warm-up run of $warmup_run s: $(printf '%.0f' "$wrps") req/s" >&2
     fi
-    IFS=$'\t' read -r rps p50 p99 requests errors failure < <(run_bench "$n" "$w")
-    served=$(($(cat "$work/served1") - $(cat "$work/served0")))
-    cpu_us="$(awk -v t="$(($(cat "$work/ticks1") - $(cat "$work/ticks0")))" -v hz="$tck" -v r="$served" \
-      'BEGIN { if (r > 0) printf "%.1f", t / hz * 1e6 / r; else print "-" }')"
-    printf '%-10s %-8s %12.0f %9.2f %9.2f %14s %8s %s\n' "$cfg" "$w" "$rps" "$p50" "$p99" "$cpu_us" "$errors" \
-      "$failure"
-    if [ "$threads" = 1 ] && [ "$served" -gt 0 ]; then
-      # by thread group, largest first: us/req and share of the total
-      awk -F'\t' -v hz="$tck" -v r="$served" 'NR == FNR { before[$1] = $3; next }
-        { g[$2] += $3 - (($1 in before) ? before[$1] : 0) }
-        END { for (k in g) if (g[k] > 0) printf "%s\t%.2f\n", k, g[k] / hz * 1e6 / r }' \
-        "$work/threads0" "$work/threads1" | sort -t$'\t' -k2,2 -g -r |
-        awk -F'\t' '{ printf "    %-28s %8s us/req\n", $1, $2; if ($1 !~ /Compiler/) rest += $2 }
-          END { printf "    %-28s %8.2f us/req\n", "(all but the JIT compilers)", rest }'
-    fi
+    for shape in "${shapes[@]}"; do
+      conns="${shape%x*}"
+      pipeline="${shape#*x}"
+      IFS=$'\t' read -r rps p50 p99 requests errors failure < <(run_bench "$n" "$w")
+      served=$(($(cat "$work/served1") - $(cat "$work/served0")))
+      cpu_us="$(awk -v t="$(($(cat "$work/ticks1") - $(cat "$work/ticks0")))" -v hz="$tck" -v r="$served" \
+        'BEGIN { if (r > 0) printf "%.1f", t / hz * 1e6 / r; else print "-" }')"
+      printf '%-10s %-8s %-7s %12.0f %9.2f %9.2f %14s %8s %s\n' "$cfg" "$w" "$shape" "$rps" "$p50" "$p99" "$cpu_us" \
+        "$errors" "$failure"
+      if [ "$threads" = 1 ] && [ "$served" -gt 0 ]; then
+        # by thread group, largest first: us/req and share of the total
+        awk -F'\t' -v hz="$tck" -v r="$served" 'NR == FNR { before[$1] = $3; next }
+          { g[$2] += $3 - (($1 in before) ? before[$1] : 0) }
+          END { for (k in g) if (g[k] > 0) printf "%s\t%.2f\n", k, g[k] / hz * 1e6 / r }' \
+          "$work/threads0" "$work/threads1" | sort -t$'\t' -k2,2 -g -r |
+          awk -F'\t' '{ printf "    %-28s %8s us/req\n", $1, $2; if ($1 !~ /Compiler/) rest += $2 }
+            END { printf "    %-28s %8.2f us/req\n", "(all but the JIT compilers)", rest }'
+      fi
+    done
+    conns="${shapes[0]%x*}"
+    pipeline="${shapes[0]#*x}"
     stop_servers "$cfg-$w"
   done
 done
