@@ -21,7 +21,8 @@
 #                                     shapes in one run, with the JIT in the same state (default: one run,
 #                                     CONNECTIONS x PIPELINE)
 #   CONFIGS=3 WORKLOADS=setget WARMUP_RUN=300 SERVER_CPUS=0,1 BENCH_CPUS=0,1 SHAPES="16x16 16x16 16x16" \
-#     SECONDS_PER_RUN=20 HEAP=0 BENCH_MODE=multi-url scripts/cluster-bench.sh     (issue 11's throughput goal)
+#     SECONDS_PER_RUN=20 HEAP=0 BENCH_MODE=multi-url SERVER_JAVA_OPTS="-XX:+UseG1GC -Xms2g -Xmx2g -Xmn1500m" \
+#     scripts/cluster-bench.sh                                (issue 11's throughput goal, docs/performance.md)
 #   WARMUP_RUN=90                     seconds of unmeasured load before each measured run (0: none)
 #   THREADS=1                         CPU per request by thread group, below each row
 #   SERVER_CPUS=0 BENCH_CPUS=1 ...    taskset CPU lists (default: servers on core 0, the bench on core 1, as in
@@ -52,8 +53,11 @@ for shape in "${shapes[@]}"; do
     exit 2
   fi
 done
-conns="${shapes[0]%x*}"
-pipeline="${shapes[0]#*x}"
+# use_shape CONNECTIONSxPIPELINE: the load shape of the next bench run
+use_shape() {
+  conns="${1%x*}"
+  pipeline="${1#*x}"
+}
 read -r -a configs <<<"${CONFIGS:-standalone 1 2 3}"
 read -r -a workloads <<<"${WORKLOADS:-setget newend}"
 server_cpus="${SERVER_CPUS:-0}"
@@ -218,12 +222,12 @@ for cfg in ${configs[@]+"${configs[@]}"}; do
     start_servers "$cfg"
     n=$([ "$cfg" = standalone ] && echo 1 || echo "$cfg")
     if [ "$warmup_run" -gt 0 ]; then
+      use_shape "${shapes[0]}"
       IFS=$'\t' read -r wrps _ < <(run_bench "$n" "$w" "$warmup_run")
       echo "# $cfg $w: warm-up run of $warmup_run s: $(printf '%.0f' "$wrps") req/s" >&2
     fi
     for shape in "${shapes[@]}"; do
-      conns="${shape%x*}"
-      pipeline="${shape#*x}"
+      use_shape "$shape"
       IFS=$'\t' read -r rps p50 p99 requests errors failure < <(run_bench "$n" "$w")
       served=$(($(cat "$work/served1") - $(cat "$work/served0")))
       cpu_us="$(awk -v t="$(($(cat "$work/ticks1") - $(cat "$work/ticks0")))" -v hz="$tck" -v r="$served" \
@@ -240,8 +244,6 @@ for cfg in ${configs[@]+"${configs[@]}"}; do
             END { printf "    %-28s %8.2f us/req\n", "(all but the JIT compilers)", rest }'
       fi
     done
-    conns="${shapes[0]%x*}"
-    pipeline="${shapes[0]#*x}"
     stop_servers "$cfg-$w"
   done
 done
