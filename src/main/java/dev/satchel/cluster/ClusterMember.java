@@ -270,13 +270,14 @@ public final class ClusterMember {
 
     /**
      * Waits until the rebalance this member's join started has ended (this member holds its share of the data),
-     * in a view of at least {@link #minMembers()} members (a merge or a leave meanwhile may change it).
+     * in a view and in cache topologies of at least {@link #minMembers()} members (a merge or a leave meanwhile
+     * may change them).
      */
     private void awaitSettled() {
         long start = System.currentTimeMillis();
         boolean warned = false;
         while (phase(sessions) != CacheTopology.Phase.NO_REBALANCE || phase(globals) != CacheTopology.Phase.NO_REBALANCE
-                || viewSize() < minMembers) {
+                || viewSize() < minMembers || topologySize(sessions) < minMembers || topologySize(globals) < minMembers) {
             if (!warned && System.currentTimeMillis() - start > WAITING_LOG_MILLIS) {
                 LOG.info("still waiting for the cluster to finish rebalancing after this member joined (view {})",
                         members());
@@ -315,6 +316,16 @@ public final class ClusterMember {
 
     private static CacheTopology.Phase phase(Cache<?, ?> cache) {
         return cache.getAdvancedCache().getDistributionManager().getCacheTopology().getPhase();
+    }
+
+    /**
+     * Members of the cache's topology (not of the view). They differ when a member that was alone is merged into
+     * the cluster: its caches may start while the coordinator still handles the merge view, in a topology of
+     * their own holding none of the cluster's data (seen: topology 1, members [itself], in a view of 4), and
+     * that topology is settled too. Waiting until it has {@link #minMembers()} members waits for the merge.
+     */
+    private static int topologySize(Cache<?, ?> cache) {
+        return cache.getAdvancedCache().getDistributionManager().getCacheTopology().getMembers().size();
     }
 
     /**
